@@ -1,0 +1,31 @@
+PYTHON ?= python3
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+setup:  ## install the engine (docker.io), base images and the package on a fresh machine
+	bash .ci/setup
+
+demo: setup  ## the main job on the bundled default snapshot: create -> query -> drop
+	dotbox demo
+
+test:  ## run every test (unit + integration against the real engine)
+	$(PYTHON) -m pytest -q tests
+
+unit:  ## unit tests only (no engine)
+	$(PYTHON) -m pytest -q tests/unit
+
+lint:  ## ruff
+	$(PYTHON) -m ruff check dotbox tests bench
+
+typecheck:  ## mypy --strict
+	$(PYTHON) -m mypy
+
+images:  ## build the base images (PostgreSQL 15, 17, 18)
+	for m in 15 17 18; do bash images/base/build.sh $$m; done
+
+bench:  ## measure create/drop against the engine's floor
+	$(PYTHON) bench/create_drop.py
+
+.PHONY: help setup demo test unit lint typecheck images bench

@@ -1,0 +1,3 @@
+from dotbox.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""The Python API: what a user's code, the CLI and the pytest plugin call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from dotbox import names, sandboxes as _sandbox, snapshots as _snapshots
+from dotbox.images import Progress
+from dotbox.models import DropReport, SandboxCredentials, SandboxInfo, SnapshotManifest
+
+
+class Sandbox:
+    """A live sandbox. Use it as a context manager: leaving the block drops it."""
+
+    def __init__(self, info: SandboxInfo, credentials: SandboxCredentials | None) -> None:
+        self.info = info
+        self._credentials = credentials
+        self._dropped: DropReport | None = None
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def credentials(self) -> SandboxCredentials:
+        if self._credentials is None:
+            from dotbox.errors import NotFound
+
+            raise NotFound(f"the credentials of sandbox {self.id} are not on this host")
+        return self._credentials
+
+    @property
+    def dsn(self) -> str:
+        """``postgresql://sandbox:PASSWORD@/sandbox?host=SOCKET_DIR``"""
+        return self.credentials.dsn
+
+    def connect(self, **kwargs: Any) -> Any:
+        """A psycopg connection to the sandbox (keyword arguments go to ``psycopg.connect``)."""
+        from dotbox import db
+
+        return db.connect(self.credentials, **kwargs)
+
+    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement in its own committed transaction; return its rows (if any)."""
+        with self.connect() as conn:
+            cur = conn.execute(statement, params)
+            return list(cur.fetchall()) if cur.description else []
+
+    def drop(self) -> DropReport:
+        """Destroy the sandbox and confirm nothing of it is left. Idempotent."""
+        if self._dropped is None:
+            self._dropped = _sandbox.drop(self.id)
+        return self._dropped
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.drop()
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.id} snapshot={self.info.snapshot} state={self.info.state}>"
+
+
+def sandbox(
+    snapshot: str = _snapshots.DEFAULT_SNAPSHOT,
+    *,
+    name: str | None = None,
+    ttl: str = "2h",
+    superuser: bool = False,
+    progress: Progress | None = None,
+) -> Sandbox:
+    """Create a sandbox from a snapshot (the bundled default if none is named)."""
+    info, creds = _sandbox.create(
+        snapshot=snapshot,
+        name=name,
+        ttl=names.ttl(ttl),
+        superuser=superuser,
+        progress=progress or _sandbox._no_progress,
+    )
+    return Sandbox(info, creds)
+
+
+def get(sandbox_id: str) -> Sandbox:
+    """The live sandbox ``sandbox_id`` (found by its labels)."""
+    info, creds = _sandbox.show(sandbox_id)
+    return Sandbox(info, creds)
+
+
+def list_sandboxes() -> list[SandboxInfo]:
+    return _sandbox.list_sandboxes()
+
+
+def drop(sandbox_id: str) -> DropReport:
+    return _sandbox.drop(sandbox_id)
+
+
+def import_snapshot(
+    path: str | Path,
+    name: str,
+    *,
+    pg_major: int | None = None,
+    replace: bool = False,
+    allow_data: bool = False,
+) -> SnapshotManifest:
+    """Import a plain-SQL schema dump as a snapshot."""
+    return _snapshots.import_file(
+        Path(path), name, pg_major=pg_major, replace=replace, allow_data=allow_data
+    )
+
+
+def snapshot(name: str) -> SnapshotManifest:
+    return _snapshots.get(name)
+
+
+def list_snapshots() -> list[SnapshotManifest]:
+    return _snapshots.list_all()

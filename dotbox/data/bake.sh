@@ -1,0 +1,32 @@
+#!/bin/sh
+# Bake a snapshot into a PostgreSQL data directory. Runs as the postgres user inside a bake
+# container made from a dotbox base image, with /tmp/dotbox-bake holding:
+#   snapshot.sql  the DDL (with \echo progress markers between statements)
+#   prepare.sql   roles the DDL references, the sandbox role and database
+#   finish.sql    what follows the DDL (memberships, least privilege, catalog facts)
+#   runtime.conf  appended to postgresql.conf: how a sandbox's server runs
+#   pg_hba.conf   how a sandbox is reached: its Unix socket, with a password
+# Lines starting with "dotbox:" are read by dotbox as progress.
+set -eu
+work=/tmp/dotbox-bake
+export PGDATA=/var/lib/postgresql/dotbox PGHOST="$work/s"
+mkdir -p "$PGHOST"
+
+echo "dotbox:phase initdb"
+initdb -D "$PGDATA" -U dotbox_admin -A trust -E UTF8 --locale=C.UTF-8 --wal-segsize=1 -N \
+  >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; exit 1; }
+cat "$work/runtime.conf" >>"$PGDATA/postgresql.conf"
+pg_ctl -w -s -l "$work/server.log" \
+  -o "-c listen_addresses= -c unix_socket_directories=$PGHOST -c max_wal_size=1GB -c checkpoint_timeout=1h" \
+  start || { cat "$work/server.log"; exit 1; }
+
+echo "dotbox:phase prepare"
+psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d postgres -f "$work/prepare.sql"
+echo "dotbox:phase ddl"
+psql -X -q -v ON_ERROR_STOP=1 -U sandbox -d sandbox -f "$work/snapshot.sql"
+echo "dotbox:phase finish"
+psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/finish.sql"
+cp "$work/pg_hba.conf" "$PGDATA/pg_hba.conf"
+pg_ctl -w -s -m fast stop
+rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$work"/*
+echo "dotbox:phase done"

@@ -1,0 +1,70 @@
+"""PostgreSQL access to sandboxes (psycopg): connect over the socket, bootstrap, readiness."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dotbox.models import SandboxCredentials
+from dotbox.retry import poll
+
+SCRAM_ITERATIONS = 4096
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677).
+
+    Sent instead of the password, so the plain text never reaches the server.
+    """
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+def connect(creds: SandboxCredentials, *, timeout: float = 5.0, **kwargs: Any) -> psycopg.Connection[Any]:
+    return psycopg.connect(**creds.conninfo(), connect_timeout=max(1, int(timeout)), **kwargs)
+
+
+def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) -> None:
+    """First connection to a new sandbox, as dotbox_admin (trusted once, see pg_hba.conf):
+    give the sandbox role its random password (and SUPERUSER if asked), then close that door.
+
+    Retries until the server accepts connections or ``deadline`` seconds pass.
+    """
+
+    def attempt() -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            host=str(creds.socket_dir), user="dotbox_admin", dbname=creds.database,
+            connect_timeout=2,
+        )
+
+    conn = poll(attempt, deadline=deadline, interval=0.005, retry_on=(psycopg.OperationalError,))
+    with conn:
+        role = sql.Identifier(creds.user)
+        conn.execute(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                role, sql.Literal(scram_verifier(creds.password))
+            )
+        )
+        if superuser:
+            conn.execute(sql.SQL("ALTER ROLE {} SUPERUSER").format(role))
+        conn.execute("ALTER ROLE dotbox_admin NOLOGIN")
+
+
+def check_query(creds: SandboxCredentials) -> None:
+    """A real query with the sandbox's own credentials: the readiness that counts."""
+    with connect(creds) as conn:
+        conn.execute("SELECT 1").fetchone()

@@ -1,0 +1,312 @@
+"""The Docker engine: the one module that imports the docker SDK.
+
+Everything above speaks dotbox's own types (ContainerInfo, ImageInfo); every transport error is
+translated here into a DotboxError, so a dead engine is one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from dotbox.errors import DotboxError, EngineUnavailable, NotFound
+from dotbox.models import ContainerInfo, ImageInfo
+
+T = TypeVar("T")
+MANAGED_BY = "dotbox.managed-by"
+ENGINE_HINT = "is dockerd running? 'docker info' tells; see README 'Prerequisites'"
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Turn the SDK's errors into DotboxErrors that name the step that failed."""
+    try:
+        yield
+    except DotboxError:
+        raise
+    except docker.errors.NotFound as exc:
+        raise NotFound(f"{action}: {_explain(exc)}") from None
+    except docker.errors.APIError as exc:
+        raise EngineUnavailable(f"{action}: {_explain(exc)}") from None
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        raise EngineUnavailable(f"{action}: Docker engine unreachable ({exc})", hint=ENGINE_HINT)
+
+
+def _explain(exc: docker.errors.APIError) -> str:
+    return str(exc.explanation or exc).strip()
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str
+    target: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything a dotbox container is made of. No pass-through of engine options."""
+
+    image: str
+    name: str
+    labels: dict[str, str]
+    command: list[str] | None = None
+    user: str | None = None
+    network_mode: str = "none"
+    mounts: tuple[Mount, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    memory_bytes: int | None = None
+    pids_limit: int | None = None
+    nano_cpus: int | None = None
+    shm_bytes: int | None = None
+
+
+_lock = threading.Lock()
+_client: docker.DockerClient | None = None
+
+
+def client() -> docker.DockerClient:
+    global _client
+    with _lock:
+        if _client is None:
+            with _translated("connect to the Docker engine"):
+                _client = docker.from_env(timeout=120)
+        return _client
+
+
+def ping() -> dict[str, Any]:
+    with _translated("ping the Docker engine"):
+        info: dict[str, Any] = client().info()
+        return info
+
+
+def version() -> dict[str, Any]:
+    with _translated("read the Docker engine's version"):
+        data: dict[str, Any] = client().version()
+        return data
+
+
+# ---- images -------------------------------------------------------------------------------
+
+def image(ref: str) -> ImageInfo | None:
+    with _translated(f"inspect image {ref}"):
+        try:
+            data = client().api.inspect_image(ref)
+        except docker.errors.ImageNotFound:
+            return None
+    return ImageInfo(
+        id=data["Id"],
+        tags=data.get("RepoTags") or [],
+        labels=(data.get("Config") or {}).get("Labels") or {},
+        size_bytes=data.get("Size", 0),
+    )
+
+
+def images(labels: dict[str, str]) -> list[ImageInfo]:
+    with _translated("list images"):
+        found = client().api.images(filters={"label": _label_filters(labels)})
+    return [
+        ImageInfo(
+            id=d["Id"], tags=d.get("RepoTags") or [], labels=d.get("Labels") or {},
+            size_bytes=d.get("Size", 0),
+        )
+        for d in found
+    ]
+
+
+def remove_image(ref: str) -> None:
+    with _translated(f"remove image {ref}"):
+        try:
+            client().api.remove_image(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+def commit(
+    container_id: str, repository: str, tag: str, *, changes: list[str], labels: dict[str, str]
+) -> str:
+    """Commit a stopped container as an image; returns the image id."""
+    label_changes = [f"LABEL {k}={_quote_label(v)}" for k, v in sorted(labels.items())]
+    with _translated(f"commit image {repository}:{tag}"):
+        result = client().api.commit(
+            container_id, repository=repository, tag=tag, changes=changes + label_changes
+        )
+    return str(result["Id"])
+
+
+def _quote_label(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# ---- containers ---------------------------------------------------------------------------
+
+def create_container(spec: ContainerSpec) -> str:
+    """Create (not start) a container; returns its id."""
+    api = client().api
+    with _translated(f"create container {spec.name}"):
+        host_config = api.create_host_config(
+            network_mode=spec.network_mode,
+            binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+                   for m in spec.mounts},
+            mem_limit=spec.memory_bytes,
+            memswap_limit=spec.memory_bytes,
+            pids_limit=spec.pids_limit,
+            nano_cpus=spec.nano_cpus,
+            shm_size=spec.shm_bytes,
+        )
+        created = api.create_container(
+            spec.image,
+            command=spec.command,
+            name=spec.name,
+            user=spec.user or "",
+            labels=spec.labels,
+            environment=spec.environment or None,
+            host_config=host_config,
+            network_disabled=False,
+        )
+    return str(created["Id"])
+
+
+def start_container(container_id: str) -> None:
+    with _translated(f"start container {container_id[:12]}"):
+        client().api.start(container_id)
+
+
+def run_container(spec: ContainerSpec) -> str:
+    """Create and start; if start fails the created container is removed before raising."""
+    container_id = create_container(spec)
+    try:
+        start_container(container_id)
+    except BaseException:
+        remove_container(container_id)
+        raise
+    return container_id
+
+
+def remove_container(container_id: str, *, volumes: bool = True) -> bool:
+    """Force-remove a container (and its anonymous volumes). False if it was already gone."""
+    with _translated(f"remove container {container_id[:12]}"):
+        try:
+            client().api.remove_container(container_id, force=True, v=volumes)
+        except docker.errors.NotFound:
+            return False
+    return True
+
+
+def containers(labels: dict[str, str], *, all_states: bool = True) -> list[ContainerInfo]:
+    """Containers carrying every given label (a value of '' matches any value)."""
+    with _translated("list containers"):
+        found = client().api.containers(all=all_states, filters={"label": _label_filters(labels)})
+    return [_container_info(d) for d in found]
+
+
+def _label_filters(labels: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" if v else k for k, v in labels.items()]
+
+
+def _container_info(d: dict[str, Any]) -> ContainerInfo:
+    names = d.get("Names") or [""]
+    return ContainerInfo(
+        id=d["Id"],
+        name=names[0].lstrip("/"),
+        image=d.get("Image", ""),
+        status=d.get("State", ""),
+        network_mode=(d.get("HostConfig") or {}).get("NetworkMode", ""),
+        labels=d.get("Labels") or {},
+        mounts=[m.get("Source", "") for m in d.get("Mounts") or []],
+    )
+
+
+def inspect_container(ref: str) -> ContainerInfo | None:
+    with _translated(f"inspect container {ref}"):
+        try:
+            d = client().api.inspect_container(ref)
+        except docker.errors.NotFound:
+            return None
+    return ContainerInfo(
+        id=d["Id"],
+        name=d["Name"].lstrip("/"),
+        image=d["Config"].get("Image", ""),
+        status=d["State"]["Status"],
+        network_mode=d["HostConfig"].get("NetworkMode", ""),
+        labels=d["Config"].get("Labels") or {},
+        mounts=[m.get("Source", "") for m in d.get("Mounts") or []],
+    )
+
+
+def container_logs(container_id: str, tail: int = 20) -> str:
+    with _translated(f"read logs of {container_id[:12]}"):
+        try:
+            raw: bytes = client().api.logs(container_id, tail=tail)
+        except docker.errors.NotFound:
+            return ""
+    return raw.decode("utf-8", "replace")
+
+
+def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> None:
+    """Copy files into a new directory of a container; the directory is writable by all, so
+    that an unprivileged user there can work in it and remove it."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        dir_info = tarfile.TarInfo(directory.strip("/"))
+        dir_info.type, dir_info.mode = tarfile.DIRTYPE, 0o777
+        tar.addfile(dir_info)
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{directory.strip('/')}/{name}")
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    with _translated(f"copy files into {container_id[:12]}"):
+        client().api.put_archive(container_id, "/", buf.getvalue())
+
+
+def exec_stream(
+    container_id: str,
+    command: list[str],
+    *,
+    user: str = "",
+    environment: dict[str, str] | None = None,
+    on_line: Callable[[str], None],
+) -> int:
+    """Run a command in a running container, feeding each output line to ``on_line``.
+
+    Returns the command's exit code.
+    """
+    api = client().api
+    with _translated(f"run {command[0]} in {container_id[:12]}"):
+        exec_id = api.exec_create(container_id, command, user=user, environment=environment)
+        pending = ""
+        for chunk in api.exec_start(exec_id, stream=True):
+            pending += chunk.decode("utf-8", "replace")
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                on_line(line)
+        if pending:
+            on_line(pending)
+        code = api.exec_inspect(exec_id)["ExitCode"]
+    return int(code if code is not None else -1)
+
+
+# ---- volumes ------------------------------------------------------------------------------
+
+def volumes(labels: dict[str, str]) -> list[str]:
+    with _translated("list volumes"):
+        found = client().api.volumes(filters={"label": _label_filters(labels)})
+    return [v["Name"] for v in (found.get("Volumes") or [])]
+
+
+def remove_volume(name: str) -> bool:
+    with _translated(f"remove volume {name}"):
+        try:
+            client().api.remove_volume(name, force=True)
+        except docker.errors.NotFound:
+            return False
+    return True

@@ -1,0 +1,81 @@
+"""One exception root for dotbox; every subclass carries the exit code the CLI returns."""
+
+from __future__ import annotations
+
+
+class DotboxError(Exception):
+    """Base of every error dotbox raises on purpose. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def one_line(self) -> str:
+        text = str(self)
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class InvalidInput(DotboxError):
+    """A name, file, TTL or option that dotbox will not accept; nothing was done."""
+
+    exit_code = 2
+
+
+class NotFound(DotboxError):
+    """An unknown sandbox, snapshot or image."""
+
+    exit_code = 3
+
+
+class Refused(DotboxError):
+    """The target is not something dotbox may act on (not made by dotbox, wrong network, …)."""
+
+    exit_code = 4
+
+
+class EngineUnavailable(DotboxError):
+    """The Docker engine cannot be reached or failed a request."""
+
+    exit_code = 5
+
+
+class BakeFailed(DotboxError):
+    """The snapshot's DDL did not apply while baking its sandbox image."""
+
+    exit_code = 6
+
+
+class NotReady(DotboxError):
+    """A sandbox did not accept a query before its deadline."""
+
+    exit_code = 7
+
+
+class Conflict(DotboxError):
+    """The name is taken, or the object is in use."""
+
+    exit_code = 8
+
+
+class DropIncomplete(DotboxError):
+    """A drop ran but reading the engine and file system back found something left."""
+
+    exit_code = 9
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected internal error (a bug: please report it with --debug output)",
+    InvalidInput.exit_code: "invalid input: bad name, file, TTL or option; nothing was done",
+    NotFound.exit_code: "not found: unknown sandbox, snapshot or image",
+    Refused.exit_code: "refused: the target is not a live dotbox sandbox",
+    EngineUnavailable.exit_code: "Docker engine unreachable or failing",
+    BakeFailed.exit_code: "the snapshot's DDL failed while baking (file, line and statement named)",
+    NotReady.exit_code: "the sandbox did not answer a query before its deadline (removed)",
+    Conflict.exit_code: "conflict: the name is taken or the object is in use",
+    DropIncomplete.exit_code: "drop ran but something was left behind (named)",
+}

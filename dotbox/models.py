@@ -1,0 +1,110 @@
+"""Typed records at dotbox's boundaries: what the API returns and what is stored on disk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SnapshotManifest(Frozen):
+    """What a snapshot is: its DDL is stored beside this, under its digest."""
+
+    name: str
+    digest: str  # sha256 of the normalised DDL text
+    source_kind: Literal["import", "bundled", "capture"]
+    source: str  # the file imported, or the server captured (never with a password)
+    pg_major: int
+    pg_major_from: Literal["flag", "header", "default"]
+    source_version: str | None = None  # "Dumped from database version …", or the server's
+    system_identifier: str | None = None  # of the captured server, when readable
+    statements: int
+    counts: dict[str, int]
+    roles: list[str]  # roles the DDL references but does not create: made NOLOGIN at bake
+    extensions: list[str]
+    allow_data: bool = False
+    size_bytes: int
+    created: datetime
+
+
+class ContainerInfo(Frozen):
+    """One container as the engine reports it; labels are dotbox's only state."""
+
+    id: str
+    name: str
+    image: str
+    status: str  # created, running, exited, …
+    network_mode: str
+    labels: dict[str, str]
+    mounts: list[str] = []
+
+
+class ImageInfo(Frozen):
+    id: str
+    tags: list[str]
+    labels: dict[str, str]
+    size_bytes: int
+
+
+SandboxState = Literal["ready", "creating", "broken", "stopped", "expired"]
+
+
+class SandboxInfo(Frozen):
+    """A sandbox, read back from its container's labels and state."""
+
+    id: str
+    container: str
+    state: SandboxState
+    snapshot: str
+    snapshot_digest: str
+    pg_major: int
+    image: str
+    user: str
+    database: str
+    socket_dir: Path
+    superuser: bool
+    owner: str
+    created: datetime
+    expires: datetime
+
+
+class SandboxCredentials(Frozen):
+    """How to reach a sandbox. The password is random per sandbox and kept on the host only."""
+
+    id: str
+    user: str
+    password: str
+    database: str
+    socket_dir: Path
+
+    @property
+    def dsn(self) -> str:
+        from urllib.parse import quote
+
+        return (
+            f"postgresql://{quote(self.user)}:{quote(self.password, safe='')}@/"
+            f"{quote(self.database)}?host={quote(str(self.socket_dir), safe='/')}"
+        )
+
+    def conninfo(self) -> dict[str, str]:
+        return {
+            "host": str(self.socket_dir),
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.database,
+        }
+
+
+class DropReport(Frozen):
+    id: str
+    container_removed: bool
+    volumes_removed: int
+    socket_dir_removed: bool
+    confirmed: bool  # the engine and the file system were read back and hold nothing of it
+    seconds: float

@@ -1,0 +1,59 @@
+"""Where dotbox keeps things on the host: snapshots and ledgers (data), sockets (runtime)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from dotbox.errors import Refused
+
+
+def data_home() -> Path:
+    """Snapshots, locks and (later) evidence ledgers: ``$DOTBOX_HOME`` or the XDG data dir."""
+    if env := os.environ.get("DOTBOX_HOME"):
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "dotbox"
+
+
+def run_root() -> Path:
+    """Per-sandbox socket directories live below this private (0700) directory.
+
+    Kept short on purpose: a Unix socket path must fit in 107 bytes.
+    """
+    if env := os.environ.get("DOTBOX_RUN_DIR"):
+        root = Path(env)
+    elif xdg := os.environ.get("XDG_RUNTIME_DIR"):
+        root = Path(xdg) / "dotbox"
+    else:
+        root = Path(f"/tmp/dotbox-{os.getuid()}")
+    return _private_dir(root)
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.lstat()
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        raise Refused(f"{path} is not a directory owned by uid {os.getuid()}; refusing to use it")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        path.chmod(0o700)
+    return path
+
+
+def sandbox_dir(sandbox_id: str) -> Path:
+    return run_root() / sandbox_id
+
+
+def socket_dir(sandbox_id: str) -> Path:
+    return sandbox_dir(sandbox_id) / "sock"
+
+
+def snapshots_dir() -> Path:
+    return data_home() / "snapshots"
+
+
+def locks_dir() -> Path:
+    path = data_home() / "locks"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,271 @@
+"""Sandboxes: create, read back, drop. The engine's labels are the only state."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dotbox import db, engine, images, names, paths, snapshots
+from dotbox.errors import (
+    Conflict,
+    DotboxError,
+    DropIncomplete,
+    EngineUnavailable,
+    InvalidInput,
+    NotFound,
+    NotReady,
+    Refused,
+)
+from dotbox.models import ContainerInfo, DropReport, SandboxCredentials, SandboxInfo
+
+ROLE = "sandbox"
+DATABASE = "sandbox"
+DEFAULT_TTL = timedelta(hours=2)
+READY_DEADLINE = 30.0
+SOCKET_IN_CONTAINER = "/sock"
+
+L_MANAGED = engine.MANAGED_BY
+L_ROLE = "dotbox.role"
+L_ID = "dotbox.id"
+
+Progress = images.Progress
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def _owner() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def _refuse_dsn(value: str) -> None:
+    if "://" in value or "=" in value or "@" in value:
+        raise Refused(
+            f"{value!r} looks like a connection string: dotbox acts on sandboxes by id only",
+            hint="see 'dotbox list'",
+        )
+
+
+def create(
+    *,
+    snapshot: str = snapshots.DEFAULT_SNAPSHOT,
+    name: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    superuser: bool = False,
+    progress: Progress = _no_progress,
+) -> tuple[SandboxInfo, SandboxCredentials]:
+    """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
+    with its own credentials succeeds. On any failure nothing of it is left behind."""
+    if name is not None:
+        _refuse_dsn(name)
+        names.sandbox_name(name)
+    manifest = snapshots.get(snapshot)
+    image = images.sandbox_image(manifest, progress=progress)
+    sandbox_id = name or f"sb-{secrets.token_hex(4)}"
+    if name is not None and _find(sandbox_id) is not None:
+        raise Conflict(f"a sandbox named {sandbox_id!r} exists", hint="drop it or pick another --name")
+
+    home = paths.sandbox_dir(sandbox_id)
+    sock = home / "sock"
+    created = datetime.now(UTC).replace(microsecond=0)
+    creds = SandboxCredentials(
+        id=sandbox_id, user=ROLE, password=secrets.token_urlsafe(24), database=DATABASE,
+        socket_dir=sock,
+    )
+    labels = {
+        L_MANAGED: "dotbox",
+        L_ROLE: "sandbox",
+        L_ID: sandbox_id,
+        "dotbox.snapshot": manifest.name,
+        "dotbox.snapshot.digest": manifest.digest,
+        "dotbox.pg": str(manifest.pg_major),
+        "dotbox.created": created.isoformat(),
+        "dotbox.expires": (created + ttl).isoformat(),
+        "dotbox.owner": _owner(),
+        "dotbox.superuser": str(superuser).lower(),
+        "dotbox.dir": str(home),
+    }
+    spec = engine.ContainerSpec(
+        image=image.id,
+        name=f"dotbox-{sandbox_id}",
+        labels=labels,
+        mounts=(engine.Mount(str(sock), SOCKET_IN_CONTAINER),),
+    )
+    try:
+        home.mkdir(mode=0o700)
+    except FileExistsError:
+        raise Conflict(
+            f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
+            hint=f"'dotbox drop {sandbox_id}' removes it",
+        ) from None
+    container: str | None = None
+    try:
+        sock.mkdir()
+        sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
+        _write_secret(home / "password", creds.password)
+        progress("start", 0, 0)
+        try:
+            container = engine.run_container(spec)
+        except EngineUnavailable as exc:
+            if "Conflict" in str(exc) or "already in use" in str(exc):
+                raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
+            raise
+        try:
+            db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
+            db.check_query(creds)
+        except Exception as exc:
+            logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
+            raise NotReady(
+                f"sandbox {sandbox_id} did not accept a query within {READY_DEADLINE:.0f}s: {exc}",
+                hint=f"server log: {logs or 'empty'}",
+            ) from None
+    except BaseException:
+        if container is not None:
+            engine.remove_container(container)
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    info = _info(engine.inspect_container(container) or _gone(sandbox_id))
+    return info, creds
+
+
+def _gone(sandbox_id: str) -> ContainerInfo:
+    raise NotReady(f"sandbox {sandbox_id} vanished right after it started")
+
+
+def _write_secret(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+
+
+def _find(sandbox_id: str) -> ContainerInfo | None:
+    found = engine.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
+    return found[0] if found else None
+
+
+def resolve(ref: str) -> ContainerInfo:
+    """The container of sandbox ``ref``, found by dotbox's labels; anything else is refused."""
+    _refuse_dsn(ref)
+    try:
+        names.sandbox_name(ref)
+    except InvalidInput:
+        if engine.inspect_container(ref) is not None:
+            raise Refused(f"container {ref!r} was not made by dotbox; refusing to touch it") from None
+        raise
+    found = _find(ref)
+    if found is not None:
+        return found
+    for candidate in (ref, f"dotbox-{ref}"):
+        other = engine.inspect_container(candidate)
+        if other is not None:
+            raise Refused(
+                f"container {other.name!r} is not a dotbox sandbox (no dotbox labels);"
+                " refusing to touch it"
+            )
+    raise NotFound(f"unknown sandbox {ref!r}", hint="see 'dotbox list'")
+
+
+def _parse_time(value: str | None) -> datetime:
+    try:
+        return datetime.fromisoformat(value or "")
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+
+
+def _info(c: ContainerInfo) -> SandboxInfo:
+    labels = c.labels
+    expires = _parse_time(labels.get("dotbox.expires"))
+    home = Path(labels.get("dotbox.dir", ""))
+    if c.status == "running":
+        state = "ready" if (home / "sock" / ".s.PGSQL.5432").exists() else "creating"
+        if expires < datetime.now(UTC):
+            state = "expired"
+    elif c.status == "created":
+        state = "creating"
+    else:
+        state = "broken"
+    return SandboxInfo(
+        id=labels.get(L_ID, ""),
+        container=c.id[:12],
+        state=state,  # type: ignore[arg-type]
+        snapshot=labels.get("dotbox.snapshot", ""),
+        snapshot_digest=labels.get("dotbox.snapshot.digest", ""),
+        pg_major=int(labels.get("dotbox.pg", "0") or 0),
+        image=c.image,
+        user=ROLE,
+        database=DATABASE,
+        socket_dir=home / "sock",
+        superuser=labels.get("dotbox.superuser") == "true",
+        owner=labels.get("dotbox.owner", ""),
+        created=_parse_time(labels.get("dotbox.created")),
+        expires=expires,
+    )
+
+
+def list_sandboxes() -> list[SandboxInfo]:
+    found = engine.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox"})
+    return sorted((_info(c) for c in found), key=lambda s: (s.created, s.id))
+
+
+def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
+    info = _info(resolve(ref))
+    return info, credentials(info)
+
+
+def credentials(info: SandboxInfo) -> SandboxCredentials | None:
+    try:
+        password = (info.socket_dir.parent / "password").read_text()
+    except OSError:
+        return None
+    return SandboxCredentials(
+        id=info.id, user=info.user, password=password, database=info.database,
+        socket_dir=info.socket_dir,
+    )
+
+
+def drop(ref: str) -> DropReport:
+    """Remove the sandbox's container, volumes and socket directory, then read the engine and
+    the file system back to confirm nothing of it is left."""
+    started = time.monotonic()
+    container = resolve(ref)
+    sandbox_id = container.labels[L_ID]
+    home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(sandbox_id))
+    removed = engine.remove_container(container.id)
+    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    volumes = [v for v in engine.volumes(by_label) if engine.remove_volume(v)]
+    shutil.rmtree(home, ignore_errors=True)
+    left: list[str] = []
+    if engine.containers(by_label):
+        left.append("container")
+    if engine.volumes(by_label):
+        left.append("volume")
+    if home.exists():
+        left.append(f"directory {home}")
+    if left:
+        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {', '.join(left)}")
+    return DropReport(
+        id=sandbox_id,
+        container_removed=removed,
+        volumes_removed=len(volumes),
+        socket_dir_removed=True,
+        confirmed=True,
+        seconds=round(time.monotonic() - started, 4),
+    )
+
+
+def drop_many(refs: list[str], on_error: Callable[[str, DotboxError], None]) -> list[DropReport]:
+    reports = []
+    for ref in refs:
+        try:
+            reports.append(drop(ref))
+        except DotboxError as exc:
+            on_error(ref, exc)
+    return reports

@@ -1,0 +1,188 @@
+"""Split a psql script into statements, meta-commands and COPY data, with line numbers.
+
+Pure text work, aware of what psql is aware of: quotes, E'' escapes, quoted identifiers,
+dollar quoting, nested block comments, line comments, backslash meta-commands at the start of
+a line, and ``COPY … FROM stdin`` data blocks ending with ``\\.``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["sql", "meta", "copy-data"]
+
+# Everything that can change the scanner's state; all else is skipped in bulk.
+_SPECIAL = re.compile(r"""[;'"$\n]|--|/\*""")
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z_0-9\x80-\uffff]*)?\$")
+_COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b", re.IGNORECASE | re.DOTALL)
+_IDENT_CHAR = re.compile(r"[A-Za-z_0-9$\x80-\uffff]")
+
+
+@dataclass(frozen=True)
+class Statement:
+    kind: Kind
+    text: str
+    start_line: int  # 1-based, first line of the statement's own text
+    end_line: int  # 1-based, line of its terminator (or last line)
+
+
+class UnterminatedText(ValueError):
+    """A quote, comment or dollar quote that never closes."""
+
+    def __init__(self, what: str, line: int) -> None:
+        super().__init__(f"unterminated {what} starting at line {line}")
+        self.what = what
+        self.line = line
+
+
+def split(script: str) -> list[Statement]:
+    out: list[Statement] = []
+    n = len(script)
+    pos = 0
+    line = 1
+
+    def skip_blank_and_comments(p: int, ln: int) -> tuple[int, int]:
+        while p < n:
+            ch = script[p]
+            if ch == "\n":
+                ln += 1
+                p += 1
+            elif ch in " \t\r\f\v":
+                p += 1
+            elif script.startswith("--", p):
+                e = script.find("\n", p)
+                p = n if e < 0 else e
+            elif script.startswith("/*", p):
+                p, ln = _skip_block_comment(script, p, ln)
+            else:
+                break
+        return p, ln
+
+    while True:
+        pos, line = skip_blank_and_comments(pos, line)
+        if pos >= n:
+            return out
+        if script[pos] == "\\":
+            e = script.find("\n", pos)
+            e = n if e < 0 else e
+            out.append(Statement("meta", script[pos:e].rstrip("\r"), line, line))
+            pos = e
+            continue
+        start, start_line = pos, line
+        pos, line, terminated = _scan_sql(script, pos, line)
+        text = script[start:pos].rstrip()
+        out.append(Statement("sql", text, start_line, line))
+        if not terminated:
+            return out
+        if _COPY_FROM_STDIN.match(text):
+            data_start = script.find("\n", pos)
+            if data_start < 0:
+                return out
+            data_start += 1
+            data_line = line + 1
+            end = data_start
+            ln = data_line
+            while end < n:
+                e = script.find("\n", end)
+                e = n if e < 0 else e
+                if script[end:e].rstrip("\r") == "\\.":
+                    out.append(Statement("copy-data", script[data_start:end], data_line, ln))
+                    end = e
+                    break
+                end = e + 1
+                ln += 1
+            else:
+                out.append(Statement("copy-data", script[data_start:end], data_line, ln))
+            line = ln
+            pos = end
+
+
+def _skip_block_comment(s: str, p: int, ln: int) -> tuple[int, int]:
+    depth, start_line = 0, ln
+    n = len(s)
+    while p < n:
+        if s.startswith("/*", p):
+            depth += 1
+            p += 2
+        elif s.startswith("*/", p):
+            depth -= 1
+            p += 2
+            if depth == 0:
+                return p, ln
+        else:
+            if s[p] == "\n":
+                ln += 1
+            p += 1
+    raise UnterminatedText("block comment", start_line)
+
+
+def _scan_sql(s: str, p: int, ln: int) -> tuple[int, int, bool]:
+    """Scan one SQL statement from p; return (position after ';', line, terminated)."""
+    n = len(s)
+    while True:
+        m = _SPECIAL.search(s, p)
+        if m is None:
+            return n, ln + s.count("\n", p, n), False
+        tok = m.group()
+        p = m.start()
+        if tok == ";":
+            return p + 1, ln, True
+        if tok == "\n":
+            ln += 1
+            p += 1
+        elif tok == "--":
+            e = s.find("\n", p)
+            p = n if e < 0 else e
+        elif tok == "/*":
+            p, ln = _skip_block_comment(s, p, ln)
+        elif tok == "'":
+            escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
+            p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
+        elif tok == '"':
+            p, ln = _skip_quoted(s, p, ln, '"', False, "quoted identifier")
+        else:  # "$"
+            if p > 0 and _IDENT_CHAR.match(s[p - 1]):
+                p += 1
+                continue
+            dm = _DOLLAR_TAG.match(s, p)
+            if dm is None:
+                p += 1
+                continue
+            tag = dm.group()
+            e = s.find(tag, dm.end())
+            if e < 0:
+                raise UnterminatedText(f"dollar-quoted string {tag}", ln)
+            ln += s.count("\n", p, e)
+            p = e + len(tag)
+
+
+def _skip_quoted(s: str, p: int, ln: int, q: str, escapes: bool, what: str) -> tuple[int, int]:
+    start_line = ln
+    n = len(s)
+    p += 1
+    while p < n:
+        ch = s[p]
+        if escapes and ch == "\\":
+            if p + 1 < n and s[p + 1] == "\n":
+                ln += 1
+            p += 2
+            continue
+        if ch == q:
+            if p + 1 < n and s[p + 1] == q:
+                p += 2
+                continue
+            return p + 1, ln
+        if ch == "\n":
+            ln += 1
+        p += 1
+    raise UnterminatedText(what, start_line)
+
+
+def statement_at(statements: list[Statement], line: int) -> Statement | None:
+    """The statement whose lines include ``line`` (psql reports a statement's last line)."""
+    for st in statements:
+        if st.start_line <= line <= st.end_line:
+            return st
+    return None

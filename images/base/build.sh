@@ -1,0 +1,1 @@
+../../dotbox/data/build-base.sh

@@ -1,0 +1,131 @@
+"""import → bake → create → query → drop, on real containers."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import dotbox
+from dotbox import engine, images, snapshots
+from tests.conftest import corpus
+from tests.integration.conftest import cli_json, interfaces, run_cli, run_root
+
+USER_TABLES = """
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+"""
+
+
+@pytest.mark.parametrize(("file", "pg"), [("pagila.sql", 15), ("supabase.sql", None)])
+def test_corpus_sandbox_holds_the_snapshots_tables(file: str, pg: int | None) -> None:
+    name = Path(file).stem
+    args = ["snapshot", "import", str(corpus(file)), "--name", name]
+    manifest = cli_json(*args, *(["--pg", str(pg)] if pg else []))
+    assert isinstance(manifest, dict)
+    with dotbox.sandbox(name) as sb:
+        assert sb.info.pg_major == (pg or 17)
+        (tables,) = sb.query(USER_TABLES)[0]
+        assert tables == manifest["counts"]["tables"]
+        version = sb.query("SHOW server_version_num")[0][0]
+        assert int(version) // 10000 == sb.info.pg_major
+        container = engine.containers({"dotbox.id": sb.id})[0]
+    assert engine.inspect_container(container.id) is None
+    assert not sb.info.socket_dir.exists()
+
+
+def test_two_sandboxes_from_one_snapshot_are_independent() -> None:
+    with dotbox.sandbox() as a, dotbox.sandbox() as b:
+        assert a.info.image == b.info.image and a.dsn != b.dsn
+        a.query("INSERT INTO runtime.block (code, title) VALUES ('ONLY_A', 'a')")
+        assert a.query("SELECT code FROM runtime.block") == [("ONLY_A",)]
+        assert b.query("SELECT count(*) FROM runtime.block") == [(0,)]
+
+
+def test_sandbox_has_no_network_only_loopback() -> None:
+    with dotbox.sandbox() as sb:
+        container = engine.containers({"dotbox.id": sb.id})[0]
+        assert engine.inspect_container(container.id).network_mode == "none"  # type: ignore[union-attr]
+        assert interfaces(container.id) == ["lo"]
+        out = subprocess.run(["docker", "inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                              container.id], capture_output=True, text=True, check=True).stdout
+        assert '"none"' in out and "bridge" not in out
+
+
+def test_every_connection_needs_the_sandbox_password() -> None:
+    with dotbox.sandbox() as sb:
+        creds = sb.credentials
+        host = str(creds.socket_dir)
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(host=host, user="sandbox", dbname="sandbox", connect_timeout=3)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(host=host, user="sandbox", dbname="sandbox", password="wrong",
+                            connect_timeout=3)
+        # The bootstrap door (dotbox_admin, trusted once at create) is closed.
+        with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+            psycopg.connect(host=host, user="dotbox_admin", dbname="sandbox", connect_timeout=3)
+        assert sb.query("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user") \
+            == [("sandbox", False)]
+
+
+def test_bake_is_keyed_by_content_and_done_once() -> None:
+    manifest = snapshots.get("default")
+    first = images.sandbox_image(manifest)
+    base = images.base_image(manifest.pg_major)
+    assert first.tags == [images.sandbox_tag(manifest, base)]
+    assert first.labels["dotbox.snapshot.digest"] == manifest.digest
+    assert first.labels["dotbox.base"] == base.id
+    before = engine.images({"dotbox.role": "sandbox-image"})
+    assert images.sandbox_image(manifest).id == first.id
+    assert engine.images({"dotbox.role": "sandbox-image"}) == before
+
+
+def test_bake_failure_names_file_line_statement_and_leaves_nothing(
+    tmp_path: Path, unchanged_engine: None
+) -> None:
+    bad = tmp_path / "broken.sql"
+    bad.write_text(
+        "CREATE TABLE ok (a int);\n\n"
+        "CREATE TABLE broken (\n  a int REFERENCES missing_table (id)\n);\n"
+        "CREATE TABLE never (b int);\n"
+    )
+    run_cli("snapshot", "import", str(bad), "--name", "broken", check=True)
+    proc = run_cli("create", "--snapshot", "broken")
+    assert proc.returncode == 6, proc.stderr
+    message = proc.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "broken.sql:5:" in message
+    assert 'relation "missing_table" does not exist' in message
+    assert "CREATE TABLE broken" in message
+    assert list(run_root().iterdir()) == []
+
+
+def test_cli_create_query_list_show_drop() -> None:
+    created = cli_json("create", "--ttl", "10m")
+    assert isinstance(created, dict)
+    sid = created["id"]
+    out = subprocess.run(["psql", created["dsn"], "-XAtc", "SELECT count(*) FROM runtime.item"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"
+    listed = cli_json("list")
+    assert isinstance(listed, list)
+    assert [s["state"] for s in listed if s["id"] == sid] == ["ready"]
+    shown = cli_json("show", sid)
+    assert isinstance(shown, dict) and shown["dsn"] == created["dsn"]
+    dropped = cli_json("drop", sid)
+    assert isinstance(dropped, dict)
+    assert dropped["dropped"][0]["confirmed"] is True and dropped["errors"] == []
+    assert all(s["id"] != sid for s in cli_json("list"))  # type: ignore[union-attr]
+    assert not Path(created["socket_dir"]).exists()
+
+
+def test_drop_all_drops_every_sandbox() -> None:
+    ids = {dotbox.sandbox().id for _ in range(2)}
+    proc = run_cli("drop", "--all", "--json", check=True)
+    assert ids <= {line for line in ids if line in proc.stdout}
+    assert dotbox.list_sandboxes() == []

@@ -1,0 +1,32 @@
+from dotbox import db, images, sqltext
+
+
+def test_progress_marks_map_back_to_original_lines() -> None:
+    text = "\n".join(f"CREATE TABLE t{i} (a int);" for i in range(1, 251)) + "\n"
+    statements = sqltext.split(text)
+    marked, inserted = images.with_progress_marks(text, statements)
+    assert 0 < len(inserted) <= images.PROGRESS_MARKS
+    assert marked.count("\\echo dotbox:progress") == len(inserted)
+    out_lines = marked.split("\n")
+    for reported, line in enumerate(out_lines, start=1):
+        if line.startswith("CREATE TABLE t"):
+            original = images.original_line(reported, inserted)
+            assert line == text.split("\n")[original - 1]
+
+
+def test_scram_verifier_shape_and_salt() -> None:
+    a = db.scram_verifier("secret", salt=b"0123456789abcdef")
+    assert a == db.scram_verifier("secret", salt=b"0123456789abcdef")
+    assert a.startswith("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$")
+    assert a != db.scram_verifier("secret")  # random salt
+    assert a != db.scram_verifier("other", salt=b"0123456789abcdef")
+
+
+def test_exit_codes_are_distinct() -> None:
+    from dotbox import errors
+
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.DotboxError)]
+    codes = [c.exit_code for c in classes if c is not errors.DotboxError]
+    assert len(codes) == len(set(codes))
+    assert set(codes) <= set(errors.EXIT_CODES)

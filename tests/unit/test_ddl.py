@@ -1,0 +1,69 @@
+import pytest
+
+from dotbox import ddl
+from dotbox.errors import InvalidInput
+from tests.conftest import corpus
+
+
+@pytest.mark.parametrize(
+    ("name", "tables", "functions"),
+    # SOURCES.md of the corpora gives these numbers, counted by their own authors' tools.
+    [("pagila.sql", 22, 10), ("supabase.sql", 9, 15), ("openstreetmap.sql", 57, 2),
+     ("gitlab.sql", 1401, 297)],
+)
+def test_corpus_counts_match_their_sources(name: str, tables: int, functions: int) -> None:
+    analysis = ddl.analyse(ddl.normalise(corpus(name).read_text()), name)
+    assert analysis.counts["tables"] == tables
+    assert analysis.counts["functions"] + analysis.counts["procedures"] == functions
+
+
+def test_gitlab_indexes_and_extensions() -> None:
+    analysis = ddl.analyse(ddl.normalise(corpus("gitlab.sql").read_text()), "gitlab.sql")
+    assert analysis.counts["indexes"] == 6040
+    assert analysis.extensions == {"btree_gist", "pg_trgm"}
+
+
+def test_roles_referenced_are_collected_but_not_ones_created_or_internal() -> None:
+    text = (
+        "CREATE ROLE made;\n"
+        "ALTER TABLE t OWNER TO owner_a;\n"
+        "GRANT SELECT ON t TO reader, PUBLIC, made;\n"
+        "CREATE POLICY p ON t TO \"Odd Role\" USING (true);\n"
+        "ALTER SCHEMA s OWNER TO sandbox;\n"
+    )
+    analysis = ddl.analyse(text, "x.sql")
+    assert analysis.referenced_roles == ["Odd Role", "owner_a", "reader"]
+
+
+def test_data_statements_are_found_with_their_lines() -> None:
+    text = "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nCOPY t FROM stdin;\n1\n\\.\n"
+    assert ddl.analyse(text, "x.sql").data_lines == [2, 4]
+    osm = ddl.analyse(ddl.normalise(corpus("openstreetmap.sql").read_text()), "osm")
+    assert len(osm.data_lines) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-- only a comment\n", "holds no SQL statements"),
+        ("CREATE TABLE t (a int);\nthis is not sql;\n", ":2: not valid SQL"),
+        ("SELECT 1;\n\\! rm -rf /\n", r":2: psql meta-command '\\!' is not allowed"),
+        ("SELECT 'never closed;\n", ":1: not valid SQL"),
+    ],
+)
+def test_bad_scripts_are_refused_with_their_line(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        ddl.analyse(text, "bad.sql")
+
+
+def test_normalise_keeps_line_numbers_and_blanks_restrict() -> None:
+    raw = "\\restrict abc\r\nCREATE TABLE t (a int);   \r\n\\unrestrict abc\r\n\r\n"
+    out = ddl.normalise(raw)
+    assert out == "\nCREATE TABLE t (a int);\n"
+    assert ddl.normalise(out) == out
+
+
+def test_dumped_from_header() -> None:
+    assert ddl.dumped_from_major("--\n-- Dumped from database version 15.4 (Debian)\n") == (15, "15.4")
+    assert ddl.dumped_from_major("-- Dumped from database version 18beta1\n") == (18, "18beta1")
+    assert ddl.dumped_from_major("CREATE TABLE t ();\n") is None
