@@ -50,14 +50,19 @@ def main() -> None:
 
     floor, create, drop = [], [], []
     for _ in range(2):  # warm the page cache and the engine
-        subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", tag],
-                       check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", tag],
+            check=True,
+            capture_output=True,
+        )
         dotbox.sandbox(args.snapshot).drop()
     for _ in range(args.runs):
         t = time.perf_counter()
-        subprocess.run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", tag],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "run", "--rm", "--network", "none", "--entrypoint", "true", tag],
+            check=True,
+            capture_output=True,
+        )
         floor.append(time.perf_counter() - t)
 
         t = time.perf_counter()
@@ -72,11 +77,19 @@ def main() -> None:
 
     result = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
-                    "engine": engine.version().get("Version")},
-        "snapshot": args.snapshot, "image": tag, "runs": args.runs,
-        "median_s": {"floor": statistics.median(floor), "create": statistics.median(create),
-                     "drop": statistics.median(drop)},
+        "machine": {
+            "cpus": __import__("os").cpu_count(),
+            "python": platform.python_version(),
+            "engine": engine.version().get("Version"),
+        },
+        "snapshot": args.snapshot,
+        "image": tag,
+        "runs": args.runs,
+        "median_s": {
+            "floor": statistics.median(floor),
+            "create": statistics.median(create),
+            "drop": statistics.median(drop),
+        },
         "p95_s": {"floor": p95(floor), "create": p95(create), "drop": p95(drop)},
     }
     result["ratio_create_to_floor"] = result["median_s"]["create"] / result["median_s"]["floor"]
@@ -84,9 +97,11 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     m = result["median_s"]
-    print(f"{args.snapshot}, {args.runs} runs (medians): floor {m['floor'] * 1000:.0f} ms, "
-          f"create->first query {m['create'] * 1000:.0f} ms "
-          f"({result['ratio_create_to_floor']:.2f}x floor), drop->confirmed {m['drop'] * 1000:.0f} ms")
+    print(
+        f"{args.snapshot}, {args.runs} runs (medians): floor {m['floor'] * 1000:.0f} ms, "
+        f"create->first query {m['create'] * 1000:.0f} ms "
+        f"({result['ratio_create_to_floor']:.2f}x floor), drop->confirmed {m['drop'] * 1000:.0f} ms"
+    )
     print(f"written {out.relative_to(REPO)}")
 
 

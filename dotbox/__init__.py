@@ -1,7 +1,7 @@
 """dotbox: disposable, isolated PostgreSQL sandboxes seeded from a snapshot of official DDL.
 
-    with dotbox.sandbox("default") as sb:
-        sb.query("select count(*) from runtime.item")
+with dotbox.sandbox("default") as sb:
+    sb.query("select count(*) from runtime.item")
 """
 
 from __future__ import annotations
@@ -23,10 +23,29 @@ if TYPE_CHECKING:
     )
     from dotbox.errors import DotboxError
 
-_API = {"Sandbox", "sandbox", "get", "list_sandboxes", "drop", "import_snapshot", "snapshot",
-        "list_snapshots"}
+_API = {
+    "Sandbox",
+    "sandbox",
+    "get",
+    "list_sandboxes",
+    "drop",
+    "import_snapshot",
+    "snapshot",
+    "list_snapshots",
+}
 
-__all__ = sorted(_API | {"DotboxError", "__version__"})
+__all__ = [
+    "DotboxError",
+    "Sandbox",
+    "__version__",
+    "drop",
+    "get",
+    "import_snapshot",
+    "list_sandboxes",
+    "list_snapshots",
+    "sandbox",
+    "snapshot",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dotbox import names, sandboxes as _sandbox, snapshots as _snapshots
+from dotbox import names
+from dotbox import sandboxes as _sandbox
+from dotbox import snapshots as _snapshots
 from dotbox.images import Progress
 from dotbox.models import DropReport, SandboxCredentials, SandboxInfo, SnapshotManifest
 

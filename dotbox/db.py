@@ -34,8 +34,18 @@ def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
     return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
-def connect(creds: SandboxCredentials, *, timeout: float = 5.0, **kwargs: Any) -> psycopg.Connection[Any]:
-    return psycopg.connect(**creds.conninfo(), connect_timeout=max(1, int(timeout)), **kwargs)
+def connect(
+    creds: SandboxCredentials, *, timeout: float = 5.0, **kwargs: Any
+) -> psycopg.Connection[Any]:
+    info = creds.conninfo()
+    return psycopg.connect(
+        host=info["host"],
+        user=info["user"],
+        password=info["password"],
+        dbname=info["dbname"],
+        connect_timeout=max(1, int(timeout)),
+        **kwargs,
+    )
 
 
 def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) -> None:
@@ -47,7 +57,9 @@ def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) ->
 
     def attempt() -> psycopg.Connection[Any]:
         return psycopg.connect(
-            host=str(creds.socket_dir), user="dotbox_admin", dbname=creds.database,
+            host=str(creds.socket_dir),
+            user="dotbox_admin",
+            dbname=creds.database,
             connect_timeout=2,
         )
 
@@ -68,3 +80,10 @@ def check_query(creds: SandboxCredentials) -> None:
     """A real query with the sandbox's own credentials: the readiness that counts."""
     with connect(creds) as conn:
         conn.execute("SELECT 1").fetchone()
+
+
+def system_identifier(creds: SandboxCredentials) -> str:
+    """The server's system_identifier (readable by any role through pg_control_system())."""
+    with connect(creds) as conn:
+        row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+    return str(row[0]) if row else ""

@@ -42,9 +42,7 @@ def normalise(text: str) -> str:
     """The text a snapshot's digest is taken over: LF line ends, no trailing blanks per line,
     psql's ``\\restrict``/``\\unrestrict`` lines blanked (line numbers are kept)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out = [
-        "" if _STRIPPED_META.match(line) else line.rstrip() for line in lines
-    ]
+    out = ["" if _STRIPPED_META.match(line) else line.rstrip() for line in lines]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -92,7 +90,7 @@ def analyse(text: str, origin: str) -> Analysis:
 
 
 def _classify(stmt: dict[str, Any], line: int, out: Analysis) -> None:
-    (kind, body), = stmt.items()
+    ((kind, body),) = stmt.items()
     counts = out.counts
     if kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
         out.data_lines.append(line)

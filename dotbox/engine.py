@@ -10,7 +10,7 @@ import io
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -38,7 +38,9 @@ def _translated(action: str) -> Iterator[None]:
     except docker.errors.APIError as exc:
         raise EngineUnavailable(f"{action}: {_explain(exc)}") from None
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise EngineUnavailable(f"{action}: Docker engine unreachable ({exc})", hint=ENGINE_HINT)
+        raise EngineUnavailable(
+            f"{action}: Docker engine unreachable ({exc})", hint=ENGINE_HINT
+        ) from None
 
 
 def _explain(exc: docker.errors.APIError) -> str:
@@ -97,6 +99,7 @@ def version() -> dict[str, Any]:
 
 # ---- images -------------------------------------------------------------------------------
 
+
 def image(ref: str) -> ImageInfo | None:
     with _translated(f"inspect image {ref}"):
         try:
@@ -116,7 +119,9 @@ def images(labels: dict[str, str]) -> list[ImageInfo]:
         found = client().api.images(filters={"label": _label_filters(labels)})
     return [
         ImageInfo(
-            id=d["Id"], tags=d.get("RepoTags") or [], labels=d.get("Labels") or {},
+            id=d["Id"],
+            tags=d.get("RepoTags") or [],
+            labels=d.get("Labels") or {},
             size_bytes=d.get("Size", 0),
         )
         for d in found
@@ -124,11 +129,8 @@ def images(labels: dict[str, str]) -> list[ImageInfo]:
 
 
 def remove_image(ref: str) -> None:
-    with _translated(f"remove image {ref}"):
-        try:
-            client().api.remove_image(ref, force=True)
-        except docker.errors.ImageNotFound:
-            pass
+    with _translated(f"remove image {ref}"), suppress(docker.errors.ImageNotFound):
+        client().api.remove_image(ref, force=True)
 
 
 def commit(
@@ -149,14 +151,17 @@ def _quote_label(value: str) -> str:
 
 # ---- containers ---------------------------------------------------------------------------
 
+
 def create_container(spec: ContainerSpec) -> str:
     """Create (not start) a container; returns its id."""
     api = client().api
     with _translated(f"create container {spec.name}"):
         host_config = api.create_host_config(
             network_mode=spec.network_mode,
-            binds={m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
-                   for m in spec.mounts},
+            binds={
+                m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+                for m in spec.mounts
+            },
             mem_limit=spec.memory_bytes,
             memswap_limit=spec.memory_bytes,
             pids_limit=spec.pids_limit,
@@ -296,6 +301,7 @@ def exec_stream(
 
 
 # ---- volumes ------------------------------------------------------------------------------
+
 
 def volumes(labels: dict[str, str]) -> list[str]:
     with _translated("list volumes"):

@@ -97,9 +97,7 @@ def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo) -> str:
     return f"{SANDBOX_REPO}:pg{manifest.pg_major}-{sandbox_key(manifest, base)[:20]}"
 
 
-def sandbox_image(
-    manifest: SnapshotManifest, *, progress: Progress = _no_progress
-) -> ImageInfo:
+def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
     """The baked image for ``manifest``, baking it first if it does not exist yet."""
     base = base_image(manifest.pg_major, progress=progress)
     tag = sandbox_tag(manifest, base)
@@ -154,7 +152,6 @@ CHECKPOINT;
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
 
 
 def with_progress_marks(text: str, statements: list[sqltext.Statement]) -> tuple[str, list[int]]:
@@ -226,8 +223,9 @@ def bake(
 
     try:
         engine.put_files(container, BAKE_DIR, files)
-        code = engine.exec_stream(container, ["sh", f"{BAKE_DIR}/bake.sh"], user="postgres",
-                                  on_line=on_line)
+        code = engine.exec_stream(
+            container, ["sh", f"{BAKE_DIR}/bake.sh"], user="postgres", on_line=on_line
+        )
         if code != 0:
             raise _bake_error(manifest, statements, inserted, output)
         progress("commit", 0, 0)
@@ -266,13 +264,15 @@ def _bake_error(
     output: list[str],
 ) -> DotboxError:
     origin = Path(manifest.source).name if manifest.source_kind == "import" else manifest.name
-    for i, line in enumerate(output):
+    for line in output:
         m = _PSQL_ERROR.match(line)
         if not m:
             continue
         message = m.group("message").replace("ERROR:  ", "").replace("FATAL:  ", "")
         if not m.group("file").endswith("snapshot.sql"):
-            return BakeFailed(f"bake of snapshot {manifest.name!r} failed while preparing: {message}")
+            return BakeFailed(
+                f"bake of snapshot {manifest.name!r} failed while preparing: {message}"
+            )
         line_no = original_line(int(m.group("line")), inserted)
         st = sqltext.statement_at(statements, line_no)
         shown = " ".join((st.text if st else "").split())
@@ -296,4 +296,3 @@ def remove_sandbox_images(manifest: SnapshotManifest | None = None) -> list[str]
         engine.remove_image(img.id)
         removed.append(img.id)
     return removed
-

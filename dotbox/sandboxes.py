@@ -34,6 +34,7 @@ SOCKET_IN_CONTAINER = "/sock"
 L_MANAGED = engine.MANAGED_BY
 L_ROLE = "dotbox.role"
 L_ID = "dotbox.id"
+L_HOME = "dotbox.home"  # the DOTBOX_HOME that made it: 'list' and 'drop --all' stay in it
 
 Progress = images.Progress
 
@@ -71,13 +72,18 @@ def create(
     image = images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
     if name is not None and _find(sandbox_id) is not None:
-        raise Conflict(f"a sandbox named {sandbox_id!r} exists", hint="drop it or pick another --name")
+        raise Conflict(
+            f"a sandbox named {sandbox_id!r} exists", hint="drop it or pick another --name"
+        )
 
     home = paths.sandbox_dir(sandbox_id)
     sock = home / "sock"
     created = datetime.now(UTC).replace(microsecond=0)
     creds = SandboxCredentials(
-        id=sandbox_id, user=ROLE, password=secrets.token_urlsafe(24), database=DATABASE,
+        id=sandbox_id,
+        user=ROLE,
+        password=secrets.token_urlsafe(24),
+        database=DATABASE,
         socket_dir=sock,
     )
     labels = {
@@ -92,6 +98,7 @@ def create(
         "dotbox.owner": _owner(),
         "dotbox.superuser": str(superuser).lower(),
         "dotbox.dir": str(home),
+        L_HOME: str(paths.data_home()),
     }
     spec = engine.ContainerSpec(
         image=image.id,
@@ -132,7 +139,7 @@ def create(
             engine.remove_container(container)
         shutil.rmtree(home, ignore_errors=True)
         raise
-    info = _info(engine.inspect_container(container) or _gone(sandbox_id))
+    info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
     return info, creds
 
 
@@ -158,7 +165,9 @@ def resolve(ref: str) -> ContainerInfo:
         names.sandbox_name(ref)
     except InvalidInput:
         if engine.inspect_container(ref) is not None:
-            raise Refused(f"container {ref!r} was not made by dotbox; refusing to touch it") from None
+            raise Refused(
+                f"container {ref!r} was not made by dotbox; refusing to touch it"
+            ) from None
         raise
     found = _find(ref)
     if found is not None:
@@ -180,7 +189,7 @@ def _parse_time(value: str | None) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
-def _info(c: ContainerInfo) -> SandboxInfo:
+def info_of(c: ContainerInfo) -> SandboxInfo:
     labels = c.labels
     expires = _parse_time(labels.get("dotbox.expires"))
     home = Path(labels.get("dotbox.dir", ""))
@@ -210,13 +219,17 @@ def _info(c: ContainerInfo) -> SandboxInfo:
     )
 
 
-def list_sandboxes() -> list[SandboxInfo]:
-    found = engine.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox"})
-    return sorted((_info(c) for c in found), key=lambda s: (s.created, s.id))
+def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
+    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``)."""
+    labels = {L_MANAGED: "dotbox", L_ROLE: "sandbox"}
+    if not every_home:
+        labels[L_HOME] = str(paths.data_home())
+    found = engine.containers(labels)
+    return sorted((info_of(c) for c in found), key=lambda s: (s.created, s.id))
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
-    info = _info(resolve(ref))
+    info = info_of(resolve(ref))
     return info, credentials(info)
 
 
@@ -226,7 +239,10 @@ def credentials(info: SandboxInfo) -> SandboxCredentials | None:
     except OSError:
         return None
     return SandboxCredentials(
-        id=info.id, user=info.user, password=password, database=info.database,
+        id=info.id,
+        user=info.user,
+        password=password,
+        database=info.database,
         socket_dir=info.socket_dir,
     )
 

@@ -89,8 +89,10 @@ def _store(
 ) -> SnapshotManifest:
     digest = hashlib.sha256(text.encode()).hexdigest()
     existing = _load(name)
-    if existing is not None and existing.digest == digest and (
-        pg_major is None or pg_major == existing.pg_major
+    if (
+        existing is not None
+        and existing.digest == digest
+        and (pg_major is None or pg_major == existing.pg_major)
     ):
         return existing
     if existing is not None and not replace:

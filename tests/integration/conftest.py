@@ -36,15 +36,19 @@ def engine_objects() -> dict[str, set[str]]:
     """Every container, image, volume and network the engine holds, by id."""
 
     def ids(*args: str) -> set[str]:
-        out = subprocess.run(["docker", *args, "-q", "--no-trunc"], capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            ["docker", *args, "-q", "--no-trunc"], capture_output=True, text=True, check=True
+        ).stdout
         return set(out.split())
 
     return {
         "containers": ids("ps", "-a"),
         "images": ids("images", "-a"),
-        "volumes": set(subprocess.run(["docker", "volume", "ls", "-q"], capture_output=True,
-                                      text=True, check=True).stdout.split()),
+        "volumes": set(
+            subprocess.run(
+                ["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=True
+            ).stdout.split()
+        ),
         "networks": ids("network", "ls"),
     }
 
@@ -59,8 +63,13 @@ def unchanged_engine() -> Iterator[None]:
 
 def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it: a subprocess with the test session's environment."""
-    proc = subprocess.run([sys.executable, "-m", "dotbox", *args], capture_output=True, text=True,
-                          env=os.environ.copy(), timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dotbox", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=600,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"dotbox {' '.join(args)} -> {proc.returncode}: {proc.stderr}")
     return proc
@@ -72,8 +81,12 @@ def cli_json(*args: str) -> object:
 
 def interfaces(container: str) -> list[str]:
     """Network interfaces seen inside a container, read from its own /proc."""
-    out = subprocess.run(["docker", "exec", container, "cat", "/proc/net/dev"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["docker", "exec", container, "cat", "/proc/net/dev"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sorted(line.split(":")[0].strip() for line in out.splitlines()[2:] if ":" in line)
 
 

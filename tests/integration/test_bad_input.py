@@ -16,8 +16,22 @@ def foreign_container() -> Iterator[str]:
     """A container of the test's own, without dotbox's labels."""
     name = "not-a-dotbox-sandbox"
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none",
-                    "dotbox/base:pg17", "sleep", "300"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "dotbox/base:pg17",
+            "sleep",
+            "300",
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield name
     subprocess.run(["docker", "rm", "-f", name], check=True, capture_output=True)
 
@@ -52,7 +66,11 @@ def files(tmp: Path) -> dict[str, Path]:
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_and_leaves_nothing(
-    args: list[str], code: int, message: str, tmp_path: Path, foreign_container: str,
+    args: list[str],
+    code: int,
+    message: str,
+    tmp_path: Path,
+    foreign_container: str,
     unchanged_engine: None,
 ) -> None:
     paths = files(tmp_path)
@@ -68,6 +86,10 @@ def test_bad_input_is_one_line_with_exit_code_and_leaves_nothing(
 
 def test_foreign_container_survives_a_drop_attempt(foreign_container: str) -> None:
     run_cli("drop", foreign_container)
-    state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", foreign_container],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    state = subprocess.run(
+        ["docker", "inspect", "-f", "{{.State.Running}}", foreign_container],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert state == "true"

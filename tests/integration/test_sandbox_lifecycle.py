@@ -52,8 +52,12 @@ def test_sandbox_has_no_network_only_loopback() -> None:
         container = engine.containers({"dotbox.id": sb.id})[0]
         assert engine.inspect_container(container.id).network_mode == "none"  # type: ignore[union-attr]
         assert interfaces(container.id) == ["lo"]
-        out = subprocess.run(["docker", "inspect", "-f", "{{json .NetworkSettings.Networks}}",
-                              container.id], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["docker", "inspect", "-f", "{{json .NetworkSettings.Networks}}", container.id],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert '"none"' in out and "bridge" not in out
 
 
@@ -64,13 +68,15 @@ def test_every_connection_needs_the_sandbox_password() -> None:
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(host=host, user="sandbox", dbname="sandbox", connect_timeout=3)
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-            psycopg.connect(host=host, user="sandbox", dbname="sandbox", password="wrong",
-                            connect_timeout=3)
+            psycopg.connect(
+                host=host, user="sandbox", dbname="sandbox", password="wrong", connect_timeout=3
+            )
         # The bootstrap door (dotbox_admin, trusted once at create) is closed.
         with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
             psycopg.connect(host=host, user="dotbox_admin", dbname="sandbox", connect_timeout=3)
-        assert sb.query("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user") \
-            == [("sandbox", False)]
+        assert sb.query(
+            "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+        ) == [("sandbox", False)]
 
 
 def test_bake_is_keyed_by_content_and_done_once() -> None:
@@ -109,8 +115,12 @@ def test_cli_create_query_list_show_drop() -> None:
     created = cli_json("create", "--ttl", "10m")
     assert isinstance(created, dict)
     sid = created["id"]
-    out = subprocess.run(["psql", created["dsn"], "-XAtc", "SELECT count(*) FROM runtime.item"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["psql", created["dsn"], "-XAtc", "SELECT count(*) FROM runtime.item"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == "0"
     listed = cli_json("list")
     assert isinstance(listed, list)

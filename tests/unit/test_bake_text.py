@@ -25,8 +25,11 @@ def test_scram_verifier_shape_and_salt() -> None:
 def test_exit_codes_are_distinct() -> None:
     from dotbox import errors
 
-    classes = [c for c in vars(errors).values()
-               if isinstance(c, type) and issubclass(c, errors.DotboxError)]
+    classes = [
+        c
+        for c in vars(errors).values()
+        if isinstance(c, type) and issubclass(c, errors.DotboxError)
+    ]
     codes = [c.exit_code for c in classes if c is not errors.DotboxError]
     assert len(codes) == len(set(codes))
     assert set(codes) <= set(errors.EXIT_CODES)

@@ -8,8 +8,12 @@ from tests.conftest import corpus
 @pytest.mark.parametrize(
     ("name", "tables", "functions"),
     # SOURCES.md of the corpora gives these numbers, counted by their own authors' tools.
-    [("pagila.sql", 22, 10), ("supabase.sql", 9, 15), ("openstreetmap.sql", 57, 2),
-     ("gitlab.sql", 1401, 297)],
+    [
+        ("pagila.sql", 22, 10),
+        ("supabase.sql", 9, 15),
+        ("openstreetmap.sql", 57, 2),
+        ("gitlab.sql", 1401, 297),
+    ],
 )
 def test_corpus_counts_match_their_sources(name: str, tables: int, functions: int) -> None:
     analysis = ddl.analyse(ddl.normalise(corpus(name).read_text()), name)
@@ -28,7 +32,7 @@ def test_roles_referenced_are_collected_but_not_ones_created_or_internal() -> No
         "CREATE ROLE made;\n"
         "ALTER TABLE t OWNER TO owner_a;\n"
         "GRANT SELECT ON t TO reader, PUBLIC, made;\n"
-        "CREATE POLICY p ON t TO \"Odd Role\" USING (true);\n"
+        'CREATE POLICY p ON t TO "Odd Role" USING (true);\n'
         "ALTER SCHEMA s OWNER TO sandbox;\n"
     )
     analysis = ddl.analyse(text, "x.sql")
@@ -64,6 +68,9 @@ def test_normalise_keeps_line_numbers_and_blanks_restrict() -> None:
 
 
 def test_dumped_from_header() -> None:
-    assert ddl.dumped_from_major("--\n-- Dumped from database version 15.4 (Debian)\n") == (15, "15.4")
+    assert ddl.dumped_from_major("--\n-- Dumped from database version 15.4 (Debian)\n") == (
+        15,
+        "15.4",
+    )
     assert ddl.dumped_from_major("-- Dumped from database version 18beta1\n") == (18, "18beta1")
     assert ddl.dumped_from_major("CREATE TABLE t ();\n") is None

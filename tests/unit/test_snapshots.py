@@ -64,7 +64,9 @@ def test_data_rows_refused_unless_allowed() -> None:
         (b"hello world, this is not sql\n", "not valid SQL"),
     ],
 )
-def test_bad_files_refused_and_nothing_stored(tmp_path: Path, content: bytes | None, message: str) -> None:
+def test_bad_files_refused_and_nothing_stored(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
     src = tmp_path / "bad.sql"
     if content is not None:
         src.write_bytes(content)

@@ -31,11 +31,7 @@ def test_dollar_inside_identifiers_and_parameters_is_not_a_quote() -> None:
 
 
 def test_meta_commands_and_copy_data() -> None:
-    script = (
-        "\\restrict abc\n"
-        "COPY public.t (a, b) FROM stdin;\n1\tx;y\n2\t'z\n\\.\n"
-        "SELECT 1;\n"
-    )
+    script = "\\restrict abc\nCOPY public.t (a, b) FROM stdin;\n1\tx;y\n2\t'z\n\\.\nSELECT 1;\n"
     assert kinds(script) == [("meta", 1, 1), ("sql", 2, 2), ("copy-data", 3, 5), ("sql", 6, 6)]
     data = sqltext.split(script)[2]
     assert data.text == "1\tx;y\n2\t'z\n"

@@ -1,0 +1,157 @@
+"""dotbox create | list | show | drop | demo."""
+
+from __future__ import annotations
+
+import typer
+
+from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail
+from dotbox.errors import DotboxError
+
+# ---- sandboxes ----------------------------------------------------------------------------
+
+
+@app.command()
+def create(
+    snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to start from."),
+    name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
+    ttl: str = typer.Option("2h", "--ttl", help="Time to live: 90s, 15m, 2h, 1d12h."),
+    superuser: bool = typer.Option(False, "--superuser", help="Hand out a superuser (opt-in)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a sandbox: a PostgreSQL container with no network, reached through its socket.
+
+    Bakes the snapshot into an image first if that was never done. Prints the DSN.
+    """
+    from dotbox import api
+
+    try:
+        with _progress() as progress:
+            sb = api.sandbox(snapshot, name=name, ttl=ttl, superuser=superuser, progress=progress)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        c = sb.credentials
+        emit(
+            {
+                "id": sb.id,
+                "dsn": c.dsn,
+                "socket_dir": str(c.socket_dir),
+                "user": c.user,
+                "password": c.password,
+                "database": c.database,
+                "snapshot": sb.info.snapshot,
+                "snapshot_digest": sb.info.snapshot_digest,
+                "pg_major": sb.info.pg_major,
+                "superuser": sb.info.superuser,
+                "expires": sb.info.expires.isoformat(),
+            }
+        )
+    else:
+        typer.echo(sb.dsn)
+
+
+@app.command("list")
+def list_(as_json: bool = JsonOpt) -> None:
+    """List sandboxes (read from the engine's labels)."""
+    from dotbox import api
+
+    try:
+        found = api.list_sandboxes()
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(found)
+        return
+    if not found:
+        typer.echo("no sandboxes")
+        return
+    typer.echo(f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} SOCKET")
+    for s in found:
+        typer.echo(
+            f"{s.id:<20} {s.state:<9} {s.snapshot:<16} {s.pg_major:<3} "
+            f"{s.expires:%Y-%m-%d %H:%M:%S}  {s.socket_dir}"
+        )
+
+
+@app.command()
+def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool = JsonOpt) -> None:
+    """Show one sandbox: state, snapshot, expiry and DSN."""
+    from dotbox import api
+
+    try:
+        sb = api.get(sandbox)
+    except DotboxError as exc:
+        fail(exc)
+    dsn = sb.credentials.dsn if sb._credentials else None
+    if as_json:
+        emit({**sb.info.model_dump(mode="json"), "dsn": dsn})
+        return
+    for key, value in sb.info.model_dump().items():
+        typer.echo(f"{key:<16} {value}")
+    typer.echo(f"{'dsn':<16} {dsn or '(credentials not on this host)'}")
+
+
+@app.command()
+def drop(
+    sandboxes: list[str] = typer.Argument(None, help="Sandbox ids."),
+    all_: bool = typer.Option(False, "--all", help="Drop every dotbox sandbox."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Destroy sandboxes: container, volumes and socket directory, confirmed by reading back."""
+    from dotbox import sandboxes as sb
+
+    try:
+        if all_ and sandboxes:
+            raise _invalid("give sandbox ids or --all, not both")
+        if not all_ and not sandboxes:
+            raise _invalid("name the sandboxes to drop, or pass --all")
+        refs = [s.id for s in sb.list_sandboxes()] if all_ else list(sandboxes)
+    except DotboxError as exc:
+        fail(exc)
+    errors: list[tuple[str, DotboxError]] = []
+    reports = sb.drop_many(refs, lambda ref, exc: errors.append((ref, exc)))
+    if as_json:
+        emit(
+            {
+                "dropped": reports,
+                "errors": [
+                    {"id": r, "error": e.one_line(), "exit_code": e.exit_code} for r, e in errors
+                ],
+            }
+        )
+    else:
+        for r in reports:
+            typer.echo(f"dropped {r.id} in {r.seconds:.3f}s (confirmed gone)")
+    for _ref, error in errors:
+        typer.echo(f"dotbox: error: {error.one_line()}", err=True)
+    if errors:
+        raise typer.Exit(errors[0][1].exit_code)
+
+
+@app.command()
+def demo() -> None:
+    """The main job on the bundled default snapshot: create, query, drop, printing each step."""
+    import time
+
+    from dotbox import api
+
+    try:
+        t0 = time.monotonic()
+        with _progress() as progress:
+            sb = api.sandbox(progress=progress)
+        typer.echo(
+            f"created  {sb.id} in {time.monotonic() - t0:.2f}s  ({sb.info.snapshot} on "
+            f"PostgreSQL {sb.info.pg_major}, no network, socket {sb.info.socket_dir})"
+        )
+        with sb:
+            tables = sb.query(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN"
+                " ('pg_catalog', 'information_schema')"
+            )[0][0]
+            sb.query("INSERT INTO runtime.block (code, title) VALUES ('C1', 'demo block')")
+            rows = sb.query("SELECT code, title FROM runtime.block")
+            typer.echo(f"queried  {tables} tables; wrote and read back {rows}")
+            t1 = time.monotonic()
+        typer.echo(f"dropped  {sb.id} in {time.monotonic() - t1:.3f}s (confirmed gone)")
+    except DotboxError as exc:
+        fail(exc)
