@@ -49,8 +49,9 @@ if [ "$suite" = sid ]; then
   aptopts+=(--aptopt='Acquire::Check-Valid-Until "false"')
 fi
 
-# pgvector is packaged from trixie on (pagila's newest schema uses it).
-packages="postgresql-${major}"
+# The same base serves sandboxes, runners (psql from postgresql-client, python3) and the TCP
+# forwarder/shim (socat). pgvector is packaged from trixie on (pagila's newest schema uses it).
+packages="postgresql-${major},socat,python3-minimal"
 [ "$major" -ge 17 ] && packages="$packages,postgresql-${major}-pgvector"
 mmdebstrap --variant=minbase --include="$packages" "${aptopts[@]}" \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
