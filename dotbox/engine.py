@@ -55,6 +55,15 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class Publish:
+    """A container's TCP port published on one host address (host_port 0: the engine picks)."""
+
+    port: int
+    host_ip: str = "127.0.0.1"
+    host_port: int = 0
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """Everything a dotbox container is made of. No pass-through of engine options."""
 
@@ -70,6 +79,10 @@ class ContainerSpec:
     pids_limit: int | None = None
     nano_cpus: int | None = None
     shm_bytes: int | None = None
+    entrypoint: list[str] | None = None
+    working_dir: str | None = None
+    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options (size=…)
+    publish: tuple[Publish, ...] = ()
 
 
 _lock = threading.Lock()
@@ -167,6 +180,9 @@ def create_container(spec: ContainerSpec) -> str:
             pids_limit=spec.pids_limit,
             nano_cpus=spec.nano_cpus,
             shm_size=spec.shm_bytes,
+            tmpfs=spec.tmpfs or None,
+            port_bindings={f"{p.port}/tcp": (p.host_ip, p.host_port or None) for p in spec.publish}
+            or None,
         )
         created = api.create_container(
             spec.image,
@@ -177,6 +193,9 @@ def create_container(spec: ContainerSpec) -> str:
             environment=spec.environment or None,
             host_config=host_config,
             network_disabled=False,
+            entrypoint=spec.entrypoint,
+            working_dir=spec.working_dir,
+            ports=[p.port for p in spec.publish] or None,
         )
     return str(created["Id"])
 
@@ -195,6 +214,35 @@ def run_container(spec: ContainerSpec) -> str:
         remove_container(container_id)
         raise
     return container_id
+
+
+def run_attached(
+    spec: ContainerSpec, on_output: Callable[[bytes | None, bytes | None], None]
+) -> int:
+    """Create a container, attach to its output, start it, stream (stdout, stderr) chunks to
+    ``on_output`` until it exits, and return its exit code. The container is always removed."""
+    api = client().api
+    container_id = create_container(spec)
+    try:
+        with _translated(f"run container {spec.name}"):
+            stream = api.attach(container_id, stdout=True, stderr=True, stream=True, demux=True)
+            api.start(container_id)
+            for out, err in stream:
+                on_output(out, err)
+            result = api.wait(container_id)
+        return int(result.get("StatusCode", -1))
+    finally:
+        remove_container(container_id)
+
+
+def published_port(container_id: str, port: int) -> int | None:
+    """The host port the engine bound for a container's ``port``/tcp (None if unpublished)."""
+    with _translated(f"read the ports of {container_id[:12]}"):
+        try:
+            bound = client().api.port(container_id, port) or []
+        except docker.errors.NotFound:
+            return None
+    return int(bound[0]["HostPort"]) if bound else None
 
 
 def remove_container(container_id: str, *, volumes: bool = True) -> bool:

@@ -1,0 +1,43 @@
+"""dotbox run: a command in a network-less runner beside a sandbox."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dotbox.cli import app, fail
+from dotbox.errors import DotboxError
+
+
+@app.command()
+def run(
+    sandbox: str = typer.Argument(..., help="Sandbox id."),
+    command: list[str] = typer.Argument(..., help="The command, after '--'."),
+    rw: bool = typer.Option(False, "--rw", help="Mount the working directory read-write."),
+    tcp: bool = typer.Option(
+        False, "--tcp", help="Add a shim on the runner's own 127.0.0.1:5432 for TCP-only clients."
+    ),
+) -> None:
+    """Run CMD in a runner container that can reach only SANDBOX.
+
+    The runner has no network (like the sandbox), the sandbox's socket directory, the current
+    directory at /work (read-only unless --rw), and PGHOST, PGUSER, PGPASSWORD, PGDATABASE and
+    DATABASE_URL set. Its exit code and output are the command's. The runner is removed at the
+    end. Example: dotbox run sb-1234abcd -- psql -f migration.sql
+    """
+    from dotbox import runner
+
+    def write(out: bytes | None, err: bytes | None) -> None:
+        if out:
+            sys.stdout.buffer.write(out)
+            sys.stdout.buffer.flush()
+        if err:
+            sys.stderr.buffer.write(err)
+            sys.stderr.buffer.flush()
+
+    try:
+        code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
+    except DotboxError as exc:
+        fail(exc)
+    raise typer.Exit(code)
