@@ -38,6 +38,26 @@ class Sandbox:
         """``postgresql://sandbox:PASSWORD@/sandbox?host=SOCKET_DIR``"""
         return self.credentials.dsn
 
+    @property
+    def tcp_dsn(self) -> str | None:
+        """``postgresql://sandbox:PASSWORD@127.0.0.1:PORT/sandbox`` when made with ``tcp``."""
+        return self.credentials.tcp_dsn
+
+    def run(self, command: list[str], *, rw: bool = False, tcp: bool = False) -> int:
+        """Run ``command`` in a network-less runner beside the sandbox (see ``dotbox run``);
+        its output goes to this process's stdout/stderr; returns its exit code."""
+        import sys
+
+        from dotbox import runner
+
+        def write(out: bytes | None, err: bytes | None) -> None:
+            if out:
+                sys.stdout.buffer.write(out)
+            if err:
+                sys.stderr.buffer.write(err)
+
+        return runner.run(self.id, command, on_output=write, rw=rw, tcp=tcp)
+
     def connect(self, **kwargs: Any) -> Any:
         """A psycopg connection to the sandbox (keyword arguments go to ``psycopg.connect``)."""
         from dotbox import db
@@ -77,14 +97,28 @@ def sandbox(
     name: str | None = None,
     ttl: str = "2h",
     superuser: bool = False,
+    tcp: bool = False,
+    memory: str | None = None,
+    cpus: float | None = None,
+    pids: int | None = None,
+    disk: str | None = None,
     progress: Progress | None = None,
 ) -> Sandbox:
-    """Create a sandbox from a snapshot (the bundled default if none is named)."""
+    """Create a sandbox from a snapshot (the bundled default if none is named).
+
+    ``tcp`` adds a forwarder on the host's 127.0.0.1 (``Sandbox.tcp_dsn``). ``memory`` (512m),
+    ``cpus`` (1.0) and ``pids`` (256) limit the container; ``disk`` (e.g. "1g", default none)
+    caps its data directory on a tmpfs."""
+    from dotbox import limits
+
+    resources = limits.make(memory=memory, cpus=cpus, pids=pids, disk=disk)
     info, creds = _sandbox.create(
         snapshot=snapshot,
         name=name,
         ttl=names.ttl(ttl),
         superuser=superuser,
+        tcp=tcp,
+        resources=resources,
         progress=progress or _sandbox._no_progress,
     )
     return Sandbox(info, creds)

@@ -82,6 +82,23 @@ def check_query(creds: SandboxCredentials) -> None:
         conn.execute("SELECT 1").fetchone()
 
 
+def check_tcp(creds: SandboxCredentials, port: int, *, deadline: float) -> None:
+    """A real query through the forwarder on 127.0.0.1:``port``, retried until ``deadline``."""
+
+    def attempt() -> None:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=port,
+            user=creds.user,
+            password=creds.password,
+            dbname=creds.database,
+            connect_timeout=2,
+        ) as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    poll(attempt, deadline=deadline, interval=0.01, retry_on=(psycopg.OperationalError,))
+
+
 def system_identifier(creds: SandboxCredentials) -> str:
     """The server's system_identifier (readable by any role through pg_control_system())."""
     with connect(creds) as conn:

@@ -82,6 +82,19 @@ class SandboxCredentials(Frozen):
     password: str
     database: str
     socket_dir: Path
+    tcp_port: int | None = None  # on the host's 127.0.0.1, when made with --tcp
+
+    @property
+    def tcp_dsn(self) -> str | None:
+        """``postgresql://sandbox:PASSWORD@127.0.0.1:PORT/sandbox`` through the forwarder."""
+        from urllib.parse import quote
+
+        if self.tcp_port is None:
+            return None
+        return (
+            f"postgresql://{quote(self.user)}:{quote(self.password, safe='')}@127.0.0.1:"
+            f"{self.tcp_port}/{quote(self.database)}"
+        )
 
     @property
     def dsn(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, images, names, paths, snapshots
+from dotbox import db, engine, forwarder, images, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
     DotboxError,
@@ -61,6 +61,8 @@ def create(
     name: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
     superuser: bool = False,
+    tcp: bool = False,
+    resources: limits.Limits = limits.DEFAULT,
     progress: Progress = _no_progress,
 ) -> tuple[SandboxInfo, SandboxCredentials]:
     """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
@@ -99,12 +101,19 @@ def create(
         "dotbox.superuser": str(superuser).lower(),
         "dotbox.dir": str(home),
         L_HOME: str(paths.data_home()),
+        "dotbox.tcp": str(tcp).lower(),
+        "dotbox.limits": resources.model_dump_json(),
     }
     spec = engine.ContainerSpec(
         image=image.id,
         name=f"dotbox-{sandbox_id}",
         labels=labels,
         mounts=(engine.Mount(str(sock), SOCKET_IN_CONTAINER),),
+        memory_bytes=resources.engine_memory_bytes,
+        nano_cpus=int(resources.cpus * 1e9),
+        pids_limit=resources.pids,
+        entrypoint=limits.entrypoint(resources, images.DATA_DIR, manifest.pg_major),
+        tmpfs=limits.tmpfs(resources),
     )
     try:
         home.mkdir(mode=0o700)
@@ -128,6 +137,10 @@ def create(
         try:
             db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
             db.check_query(creds)
+            if tcp:
+                port = forwarder.start(sandbox_id, creds, manifest.pg_major)
+                creds = creds.model_copy(update={"tcp_port": port})
+                db.check_tcp(creds, port, deadline=READY_DEADLINE)
         except Exception as exc:
             logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
             raise NotReady(
@@ -136,6 +149,7 @@ def create(
             ) from None
     except BaseException:
         if container is not None:
+            forwarder.remove(sandbox_id)
             engine.remove_container(container)
         shutil.rmtree(home, ignore_errors=True)
         raise
@@ -229,8 +243,12 @@ def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
-    info = info_of(resolve(ref))
-    return info, credentials(info)
+    container = resolve(ref)
+    info = info_of(container)
+    creds = credentials(info)
+    if creds is not None and container.labels.get("dotbox.tcp") == "true":
+        creds = creds.model_copy(update={"tcp_port": forwarder.port(info.id)})
+    return info, creds
 
 
 def credentials(info: SandboxInfo) -> SandboxCredentials | None:
@@ -256,11 +274,13 @@ def drop(ref: str) -> DropReport:
     home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(sandbox_id))
     removed = engine.remove_container(container.id)
     by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    for other in engine.containers(by_label):  # its forwarder, and runners still going
+        engine.remove_container(other.id)
     volumes = [v for v in engine.volumes(by_label) if engine.remove_volume(v)]
     shutil.rmtree(home, ignore_errors=True)
     left: list[str] = []
-    if engine.containers(by_label):
-        left.append("container")
+    if leftover := engine.containers(by_label):
+        left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))
     if engine.volumes(by_label):
         left.append("volume")
     if home.exists():

@@ -16,17 +16,38 @@ def create(
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
     ttl: str = typer.Option("2h", "--ttl", help="Time to live: 90s, 15m, 2h, 1d12h."),
     superuser: bool = typer.Option(False, "--superuser", help="Hand out a superuser (opt-in)."),
+    tcp: bool = typer.Option(
+        False, "--tcp", help="Add a forwarder publishing one port on 127.0.0.1 (TCP DSN)."
+    ),
+    memory: str = typer.Option(None, "--memory", help="Memory limit (default 512m)."),
+    cpus: float = typer.Option(None, "--cpus", help="CPU limit (default 1.0)."),
+    pids: int = typer.Option(None, "--pids", help="Process limit (default 256)."),
+    disk: str = typer.Option(
+        None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a sandbox: a PostgreSQL container with no network, reached through its socket.
 
-    Bakes the snapshot into an image first if that was never done. Prints the DSN.
+    Bakes the snapshot into an image first if that was never done. Prints the DSN (with --tcp,
+    the TCP DSN through the forwarder on 127.0.0.1).
     """
     from dotbox import api
 
     try:
         with _progress() as progress:
-            sb = api.sandbox(snapshot, name=name, ttl=ttl, superuser=superuser, progress=progress)
+            sb = api.sandbox(
+                snapshot,
+                name=name,
+                ttl=ttl,
+                superuser=superuser,
+                tcp=tcp,
+                memory=memory,
+                cpus=cpus,
+                pids=pids,
+                disk=disk,
+                progress=progress,
+            )
     except DotboxError as exc:
         fail(exc)
     if as_json:
@@ -35,6 +56,7 @@ def create(
             {
                 "id": sb.id,
                 "dsn": c.dsn,
+                "tcp_dsn": c.tcp_dsn,
                 "socket_dir": str(c.socket_dir),
                 "user": c.user,
                 "password": c.password,
@@ -47,7 +69,7 @@ def create(
             }
         )
     else:
-        typer.echo(sb.dsn)
+        typer.echo(sb.tcp_dsn or sb.dsn)
 
 
 @app.command("list")
@@ -83,12 +105,15 @@ def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool =
     except DotboxError as exc:
         fail(exc)
     dsn = sb.credentials.dsn if sb._credentials else None
+    tcp_dsn = sb.credentials.tcp_dsn if sb._credentials else None
     if as_json:
-        emit({**sb.info.model_dump(mode="json"), "dsn": dsn})
+        emit({**sb.info.model_dump(mode="json"), "dsn": dsn, "tcp_dsn": tcp_dsn})
         return
     for key, value in sb.info.model_dump().items():
         typer.echo(f"{key:<16} {value}")
     typer.echo(f"{'dsn':<16} {dsn or '(credentials not on this host)'}")
+    if tcp_dsn:
+        typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
 
 
 @app.command()

@@ -1,0 +1,70 @@
+"""TCP host access to a sandbox (``create --tcp``): a forwarder container.
+
+The sandbox keeps network mode ``none``. Beside it, a forwarder (socat, from the same base
+image) mounts the sandbox's socket directory read-only and relays one TCP port, published on the
+host's 127.0.0.1 only, to the socket. It is the only dotbox container with a network; it runs no
+user code, only that relay, as ``nobody``; every connection through it still needs the
+sandbox's password. It carries the sandbox's id and is dropped with it.
+"""
+
+from __future__ import annotations
+
+from dotbox import engine, images, paths
+from dotbox.errors import NotReady
+from dotbox.models import SandboxCredentials
+
+ROLE = "forwarder"
+PORT = 5432
+SOCKET = "/sock"
+L_ROLE = "dotbox.role"
+L_ID = "dotbox.id"
+
+
+def spec(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> engine.ContainerSpec:
+    base = images.base_image(pg_major, build=False)
+    return engine.ContainerSpec(
+        image=base.id,
+        name=f"dotbox-fwd-{sandbox_id}",
+        labels={
+            engine.MANAGED_BY: "dotbox",
+            L_ROLE: ROLE,
+            L_ID: sandbox_id,
+            "dotbox.home": str(paths.data_home()),
+        },
+        command=[
+            "socat",
+            f"TCP-LISTEN:{PORT},fork,reuseaddr",
+            f"UNIX-CONNECT:{SOCKET}/.s.PGSQL.5432",
+        ],
+        user="65534:65534",
+        network_mode="bridge",
+        mounts=(engine.Mount(str(creds.socket_dir), SOCKET, read_only=True),),
+        publish=(engine.Publish(PORT, "127.0.0.1", 0),),
+        memory_bytes=64 << 20,
+        pids_limit=128,
+        nano_cpus=500_000_000,
+    )
+
+
+def start(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> int:
+    """Start the forwarder; return the host port (on 127.0.0.1) it publishes."""
+    container = engine.run_container(spec(sandbox_id, creds, pg_major))
+    port = engine.published_port(container, PORT)
+    if port is None:
+        engine.remove_container(container)
+        raise NotReady(f"the forwarder of sandbox {sandbox_id} published no port")
+    return port
+
+
+def port(sandbox_id: str) -> int | None:
+    """The host port of the sandbox's forwarder, if it has a running one."""
+    found = engine.containers({engine.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id})
+    for c in found:
+        if c.status == "running":
+            return engine.published_port(c.id, PORT)
+    return None
+
+
+def remove(sandbox_id: str) -> None:
+    for c in engine.containers({engine.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id}):
+        engine.remove_container(c.id)

@@ -1,0 +1,36 @@
+"""Drop of one sandbox among three leaves nothing of it and touches nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+
+import dotbox
+from dotbox import engine
+
+
+def test_dropping_one_of_three_leaves_nothing_of_it_and_the_others_answer() -> None:
+    sandboxes = [dotbox.sandbox(), dotbox.sandbox(tcp=True), dotbox.sandbox()]
+    try:
+        for i, sb in enumerate(sandboxes):
+            sb.query("INSERT INTO runtime.block (code, title) VALUES (%s, 'mine')", (f"S{i}",))
+        victim = sandboxes[1]
+        (container,) = engine.containers({"dotbox.id": victim.id, "dotbox.role": "sandbox"})
+        assert engine.containers({"dotbox.id": victim.id, "dotbox.role": "forwarder"})
+        report = victim.drop()
+        assert report.confirmed
+        assert engine.containers({"dotbox.id": victim.id}) == []  # sandbox and forwarder
+        assert engine.volumes({"dotbox.id": victim.id}) == []
+        assert engine.inspect_container(container.id) is None
+        assert not victim.info.socket_dir.parent.exists()
+        names = subprocess.run(
+            ["docker", "ps", "-a", "--format", "{{.Names}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert not [n for n in names if victim.id in n]
+        for i in (0, 2):
+            assert sandboxes[i].query("SELECT code FROM runtime.block") == [(f"S{i}",)]
+    finally:
+        for sb in sandboxes:
+            sb.drop()

@@ -1,0 +1,51 @@
+"""create --tcp: a forwarder publishes one port on 127.0.0.1 only; the sandbox keeps no
+network; the forwarder goes with its sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dotbox import engine
+from tests.integration.conftest import cli_json, interfaces
+
+
+def inspect(container: str) -> dict[str, object]:
+    out = subprocess.run(
+        ["docker", "inspect", container], capture_output=True, text=True, check=True
+    ).stdout
+    data: dict[str, object] = json.loads(out)[0]
+    return data
+
+
+def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
+    created = cli_json("create", "--tcp")
+    assert isinstance(created, dict)
+    sid, tcp_dsn = created["id"], created["tcp_dsn"]
+    try:
+        assert tcp_dsn.startswith("postgresql://sandbox:") and "@127.0.0.1:" in tcp_dsn
+        with psycopg.connect(tcp_dsn, connect_timeout=5) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("sandbox",)
+        wrong = tcp_dsn.replace(created["password"], "wrong")
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            psycopg.connect(wrong, connect_timeout=5)
+        sandbox = engine.containers({"dotbox.id": sid, "dotbox.role": "sandbox"})[0]
+        (fwd,) = engine.containers({"dotbox.id": sid, "dotbox.role": "forwarder"})
+        assert sandbox.network_mode == "none" and interfaces(sandbox.id) == ["lo"]
+        host = inspect(fwd.id)["HostConfig"]
+        assert isinstance(host, dict)
+        bindings = host["PortBindings"]
+        assert [b["HostIp"] for b in bindings["5432/tcp"]] == ["127.0.0.1"]
+        assert list(bindings) == ["5432/tcp"]
+        assert [m["Source"] for m in inspect(fwd.id)["Mounts"]] == [created["socket_dir"]]  # type: ignore[index]
+        shown = cli_json("show", sid)
+        assert isinstance(shown, dict) and shown["tcp_dsn"] == tcp_dsn
+    finally:
+        dropped = cli_json("drop", sid)
+    assert isinstance(dropped, dict) and dropped["errors"] == []
+    assert engine.containers({"dotbox.id": sid}) == []
+    assert not Path(created["socket_dir"]).exists()
