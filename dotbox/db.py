@@ -15,6 +15,14 @@ from dotbox.models import SandboxCredentials
 from dotbox.retry import poll
 
 SCRAM_ITERATIONS = 4096
+# libpq fills every parameter not given from the user's PG* environment (PGPORT, PGOPTIONS,
+# PGSSLMODE, …), which would point dotbox's own connections elsewhere: pin them.
+PINNED: dict[str, Any] = {
+    "port": 5432,
+    "options": "",
+    "sslmode": "disable",
+    "gssencmode": "disable",
+}
 
 
 def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
@@ -44,7 +52,7 @@ def connect(
         password=info["password"],
         dbname=info["dbname"],
         connect_timeout=max(1, int(timeout)),
-        **kwargs,
+        **(PINNED | kwargs),
     )
 
 
@@ -61,6 +69,7 @@ def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) ->
             user="dotbox_admin",
             dbname=creds.database,
             connect_timeout=2,
+            **PINNED,
         )
 
     conn = poll(attempt, deadline=deadline, interval=0.005, retry_on=(psycopg.OperationalError,))
@@ -88,11 +97,11 @@ def check_tcp(creds: SandboxCredentials, port: int, *, deadline: float) -> None:
     def attempt() -> None:
         with psycopg.connect(
             host="127.0.0.1",
-            port=port,
             user=creds.user,
             password=creds.password,
             dbname=creds.database,
             connect_timeout=2,
+            **(PINNED | {"port": port}),
         ) as conn:
             conn.execute("SELECT 1").fetchone()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -36,6 +37,8 @@ def run(
             sys.stderr.buffer.write(err)
             sys.stderr.buffer.flush()
 
+    # A terminated dotbox (SIGTERM) unwinds like an interrupted one, so the runner is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
     except DotboxError as exc:
