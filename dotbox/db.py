@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from dotbox.errors import NotReady
 from dotbox.models import SandboxCredentials
 from dotbox.retry import poll
 
@@ -91,8 +92,10 @@ def check_query(creds: SandboxCredentials) -> None:
         conn.execute("SELECT 1").fetchone()
 
 
-def check_tcp(creds: SandboxCredentials, port: int, *, deadline: float) -> None:
-    """A real query through the forwarder on 127.0.0.1:``port``, retried until ``deadline``."""
+def check_tcp(creds: SandboxCredentials, *, deadline: float) -> None:
+    """A real query through the forwarder on 127.0.0.1:``creds.tcp_port``, retried until
+    ``deadline``."""
+    port = creds.tcp_port
 
     def attempt() -> None:
         with psycopg.connect(
@@ -105,7 +108,10 @@ def check_tcp(creds: SandboxCredentials, port: int, *, deadline: float) -> None:
         ) as conn:
             conn.execute("SELECT 1").fetchone()
 
-    poll(attempt, deadline=deadline, interval=0.01, retry_on=(psycopg.OperationalError,))
+    try:
+        poll(attempt, deadline=deadline, interval=0.01, retry_on=(psycopg.OperationalError,))
+    except psycopg.OperationalError as exc:
+        raise NotReady(f"the forwarder on 127.0.0.1:{port} relayed no query: {exc}") from None
 
 
 def system_identifier(creds: SandboxCredentials) -> str:

@@ -9,6 +9,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,19 +135,24 @@ def create(
             if "Conflict" in str(exc) or "already in use" in str(exc):
                 raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
             raise
-        try:
-            db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
-            db.check_query(creds)
-            if tcp:
-                port = forwarder.start(sandbox_id, creds, manifest.pg_major)
-                creds = creds.model_copy(update={"tcp_port": port})
-                db.check_tcp(creds, port, deadline=READY_DEADLINE)
-        except Exception as exc:
-            logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
-            raise NotReady(
-                f"sandbox {sandbox_id} did not accept a query within {READY_DEADLINE:.0f}s: {exc}",
-                hint=f"server log: {logs or 'empty'}",
-            ) from None
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The forwarder starts while the server comes up (it relays only when asked to).
+            starting = (
+                pool.submit(forwarder.start, sandbox_id, creds, manifest.pg_major) if tcp else None
+            )
+            try:
+                db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
+                db.check_query(creds)
+            except Exception as exc:
+                logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
+                raise NotReady(
+                    f"sandbox {sandbox_id} did not accept a query within"
+                    f" {READY_DEADLINE:.0f}s: {exc}",
+                    hint=f"server log: {logs or 'empty'}",
+                ) from None
+            if starting is not None:
+                creds = creds.model_copy(update={"tcp_port": starting.result()})
+                db.check_tcp(creds, deadline=READY_DEADLINE)
     except BaseException:
         if container is not None:
             forwarder.remove(sandbox_id)
