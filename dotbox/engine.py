@@ -83,6 +83,8 @@ class ContainerSpec:
     working_dir: str | None = None
     tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options (size=…)
     publish: tuple[Publish, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    no_new_privileges: bool = False
 
 
 _lock = threading.Lock()
@@ -181,6 +183,8 @@ def create_container(spec: ContainerSpec) -> str:
             nano_cpus=spec.nano_cpus,
             shm_size=spec.shm_bytes,
             tmpfs=spec.tmpfs or None,
+            cap_drop=list(spec.cap_drop) or None,
+            security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
             port_bindings={f"{p.port}/tcp": (p.host_ip, p.host_port or None) for p in spec.publish}
             or None,
         )

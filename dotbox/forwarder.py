@@ -38,6 +38,8 @@ def spec(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> engine.Co
         ],
         user="65534:65534",
         network_mode="bridge",
+        cap_drop=("ALL",),
+        no_new_privileges=True,
         mounts=(engine.Mount(str(creds.socket_dir), SOCKET, read_only=True),),
         publish=(engine.Publish(PORT, "127.0.0.1", 0),),
         memory_bytes=64 << 20,

@@ -76,6 +76,8 @@ def spec(
         command=list(command),
         user=f"{os.getuid()}:{os.getgid()}",
         network_mode="none",
+        cap_drop=("ALL",),
+        no_new_privileges=True,
         working_dir=WORKDIR,
         mounts=(
             engine.Mount(str(info.socket_dir), SOCKET, read_only=True),

@@ -202,3 +202,17 @@ def test_the_probe_does_reach_the_official_server_from_its_own_network(official:
     ).stdout.splitlines()
     assert out == [f"{official.address}:5432 OPEN", f"{official.container}:5432 OPEN"]
     assert connections(official) > before  # and the stand-in's log does show such a visit
+
+
+def test_a_sandbox_cannot_be_attached_to_the_official_network(untouched: StandIn) -> None:
+    """Re-networking a sandbox after create is refused by the engine itself (network mode
+    'none' is exclusive), so the guard's network-mode check cannot be bypassed that way."""
+    with dotbox.sandbox() as sb:
+        container = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})[0]
+        proc = subprocess.run(
+            ["docker", "network", "connect", untouched.network, container.id],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode != 0 and "private (none) mode" in proc.stderr
+        assert interfaces(container.id) == ["lo"]
