@@ -275,10 +275,17 @@ def drop(ref: str) -> DropReport:
     """Remove the sandbox's container, volumes and socket directory, then read the engine and
     the file system back to confirm nothing of it is left."""
     started = time.monotonic()
-    container = resolve(ref)
-    sandbox_id = container.labels[L_ID]
-    home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(sandbox_id))
-    removed = engine.remove_container(container.id)
+    try:
+        container: ContainerInfo | None = resolve(ref)
+    except NotFound:
+        container = None  # gone already: still clear its forwarder, runners and directory
+        if not _remnants(ref):
+            raise
+    sandbox_id = container.labels[L_ID] if container else ref
+    home = Path(
+        (container.labels.get("dotbox.dir") if container else None) or paths.sandbox_dir(sandbox_id)
+    )
+    removed = engine.remove_container(container.id) if container else False
     by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
     for other in engine.containers(by_label):  # its forwarder, and runners still going
         engine.remove_container(other.id)
@@ -301,6 +308,12 @@ def drop(ref: str) -> DropReport:
         confirmed=True,
         seconds=round(time.monotonic() - started, 4),
     )
+
+
+def _remnants(sandbox_id: str) -> bool:
+    """Whether this DOTBOX_HOME still holds containers or a directory of a vanished sandbox."""
+    mine = {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())}
+    return bool(engine.containers(mine)) or paths.sandbox_dir(sandbox_id).exists()
 
 
 def drop_many(refs: list[str], on_error: Callable[[str, DotboxError], None]) -> list[DropReport]:

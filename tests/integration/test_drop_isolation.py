@@ -34,3 +34,14 @@ def test_dropping_one_of_three_leaves_nothing_of_it_and_the_others_answer() -> N
     finally:
         for sb in sandboxes:
             sb.drop()
+
+
+def test_drop_clears_the_remnants_of_a_sandbox_whose_container_vanished() -> None:
+    sb = dotbox.sandbox(tcp=True)
+    (container,) = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
+    subprocess.run(["docker", "rm", "-f", container.id], check=True, capture_output=True)
+    assert engine.containers({"dotbox.id": sb.id, "dotbox.role": "forwarder"})
+    report = dotbox.drop(sb.id)
+    assert report.confirmed and not report.container_removed
+    assert engine.containers({"dotbox.id": sb.id}) == []
+    assert not sb.info.socket_dir.parent.exists()
