@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from dotbox import engine, paths, snapshots, sqltext
-from dotbox.errors import BakeFailed, DotboxError, NotFound
+from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound
 from dotbox.models import ImageInfo, SnapshotManifest
 
 BASE_REPO = "dotbox/base"
@@ -88,6 +88,16 @@ def build_base(major: int, *, progress: Progress = _no_progress) -> None:
     progress(f"base pg{major}", 1, 1)
 
 
+def check_major(manifest: SnapshotManifest) -> None:
+    """Refuse, before any container starts, a snapshot whose DDL needs a newer major."""
+    if manifest.min_major and manifest.pg_major < manifest.min_major:
+        raise InvalidInput(
+            f"snapshot {manifest.name!r} needs PostgreSQL {manifest.min_major}"
+            f" ({manifest.min_major_reason}); it cannot bake on {manifest.pg_major}",
+            hint=f"re-import it with --pg {manifest.min_major}",
+        )
+
+
 def sandbox_key(manifest: SnapshotManifest, base: ImageInfo) -> str:
     text = f"{manifest.digest}|pg{manifest.pg_major}|{base.id}|{recipe_digest()}"
     return hashlib.sha256(text.encode()).hexdigest()
@@ -99,6 +109,7 @@ def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo) -> str:
 
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
     """The baked image for ``manifest``, baking it first if it does not exist yet."""
+    check_major(manifest)
     base = base_image(manifest.pg_major, progress=progress)
     tag = sandbox_tag(manifest, base)
     found = engine.image(tag)

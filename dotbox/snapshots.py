@@ -66,7 +66,7 @@ def import_file(
     if pg_major is not None and not 10 <= pg_major <= 99:
         raise InvalidInput(f"invalid PostgreSQL major {pg_major}")
     text = ddl.normalise(read_text(source))
-    return _store(
+    return store_text(
         text,
         name,
         source_kind="import",
@@ -77,7 +77,7 @@ def import_file(
     )
 
 
-def _store(
+def store_text(
     text: str,
     name: str,
     *,
@@ -86,7 +86,13 @@ def _store(
     pg_major: int | None,
     replace: bool,
     allow_data: bool,
+    server: dict[str, str | int | None] | None = None,
 ) -> SnapshotManifest:
+    """Sanitise, check and store ``text`` (already normalised) as snapshot ``name``.
+
+    ``server`` carries what a capture read from the server: version, major, system_identifier,
+    database; its major is the snapshot's."""
+    text, redacted = ddl.sanitise(text)
     digest = hashlib.sha256(text.encode()).hexdigest()
     existing = _load(name)
     if (
@@ -109,12 +115,24 @@ def _store(
             hint="a snapshot is DDL only; pass --allow-data to accept them",
         )
     header = ddl.dumped_from_major(text)
+    major_from: str
     if pg_major is not None:
         major, major_from = pg_major, "flag"
+    elif server is not None:
+        major, major_from = int(server["major"] or 0), "server"
     elif header is not None:
         major, major_from = header[0], "header"
     else:
         major, major_from = DEFAULT_PG_MAJOR, "default"
+    if analysis.min_major > major:
+        if major_from in ("flag", "server"):
+            raise InvalidInput(
+                f"{origin}: needs PostgreSQL {analysis.min_major} or newer"
+                f" ({analysis.min_major_reason}), not {major}",
+                hint=f"import it with --pg {analysis.min_major}",
+            )
+        major, major_from = analysis.min_major, "features"
+    version = str(server["version"]) if server else (header[1] if header else None)
     manifest = SnapshotManifest(
         name=name,
         digest=digest,
@@ -122,7 +140,14 @@ def _store(
         source=source,
         pg_major=major,
         pg_major_from=major_from,  # type: ignore[arg-type]
-        source_version=header[1] if header else None,
+        min_major=analysis.min_major or None,
+        min_major_reason=analysis.min_major_reason or None,
+        source_version=version,
+        system_identifier=str(server["system_identifier"])
+        if server and server.get("system_identifier")
+        else None,
+        database=str(server["database"]) if server and server.get("database") else None,
+        redacted=redacted,
         statements=analysis.statements,
         counts=dict(sorted(analysis.counts.items())),
         roles=analysis.referenced_roles,
@@ -173,7 +198,7 @@ def get(name: str) -> SnapshotManifest:
         digest = hashlib.sha256(text.encode()).hexdigest()
         if existing is not None and existing.digest == digest:
             return existing
-        return _store(
+        return store_text(
             text,
             name,
             source_kind="bundled",

@@ -51,7 +51,7 @@ def test_data_statements_are_found_with_their_lines() -> None:
     [
         ("-- only a comment\n", "holds no SQL statements"),
         ("CREATE TABLE t (a int);\nthis is not sql;\n", ":2: not valid SQL"),
-        ("SELECT 1;\n\\! rm -rf /\n", r":2: psql meta-command '\\!' is not allowed"),
+        ("SELECT 1;\n\\! rm -rf /\n", r":2: psql meta-command '\\!' is refused: it runs a shell"),
         ("SELECT 'never closed;\n", ":1: not valid SQL"),
     ],
 )
