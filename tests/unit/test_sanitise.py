@@ -19,7 +19,7 @@ def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("CREATE TABLE t (a int);\n\\connect other\n", "x.sql:2: psql meta-command '\\connect'"),
         ("\\c other\n", "'\\c' is refused: it switches"),
-        ("SELECT 1;\n\\! rm -rf /\n", "x.sql:2: psql meta-command '\\!' is refused: it runs a shell"),
+        ("SELECT 1;\n\\! rm -rf /\n", "x.sql:2: psql meta-command '\\!' is refused"),
         ("\\copy t from program 'ls'\n", "'\\copy' is refused"),
         ("CREATE TABLE t (a int);\nCOPY t FROM PROGRAM 'id';\n", "x.sql:2: COPY … PROGRAM"),
         ("COPY t TO PROGRAM 'nc x 1';\n", "x.sql:1: COPY … PROGRAM"),
