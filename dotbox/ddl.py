@@ -149,7 +149,12 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
     elif kind == "AlterTableStmt":
         for cmd in body.get("cmds", []):
             sub = cmd.get("AlterTableCmd", {})
-            if sub.get("subtype") == "AT_AddConstraint":
+            if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
+                # a partition's own index, made a part of its parent's: the catalog counts it
+                # under the parent (relispartition), so "indexes" counts top-level ones only
+                counts["indexes"] -= 1
+                counts["index_partitions"] += 1
+            elif sub.get("subtype") == "AT_AddConstraint":
                 counts["indexes"] += _index_constraints([sub.get("def", {})])
     elif kind == "CreateSchemaStmt":
         counts["schemas"] += 1

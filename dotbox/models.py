@@ -37,6 +37,25 @@ class SnapshotManifest(Frozen):
     created: datetime
 
 
+class SnapshotDiffChange(Frozen):
+    object: str  # "table public.users", "function public.f(integer)", …
+    details: list[str]  # "column email: text -> varchar(255)", "body changed (sha … -> …)"
+
+
+class SnapshotDiff(Frozen):
+    """What changed from snapshot ``a`` to snapshot ``b``, object by object."""
+
+    a: str
+    b: str
+    added: list[str]
+    removed: list[str]
+    changed: list[SnapshotDiffChange]
+
+    @property
+    def same(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
 class ContainerInfo(Frozen):
     """One container as the engine reports it; labels are dotbox's only state."""
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from dotbox import ddl, names, paths
+from dotbox import ddl, engine, names, paths
 from dotbox.errors import Conflict, InvalidInput, NotFound
 from dotbox.models import SnapshotManifest
 
@@ -224,3 +224,34 @@ def list_all() -> list[SnapshotManifest]:
 
 def ddl_text(manifest: SnapshotManifest) -> str:
     return ddl_path(manifest).read_text()
+
+
+def users(manifest: SnapshotManifest) -> list[str]:
+    """Names of this DOTBOX_HOME's sandbox containers made from ``manifest``'s DDL."""
+    labels = {
+        engine.MANAGED_BY: "dotbox",
+        "dotbox.role": "sandbox",
+        "dotbox.home": str(paths.data_home()),
+        "dotbox.snapshot.digest": manifest.digest,
+    }
+    return sorted(c.name for c in engine.containers(labels))
+
+
+def remove(name: str) -> SnapshotManifest:
+    """Forget snapshot ``name`` (its DDL too, unless another snapshot has the same digest).
+
+    Refused while a sandbox made from it exists. Baked images are keyed by content and
+    shared, so they stay."""
+    manifest = get(name) if name != DEFAULT_SNAPSHOT else _load(name)
+    if manifest is None:
+        raise NotFound(f"unknown snapshot {name!r}", hint="see 'dotbox snapshot list'")
+    in_use = users(manifest)
+    if in_use:
+        raise Conflict(
+            f"snapshot {name!r} is in use by {len(in_use)} sandbox(es): {', '.join(in_use[:5])}",
+            hint="drop them first",
+        )
+    _manifest_path(name).unlink(missing_ok=True)
+    if not any(m.digest == manifest.digest for m in list_all()):
+        ddl_path(manifest).unlink(missing_ok=True)
+    return manifest

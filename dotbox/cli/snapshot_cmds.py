@@ -9,7 +9,9 @@ import typer
 from dotbox.cli import JsonOpt, emit, fail, group
 from dotbox.errors import DotboxError
 
-snapshot_app = group("snapshot", "Import, list and show snapshots (DDL, content-addressed).")
+snapshot_app = group(
+    "snapshot", "Import, capture, list, show, diff and remove snapshots (DDL, content-addressed)."
+)
 
 
 @snapshot_app.command("import")
@@ -73,3 +75,51 @@ def snapshot_show(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> N
         return
     for key, value in m.model_dump().items():
         typer.echo(f"{key:<18} {value}")
+
+
+@snapshot_app.command("rm")
+def snapshot_rm(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
+    """Remove a snapshot (refused while a sandbox made from it exists; exit 8)."""
+    from dotbox import api
+
+    try:
+        m = api.remove_snapshot(name)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(m)
+    else:
+        typer.echo(f"removed snapshot {m.name} sha256:{m.digest[:16]}")
+
+
+@snapshot_app.command("diff")
+def snapshot_diff(
+    a: str = typer.Argument(..., help="The older snapshot."),
+    b: str = typer.Argument(..., help="The newer snapshot."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """What changed from snapshot A to B, object by object, read from their DDL (no container).
+
+    Tables by columns and constraints, functions by signature and body hash, every other object
+    by its parsed definition. Exit 0 either way; the JSON's added/removed/changed say it."""
+    from dotbox import api
+
+    try:
+        d = api.diff_snapshots(a, b)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(d)
+        return
+    if d.same:
+        typer.echo(f"{a} and {b} define the same objects")
+        return
+    for key in d.added:
+        typer.echo(f"+ {key}")
+    for key in d.removed:
+        typer.echo(f"- {key}")
+    for change in d.changed:
+        typer.echo(f"~ {change.object}")
+        for detail in change.details:
+            typer.echo(f"    {detail}")
+    typer.echo(f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")
