@@ -142,3 +142,25 @@ def diff_snapshots(a: str, b: str) -> SnapshotDiff:
 
     ma, mb = _snapshots.get(a), _snapshots.get(b)
     return snapdiff.diff(a, _snapshots.ddl_text(ma), b, _snapshots.ddl_text(mb))
+
+
+def capture_snapshot(
+    dsn: str,
+    name: str,
+    *,
+    network: str = "host",
+    replace: bool = False,
+    allow_data: bool = False,
+    progress: Progress | None = None,
+) -> SnapshotManifest:
+    """Read-only, schema-only capture of the server at ``dsn`` as snapshot ``name``."""
+    from dotbox import capture
+
+    return capture.capture(
+        dsn,
+        name,
+        network=network,
+        replace=replace,
+        allow_data=allow_data,
+        progress=progress or (lambda phase, done, total: None),
+    )

@@ -49,6 +49,7 @@ class Analysis:
     created_roles: set[str] = field(default_factory=set)
     extensions: set[str] = field(default_factory=set)
     data_lines: list[int] = field(default_factory=list)  # first line of each data statement
+    superuser_owners: set[str] = field(default_factory=set)  # own event triggers
     min_major: int = 0  # the oldest major this DDL can run on, from features it uses
     min_major_reason: str = ""  # "line N: what needs it"
 
@@ -162,6 +163,10 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
         out.extensions.add(body["extname"])
     elif kind == "CreateRoleStmt":
         out.created_roles.add(body["role"])
+    elif kind == "AlterOwnerStmt" and body.get("objectType") == "OBJECT_EVENT_TRIGGER":
+        owner = body.get("newowner", {}).get("rolename")
+        if owner:
+            out.superuser_owners.add(owner)
     for name in _role_names(body):
         out.roles.add(name)
 

@@ -144,6 +144,7 @@ CREATE DATABASE sandbox OWNER sandbox;
 """
 
 _FINISH = """\
+{demote}
 -- The sandbox role owns what the DDL created and is a member of every role it references,
 -- so OWNER TO and GRANT keep their meaning while the role itself stays unprivileged.
 DO $$
@@ -202,13 +203,23 @@ def bake(
     text = snapshots.ddl_text(manifest)
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
-    roles = "\n".join(f"CREATE ROLE {_quote_ident(r)} NOLOGIN;" for r in manifest.roles)
+    # An event trigger's owner must be a superuser when it is given the trigger: such a role is
+    # SUPERUSER while the DDL runs, and finish.sql takes that away again (ownership stays).
+    roles = "\n".join(
+        f"CREATE ROLE {_quote_ident(r)} NOLOGIN"
+        f"{' SUPERUSER' if r in manifest.superuser_roles else ''};"
+        for r in manifest.roles
+    )
     files = {
         "bake.sh": _recipe("bake.sh"),
         "runtime.conf": _recipe("runtime.conf"),
         "pg_hba.conf": _recipe("pg_hba.conf"),
         "prepare.sql": _PREPARE.format(roles=roles).encode(),
-        "finish.sql": _FINISH.encode(),
+        "finish.sql": _FINISH.format(
+            demote="\n".join(
+                f"ALTER ROLE {_quote_ident(r)} NOSUPERUSER;" for r in manifest.superuser_roles
+            )
+        ).encode(),
         "snapshot.sql": marked.encode(),
     }
     key = tag.rsplit(":", 1)[1]

@@ -31,6 +31,7 @@ class SnapshotManifest(Frozen):
     statements: int
     counts: dict[str, int]
     roles: list[str]  # roles the DDL references but does not create: made NOLOGIN at bake
+    superuser_roles: list[str] = []  # of those, owners of event triggers: NOLOGIN SUPERUSER
     extensions: list[str]
     allow_data: bool = False
     size_bytes: int

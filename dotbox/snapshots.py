@@ -151,6 +151,7 @@ def store_text(
         statements=analysis.statements,
         counts=dict(sorted(analysis.counts.items())),
         roles=analysis.referenced_roles,
+        superuser_roles=sorted(analysis.superuser_owners & set(analysis.referenced_roles)),
         extensions=sorted(analysis.extensions),
         allow_data=allow_data,
         size_bytes=len(text.encode()),

@@ -41,6 +41,53 @@ def snapshot_import(
         )
 
 
+@snapshot_app.command("capture")
+def snapshot_capture(
+    dsn: str = typer.Option(
+        ..., "--dsn", help="The server to read, e.g. postgresql://user:pw@host:5432/db."
+    ),
+    name: str = typer.Option(..., "--name", "-n", help="Snapshot name."),
+    network: str = typer.Option(
+        "host",
+        "--network",
+        help="Docker network of the one-shot pg_dump container: 'host' (default) or the name"
+        " of a network the server is on.",
+    ),
+    replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
+    allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Capture a live server's schema, read-only, as a snapshot.
+
+    The one command that connects to a server that is not a sandbox. pg_dump --schema-only of
+    the server's own major runs in a one-shot container (removed afterwards) with
+    default_transaction_read_only=on; the password is never stored, logged or labelled. The dump
+    is sanitised like an import. Exit 10 if the server cannot be read."""
+    from dotbox import api
+    from dotbox.progress import display
+
+    try:
+        with display(not as_json) as progress:
+            m = api.capture_snapshot(
+                dsn,
+                name,
+                network=network,
+                replace=replace,
+                allow_data=allow_data,
+                progress=progress,
+            )
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(m)
+    else:
+        typer.echo(
+            f"snapshot {m.name} sha256:{m.digest[:16]} captured from {m.source}"
+            f" (PostgreSQL {m.source_version}, system_identifier {m.system_identifier or '?'}),"
+            f" {m.counts.get('tables', 0)} tables"
+        )
+
+
 @snapshot_app.command("list")
 def snapshot_list(as_json: bool = JsonOpt) -> None:
     """List imported snapshots."""

@@ -91,3 +91,26 @@ def test_bake_refuses_an_older_major_before_any_container() -> None:
     with pytest.raises(InvalidInput) as err:
         images.sandbox_image(stale)  # would need the engine if it got past the check
     assert "needs PostgreSQL 18" in str(err.value) and "cannot bake on 17" in str(err.value)
+
+
+def test_event_trigger_owners_are_superusers_while_baking(tmp_path: Path) -> None:
+    src = tmp_path / "evt.sql"
+    src.write_text("ALTER EVENT TRIGGER t OWNER TO boss;\nALTER TABLE x OWNER TO app;\n")
+    m = snapshots.import_file(src, "evt")
+    assert m.roles == ["app", "boss"] and m.superuser_roles == ["boss"]
+
+
+def test_capture_dsn_is_split_from_its_password() -> None:
+    from dotbox import capture
+
+    conninfo, password, shown = capture.parse_dsn("postgresql://u:s%40cret@10.1.2.3:5433/prod")
+    assert password == "s@cret"
+    assert "cret" not in conninfo and "cret" not in shown
+    assert shown == "postgresql://u@10.1.2.3:5433/prod"
+    for bad, message in [
+        ("not a dsn ===", "not a valid"),
+        ("postgresql:///db", "needs a host"),
+        ("postgresql://u@h/db?options=-c%20x", "not accepted"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            capture.parse_dsn(bad)
