@@ -104,3 +104,16 @@ def test_diff_of_pagila_and_its_pg18_head() -> None:
         "removed": [],
         "changed": [],
     }
+
+
+def test_missing_extension_is_named_and_nothing_is_left(
+    tmp_path: Path, unchanged_engine: None
+) -> None:
+    src = tmp_path / "vec.sql"
+    src.write_text("CREATE TABLE a (id int);\nCREATE EXTENSION IF NOT EXISTS vector;\n")
+    run_cli("snapshot", "import", str(src), "--name", "vec15", "--pg", "15", check=True)
+    proc = run_cli("create", "--snapshot", "vec15")
+    assert proc.returncode == 6, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "vec.sql:2:" in proc.stderr and '"vector"' in proc.stderr
+    assert "CREATE EXTENSION IF NOT EXISTS vector" in proc.stderr
