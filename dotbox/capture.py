@@ -13,6 +13,7 @@ host works there), or the name of a Docker network the server is on.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,6 +122,8 @@ def capture(
     if not network or any(c in network for c in " /:"):
         raise InvalidInput(f"invalid --network {network!r}")
     conninfo, password, display = parse_dsn(dsn)
+    if password is None:
+        password = os.environ.get("PGPASSWORD")  # keeps it off the command line
     progress("probe server", 0, 3)
     probe_major = _newest_base()
     with _client_container(probe_major, network) as probe:

@@ -44,7 +44,10 @@ def snapshot_import(
 @snapshot_app.command("capture")
 def snapshot_capture(
     dsn: str = typer.Option(
-        ..., "--dsn", help="The server to read, e.g. postgresql://user:pw@host:5432/db."
+        ...,
+        "--dsn",
+        help="The server to read, e.g. postgresql://user@host:5432/db (the password from the"
+        " DSN, else $PGPASSWORD, which keeps it off the command line).",
     ),
     name: str = typer.Option(..., "--name", "-n", help="Snapshot name."),
     network: str = typer.Option(

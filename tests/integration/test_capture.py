@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import dotbox
-from dotbox import db, paths, snapshots
+from dotbox import db, engine, paths, snapshots
 from dotbox.models import SnapshotManifest
 from tests.conftest import corpus
 from tests.integration.conftest import engine_objects, run_cli
@@ -132,10 +132,13 @@ def test_capture_wrote_nothing_on_the_server(
 
 def test_password_is_nowhere(captured: tuple[SnapshotManifest, dict[str, object], str]) -> None:
     m, facts, password = captured
-    assert facts["engine_before"] == facts["engine_after"]  # the dump container is gone
+    # the dump container is gone (the engine is shared: other containers may come and go)
+    assert engine.containers({"dotbox.role": "capture"}) == []
+    assert facts["engine_before"]["volumes"] == facts["engine_after"]["volumes"]  # type: ignore[index]
     assert password not in m.model_dump_json()
     assert password not in snapshots.ddl_text(m)
     assert password not in str(facts["cli_output"])
+    assert password not in str(facts["log"])  # the server's own log of the capture
     home = paths.data_home()
     found = subprocess.run(
         ["grep", "-r", "-l", "-F", password, str(home)], capture_output=True, text=True
@@ -161,8 +164,11 @@ def test_captured_snapshot_bakes_and_matches(
     assert rows == (0,)  # schema only: the canary's rows stayed on the server
 
 
-def test_capture_of_an_unreachable_or_bad_password_server(official: StandIn) -> None:
-    dsn = f"postgresql://official:wrong-{official.password[:4]}@{official.address}:5432/official"
+def test_capture_with_a_wrong_password_fails_and_stores_nothing(
+    official: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "wrong-" + official.password[:4])  # the DSN has none
+    dsn = f"postgresql://official@{official.address}:5432/official"
     proc = run_cli(
         "snapshot", "capture", "--dsn", dsn, "--name", "nope", "--network", official.network
     )
