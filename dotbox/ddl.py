@@ -224,7 +224,7 @@ def _features(node: Any) -> Iterator[tuple[int, str]]:
             yield from _features(value)
 
 
-def sanitise(text: str) -> tuple[str, list[str]]:
+def sanitise(text: str, origin: str = "snapshot") -> tuple[str, list[str]]:
     """Redact secret option values (password, sslpassword) of SERVER and USER MAPPING
     statements. Returns the new text and one note per redaction ("line N: …")."""
     if not _MAYBE_SECRET.search(text):
@@ -259,24 +259,32 @@ def sanitise(text: str) -> tuple[str, list[str]]:
         raw_bytes = st.text.encode()
         for loc, opt_name in sorted(spans, reverse=True):
             end = _literal_end(raw_bytes, loc)
+            if end < 0:
+                raise InvalidInput(
+                    f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
+                    " so it cannot be redacted; refused"
+                )
             raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
             notes.append(f"line {st.start_line}: option {opt_name} redacted")
         block = "\n".join(lines[st.start_line - 1 : st.end_line])
         at = block.find(st.text)
         if at < 0:
-            raise InvalidInput(f"line {st.start_line}: cannot redact a secret option; refused")
+            raise InvalidInput(
+                f"{origin}:{st.start_line}: cannot redact option password here; refused"
+            )
         block = block[:at] + raw_bytes.decode() + block[at + len(st.text) :]
         lines[st.start_line - 1 : st.end_line] = block.split("\n")
     return "\n".join(lines), sorted(set(notes), key=lambda n: int(n.split()[1].rstrip(":")))
 
 
 def _literal_end(raw: bytes, loc: int) -> int:
-    """End offset of the SQL string literal starting at ``loc`` ('…' with '' escapes, or E'…')."""
+    """End offset of the SQL string literal starting at ``loc`` ('…' with '' escapes, or E'…'),
+    or -1 if there is none."""
     p = loc
     if raw[p : p + 1] in (b"E", b"e"):
         p += 1
     if raw[p : p + 1] != b"'":
-        raise InvalidInput("a secret option's value is not a plain string literal; refused")
+        return -1
     p += 1
     while p < len(raw):
         if raw[p : p + 1] == b"\\" and raw[loc : loc + 1] in (b"E", b"e"):
@@ -288,7 +296,7 @@ def _literal_end(raw: bytes, loc: int) -> int:
                 continue
             return p + 1
         p += 1
-    raise InvalidInput("a secret option's value never ends; refused")
+    return -1
 
 
 def _index_constraints(elements: list[dict[str, Any]]) -> int:

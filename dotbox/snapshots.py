@@ -92,7 +92,8 @@ def store_text(
 
     ``server`` carries what a capture read from the server: version, major, system_identifier,
     database; its major is the snapshot's."""
-    text, redacted = ddl.sanitise(text)
+    origin = Path(source).name if source_kind != "capture" else name
+    text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
     existing = _load(name)
     if (
@@ -106,7 +107,6 @@ def store_text(
             f"snapshot {name!r} exists with other content or major",
             hint="use --replace, or another --name",
         )
-    origin = Path(source).name if source_kind != "capture" else name
     analysis = ddl.analyse(text, origin)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(

@@ -114,3 +114,9 @@ def test_capture_dsn_is_split_from_its_password() -> None:
     ]:
         with pytest.raises(InvalidInput, match=message):
             capture.parse_dsn(bad)
+
+
+def test_a_password_that_cannot_be_redacted_is_refused_with_its_line() -> None:
+    text = "SELECT 1;\nCREATE USER MAPPING FOR a SERVER s OPTIONS (password $$x$$);\n"
+    with pytest.raises(InvalidInput, match=r"^m.sql:2: option password is not a plain string"):
+        ddl.sanitise(text, "m.sql")
