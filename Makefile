@@ -28,4 +28,7 @@ images:  ## build the base images (PostgreSQL 15, 17, 18)
 bench:  ## measure create/drop against the engine's floor
 	$(PYTHON) bench/create_drop.py
 
-.PHONY: help setup demo test unit lint typecheck images bench
+bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
+	$(PYTHON) bench/snapshot_numbers.py
+
+.PHONY: help setup demo test unit lint typecheck images bench bench-snapshots

@@ -10,7 +10,13 @@ from dotbox import names
 from dotbox import sandboxes as _sandbox
 from dotbox import snapshots as _snapshots
 from dotbox.images import Progress
-from dotbox.models import DropReport, SandboxCredentials, SandboxInfo, SnapshotManifest
+from dotbox.models import (
+    DropReport,
+    SandboxCredentials,
+    SandboxInfo,
+    SnapshotDiff,
+    SnapshotManifest,
+)
 
 
 class Sandbox:
@@ -158,3 +164,37 @@ def snapshot(name: str) -> SnapshotManifest:
 
 def list_snapshots() -> list[SnapshotManifest]:
     return _snapshots.list_all()
+
+
+def remove_snapshot(name: str) -> SnapshotManifest:
+    return _snapshots.remove(name)
+
+
+def diff_snapshots(a: str, b: str) -> SnapshotDiff:
+    """Object-by-object difference from snapshot ``a`` to ``b``, read from their DDL."""
+    from dotbox import snapdiff
+
+    ma, mb = _snapshots.get(a), _snapshots.get(b)
+    return snapdiff.diff(a, _snapshots.ddl_text(ma), b, _snapshots.ddl_text(mb))
+
+
+def capture_snapshot(
+    dsn: str,
+    name: str,
+    *,
+    network: str = "host",
+    replace: bool = False,
+    allow_data: bool = False,
+    progress: Progress | None = None,
+) -> SnapshotManifest:
+    """Read-only, schema-only capture of the server at ``dsn`` as snapshot ``name``."""
+    from dotbox import capture
+
+    return capture.capture(
+        dsn,
+        name,
+        network=network,
+        replace=replace,
+        allow_data=allow_data,
+        progress=progress or (lambda phase, done, total: None),
+    )

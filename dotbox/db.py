@@ -119,3 +119,48 @@ def system_identifier(creds: SandboxCredentials) -> str:
     with connect(creds) as conn:
         row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
     return str(row[0]) if row else ""
+
+
+# What a snapshot's counts are compared with: objects of the DDL's own schemas, not those an
+# extension brings, and not the copies PostgreSQL makes on partitions (index partitions,
+# cloned triggers), which the DDL does not create one by one.
+COUNTS_SQL = """
+WITH ext AS (SELECT objid FROM pg_depend WHERE deptype = 'e'),
+ns AS (SELECT oid FROM pg_namespace
+       WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+         AND nspname !~ '^pg_(toast|temp_|toast_temp_)')
+SELECT
+ (SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace IN (SELECT oid FROM ns)
+    AND oid NOT IN (SELECT objid FROM ext)) AS tables,
+ (SELECT count(*) FROM pg_class WHERE relkind = 'v' AND relnamespace IN (SELECT oid FROM ns)
+    AND oid NOT IN (SELECT objid FROM ext)) AS views,
+ (SELECT count(*) FROM pg_class WHERE relkind = 'm' AND relnamespace IN (SELECT oid FROM ns)
+    AND oid NOT IN (SELECT objid FROM ext)) AS materialized_views,
+ (SELECT count(*) FROM pg_class WHERE relkind = 'S' AND relnamespace IN (SELECT oid FROM ns)
+    AND oid NOT IN (SELECT objid FROM ext)) AS sequences,
+ (SELECT count(*) FROM pg_class WHERE relkind IN ('i', 'I') AND NOT relispartition
+    AND relnamespace IN (SELECT oid FROM ns) AND oid NOT IN (SELECT objid FROM ext)) AS indexes,
+ (SELECT count(*) FROM pg_proc WHERE prokind IN ('f', 'a', 'w')
+    AND pronamespace IN (SELECT oid FROM ns) AND oid NOT IN (SELECT objid FROM ext)) AS functions,
+ (SELECT count(*) FROM pg_proc WHERE prokind = 'p'
+    AND pronamespace IN (SELECT oid FROM ns) AND oid NOT IN (SELECT objid FROM ext)) AS procedures,
+ (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgparentid = 0) AS triggers
+"""
+COUNTED_KINDS = (
+    "tables",
+    "views",
+    "materialized_views",
+    "sequences",
+    "indexes",
+    "functions",
+    "procedures",
+    "triggers",
+)
+
+
+def catalog_counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Objects of each kind in ``COUNTED_KINDS`` that the connected database holds."""
+    cur = conn.execute(COUNTS_SQL)
+    row = cur.fetchone()
+    assert row is not None and cur.description is not None
+    return {d.name: int(v) for d, v in zip(cur.description, row, strict=True)}

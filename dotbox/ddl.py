@@ -22,6 +22,23 @@ _STRIPPED_META = re.compile(r"\\(restrict|unrestrict)\b")
 _DUMPED_FROM = re.compile(r"^-- Dumped from database version (\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
 _INDEX_CONSTRAINTS = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"}
 INTERNAL_ROLES = frozenset({"dotbox_admin", "sandbox"})
+# Meta-commands refused with a reason of their own (anything else not harmless is refused too).
+_REFUSED_META = {
+    "connect": "switches to another database or server",
+    "c": "switches to another database or server",
+    "!": "runs a shell command",
+    "copy": "reads or writes client files or runs a program",
+    "i": "includes another file",
+    "ir": "includes another file",
+    "o": "writes query output to a file or program",
+    "g": "can send output to a file or program",
+}
+# Options of CREATE/ALTER SERVER and USER MAPPING whose values are secrets: redacted.
+_SECRET_OPTIONS_REDACTED = frozenset({"password", "sslpassword"})
+_MAYBE_SECRET = re.compile(r"\b(SERVER|MAPPING)\b", re.IGNORECASE)
+REDACTED = "dotbox-redacted"
+# What needs a newer PostgreSQL than the oldest one dotbox bakes on: (major, why).
+_NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
 
 
 @dataclass
@@ -32,6 +49,9 @@ class Analysis:
     created_roles: set[str] = field(default_factory=set)
     extensions: set[str] = field(default_factory=set)
     data_lines: list[int] = field(default_factory=list)  # first line of each data statement
+    superuser_owners: set[str] = field(default_factory=set)  # own event triggers
+    min_major: int = 0  # the oldest major this DDL can run on, from features it uses
+    min_major_reason: str = ""  # "line N: what needs it"
 
     @property
     def referenced_roles(self) -> list[str]:
@@ -67,6 +87,14 @@ def analyse(text: str, origin: str) -> Analysis:
     result = Analysis()
     for st in statements:
         if st.kind == "meta":
+            word = st.text[1:].split(None, 1)[0] if len(st.text) > 1 else ""
+            if word.startswith("!"):
+                word = "!"
+            if word.lower() in _REFUSED_META:
+                raise InvalidInput(
+                    f"{origin}:{st.start_line}: psql meta-command '\\{word}' is refused: it"
+                    f" {_REFUSED_META[word.lower()]}"
+                )
             if not _HARMLESS_META.match(st.text):
                 raise InvalidInput(
                     f"{origin}:{st.start_line}: psql meta-command '{st.text.split()[0]}' is not"
@@ -83,15 +111,21 @@ def analyse(text: str, origin: str) -> Analysis:
             raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
         for raw in parsed.get("stmts", []):
             result.statements += 1
-            _classify(raw["stmt"], st.start_line, result)
+            _classify(raw["stmt"], st.start_line, result, origin)
     if result.statements == 0:
         raise InvalidInput(f"{origin}: holds no SQL statements")
     return result
 
 
-def _classify(stmt: dict[str, Any], line: int, out: Analysis) -> None:
+def _refuse(origin: str, line: int, what: str) -> InvalidInput:
+    return InvalidInput(f"{origin}:{line}: {what} is refused in a snapshot")
+
+
+def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> None:
     ((kind, body),) = stmt.items()
     counts = out.counts
+    _check_safe(kind, body, line, origin, out)
+    _note_min_major(body, line, out)
     if kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
         out.data_lines.append(line)
     elif kind == "CreateStmt":
@@ -116,7 +150,12 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis) -> None:
     elif kind == "AlterTableStmt":
         for cmd in body.get("cmds", []):
             sub = cmd.get("AlterTableCmd", {})
-            if sub.get("subtype") == "AT_AddConstraint":
+            if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
+                # a partition's own index, made a part of its parent's: the catalog counts it
+                # under the parent (relispartition), so "indexes" counts top-level ones only
+                counts["indexes"] -= 1
+                counts["index_partitions"] += 1
+            elif sub.get("subtype") == "AT_AddConstraint":
                 counts["indexes"] += _index_constraints([sub.get("def", {})])
     elif kind == "CreateSchemaStmt":
         counts["schemas"] += 1
@@ -124,8 +163,140 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis) -> None:
         out.extensions.add(body["extname"])
     elif kind == "CreateRoleStmt":
         out.created_roles.add(body["role"])
+    elif kind == "AlterOwnerStmt" and body.get("objectType") == "OBJECT_EVENT_TRIGGER":
+        owner = body.get("newowner", {}).get("rolename")
+        if owner:
+            out.superuser_owners.add(owner)
     for name in _role_names(body):
         out.roles.add(name)
+
+
+def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: Analysis) -> None:
+    if kind == "CopyStmt":
+        if body.get("is_program"):
+            raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
+        if body.get("filename"):
+            raise _refuse(origin, line, "COPY with a server file name")
+    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
+        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
+    elif kind in (
+        "CreateForeignServerStmt",
+        "AlterForeignServerStmt",
+        "CreateUserMappingStmt",
+        "AlterUserMappingStmt",
+    ):
+        for opt in body.get("options", []):
+            name = opt.get("DefElem", {}).get("defname", "").lower()
+            value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
+            if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
+                # sanitise() redacts these before analysis; meeting one here means it could not
+                raise _refuse(origin, line, f"option {name!r} with a value")
+            if name in ("passfile", "sslkey"):
+                raise _refuse(origin, line, f"option {name!r} (a credential file)")
+    elif kind == "VariableSetStmt" and body.get("name") in ("role", "session_authorization"):
+        for arg in body.get("args", []):
+            role = arg.get("A_Const", {}).get("sval", {}).get("sval")
+            if role:
+                out.roles.add(role)
+
+
+def _note_min_major(body: Any, line: int, out: Analysis) -> None:
+    for needed, why in _features(body):
+        if needed > out.min_major:
+            out.min_major, out.min_major_reason = needed, f"line {line}: {why}"
+
+
+def _features(node: Any) -> Iterator[tuple[int, str]]:
+    if isinstance(node, dict):
+        if node.get("contype") == "CONSTR_GENERATED" and node.get("generated_kind") == "v":
+            yield 18, "a VIRTUAL generated column"
+        funcname = node.get("funcname")
+        if isinstance(funcname, list) and funcname:
+            fname = funcname[-1].get("String", {}).get("sval", "")
+            if fname in _NEW_FUNCTIONS:
+                yield _NEW_FUNCTIONS[fname], f"function {fname}()"
+        if "JsonTable" in node:
+            yield 17, "JSON_TABLE"
+        for value in node.values():
+            yield from _features(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _features(value)
+
+
+def sanitise(text: str, origin: str = "snapshot") -> tuple[str, list[str]]:
+    """Redact secret option values (password, sslpassword) of SERVER and USER MAPPING
+    statements. Returns the new text and one note per redaction ("line N: …")."""
+    if not _MAYBE_SECRET.search(text):
+        return text, []
+    try:
+        statements = sqltext.split(text)
+    except sqltext.UnterminatedText:
+        return text, []  # analyse() reports it with its line
+    from pglast import parser
+
+    lines = text.split("\n")
+    notes: list[str] = []
+    for st in statements:
+        if st.kind != "sql" or not _MAYBE_SECRET.search(st.text):
+            continue
+        try:
+            parsed = json.loads(parser.parse_sql_json(st.text))
+        except parser.ParseError:
+            continue
+        spans: list[tuple[int, str]] = []
+        for raw in parsed.get("stmts", []):
+            ((kind, body),) = raw["stmt"].items()
+            if "Server" not in kind and "UserMapping" not in kind:
+                continue
+            for opt in body.get("options", []):
+                d = opt.get("DefElem", {})
+                value = d.get("arg", {}).get("String", {}).get("sval")
+                if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
+                    spans.append((d["arg_location"], d["defname"]))
+        if not spans:
+            continue
+        raw_bytes = st.text.encode()
+        for loc, opt_name in sorted(spans, reverse=True):
+            end = _literal_end(raw_bytes, loc)
+            if end < 0:
+                raise InvalidInput(
+                    f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
+                    " so it cannot be redacted; refused"
+                )
+            raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
+            notes.append(f"line {st.start_line}: option {opt_name} redacted")
+        block = "\n".join(lines[st.start_line - 1 : st.end_line])
+        at = block.find(st.text)
+        if at < 0:
+            raise InvalidInput(
+                f"{origin}:{st.start_line}: cannot redact option password here; refused"
+            )
+        block = block[:at] + raw_bytes.decode() + block[at + len(st.text) :]
+        lines[st.start_line - 1 : st.end_line] = block.split("\n")
+    return "\n".join(lines), sorted(set(notes), key=lambda n: int(n.split()[1].rstrip(":")))
+
+
+def _literal_end(raw: bytes, loc: int) -> int:
+    """End offset of the SQL string literal starting at ``loc`` ('…' with '' escapes, or E'…'),
+    or -1 if there is none."""
+    p = loc
+    if raw[p : p + 1] in (b"E", b"e"):
+        p += 1
+    if raw[p : p + 1] != b"'":
+        return -1
+    p += 1
+    while p < len(raw):
+        if raw[p : p + 1] == b"\\" and raw[loc : loc + 1] in (b"E", b"e"):
+            p += 2
+            continue
+        if raw[p : p + 1] == b"'":
+            if raw[p + 1 : p + 2] == b"'":
+                p += 2
+                continue
+            return p + 1
+        p += 1
+    return -1
 
 
 def _index_constraints(elements: list[dict[str, Any]]) -> int:

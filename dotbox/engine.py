@@ -352,6 +352,25 @@ def exec_stream(
     return int(code if code is not None else -1)
 
 
+def exec_output(
+    container_id: str,
+    command: list[str],
+    *,
+    user: str = "",
+    environment: dict[str, str] | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Run a command in a running container; returns (exit code, stdout, stderr).
+
+    ``environment`` is the exec's own: it is not part of the container's configuration, so
+    it never shows in the container's inspect output."""
+    api = client().api
+    with _translated(f"run {command[0]} in {container_id[:12]}"):
+        exec_id = api.exec_create(container_id, command, user=user, environment=environment)
+        out, err = api.exec_start(exec_id, demux=True)
+        code = api.exec_inspect(exec_id)["ExitCode"]
+    return int(code if code is not None else -1), out or b"", err or b""
+
+
 # ---- volumes ------------------------------------------------------------------------------
 
 

@@ -67,6 +67,12 @@ class DropIncomplete(DotboxError):
     exit_code = 9
 
 
+class CaptureFailed(DotboxError):
+    """Capture could not read the server (connection, authentication, pg_dump)."""
+
+    exit_code = 10
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -78,4 +84,5 @@ EXIT_CODES: dict[int, str] = {
     NotReady.exit_code: "the sandbox did not answer a query before its deadline (removed)",
     Conflict.exit_code: "conflict: the name is taken or the object is in use",
     DropIncomplete.exit_code: "drop ran but something was left behind (named)",
+    CaptureFailed.exit_code: "capture could not read the server (connection, auth or pg_dump)",
 }

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from dotbox import engine, paths, snapshots, sqltext
-from dotbox.errors import BakeFailed, DotboxError, NotFound
+from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound
 from dotbox.models import ImageInfo, SnapshotManifest
 
 BASE_REPO = "dotbox/base"
@@ -88,6 +88,16 @@ def build_base(major: int, *, progress: Progress = _no_progress) -> None:
     progress(f"base pg{major}", 1, 1)
 
 
+def check_major(manifest: SnapshotManifest) -> None:
+    """Refuse, before any container starts, a snapshot whose DDL needs a newer major."""
+    if manifest.min_major and manifest.pg_major < manifest.min_major:
+        raise InvalidInput(
+            f"snapshot {manifest.name!r} needs PostgreSQL {manifest.min_major}"
+            f" ({manifest.min_major_reason}); it cannot bake on {manifest.pg_major}",
+            hint=f"re-import it with --pg {manifest.min_major}",
+        )
+
+
 def sandbox_key(manifest: SnapshotManifest, base: ImageInfo) -> str:
     text = f"{manifest.digest}|pg{manifest.pg_major}|{base.id}|{recipe_digest()}"
     return hashlib.sha256(text.encode()).hexdigest()
@@ -99,6 +109,7 @@ def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo) -> str:
 
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
     """The baked image for ``manifest``, baking it first if it does not exist yet."""
+    check_major(manifest)
     base = base_image(manifest.pg_major, progress=progress)
     tag = sandbox_tag(manifest, base)
     found = engine.image(tag)
@@ -133,6 +144,7 @@ CREATE DATABASE sandbox OWNER sandbox;
 """
 
 _FINISH = """\
+{demote}
 -- The sandbox role owns what the DDL created and is a member of every role it references,
 -- so OWNER TO and GRANT keep their meaning while the role itself stays unprivileged.
 DO $$
@@ -191,13 +203,23 @@ def bake(
     text = snapshots.ddl_text(manifest)
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
-    roles = "\n".join(f"CREATE ROLE {_quote_ident(r)} NOLOGIN;" for r in manifest.roles)
+    # An event trigger's owner must be a superuser when it is given the trigger: such a role is
+    # SUPERUSER while the DDL runs, and finish.sql takes that away again (ownership stays).
+    roles = "\n".join(
+        f"CREATE ROLE {_quote_ident(r)} NOLOGIN"
+        f"{' SUPERUSER' if r in manifest.superuser_roles else ''};"
+        for r in manifest.roles
+    )
     files = {
         "bake.sh": _recipe("bake.sh"),
         "runtime.conf": _recipe("runtime.conf"),
         "pg_hba.conf": _recipe("pg_hba.conf"),
         "prepare.sql": _PREPARE.format(roles=roles).encode(),
-        "finish.sql": _FINISH.encode(),
+        "finish.sql": _FINISH.format(
+            demote="\n".join(
+                f"ALTER ROLE {_quote_ident(r)} NOSUPERUSER;" for r in manifest.superuser_roles
+            )
+        ).encode(),
         "snapshot.sql": marked.encode(),
     }
     key = tag.rsplit(":", 1)[1]

@@ -21,16 +21,40 @@ class SnapshotManifest(Frozen):
     source_kind: Literal["import", "bundled", "capture"]
     source: str  # the file imported, or the server captured (never with a password)
     pg_major: int
-    pg_major_from: Literal["flag", "header", "default"]
+    pg_major_from: Literal["flag", "header", "default", "features", "server"]
+    min_major: int | None = None  # the oldest major the DDL runs on, from features it uses
+    min_major_reason: str | None = None  # "line N: what needs it"
     source_version: str | None = None  # "Dumped from database version …", or the server's
     system_identifier: str | None = None  # of the captured server, when readable
+    database: str | None = None  # the captured database's name
+    redacted: list[str] = []  # secret options replaced by a placeholder ("line N: …")
     statements: int
     counts: dict[str, int]
     roles: list[str]  # roles the DDL references but does not create: made NOLOGIN at bake
+    superuser_roles: list[str] = []  # of those, owners of event triggers: NOLOGIN SUPERUSER
     extensions: list[str]
     allow_data: bool = False
     size_bytes: int
     created: datetime
+
+
+class SnapshotDiffChange(Frozen):
+    object: str  # "table public.users", "function public.f(integer)", …
+    details: list[str]  # "column email: text -> varchar(255)", "body changed (sha … -> …)"
+
+
+class SnapshotDiff(Frozen):
+    """What changed from snapshot ``a`` to snapshot ``b``, object by object."""
+
+    a: str
+    b: str
+    added: list[str]
+    removed: list[str]
+    changed: list[SnapshotDiffChange]
+
+    @property
+    def same(self) -> bool:
+        return not (self.added or self.removed or self.changed)
 
 
 class ContainerInfo(Frozen):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from dotbox import ddl, names, paths
+from dotbox import ddl, engine, names, paths
 from dotbox.errors import Conflict, InvalidInput, NotFound
 from dotbox.models import SnapshotManifest
 
@@ -66,7 +66,7 @@ def import_file(
     if pg_major is not None and not 10 <= pg_major <= 99:
         raise InvalidInput(f"invalid PostgreSQL major {pg_major}")
     text = ddl.normalise(read_text(source))
-    return _store(
+    return store_text(
         text,
         name,
         source_kind="import",
@@ -77,7 +77,7 @@ def import_file(
     )
 
 
-def _store(
+def store_text(
     text: str,
     name: str,
     *,
@@ -86,7 +86,14 @@ def _store(
     pg_major: int | None,
     replace: bool,
     allow_data: bool,
+    server: dict[str, str | int | None] | None = None,
 ) -> SnapshotManifest:
+    """Sanitise, check and store ``text`` (already normalised) as snapshot ``name``.
+
+    ``server`` carries what a capture read from the server: version, major, system_identifier,
+    database; its major is the snapshot's."""
+    origin = Path(source).name if source_kind != "capture" else name
+    text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
     existing = _load(name)
     if (
@@ -100,7 +107,6 @@ def _store(
             f"snapshot {name!r} exists with other content or major",
             hint="use --replace, or another --name",
         )
-    origin = Path(source).name if source_kind != "capture" else name
     analysis = ddl.analyse(text, origin)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(
@@ -109,12 +115,24 @@ def _store(
             hint="a snapshot is DDL only; pass --allow-data to accept them",
         )
     header = ddl.dumped_from_major(text)
+    major_from: str
     if pg_major is not None:
         major, major_from = pg_major, "flag"
+    elif server is not None:
+        major, major_from = int(server["major"] or 0), "server"
     elif header is not None:
         major, major_from = header[0], "header"
     else:
         major, major_from = DEFAULT_PG_MAJOR, "default"
+    if analysis.min_major > major:
+        if major_from in ("flag", "server"):
+            raise InvalidInput(
+                f"{origin}: needs PostgreSQL {analysis.min_major} or newer"
+                f" ({analysis.min_major_reason}), not {major}",
+                hint=f"import it with --pg {analysis.min_major}",
+            )
+        major, major_from = analysis.min_major, "features"
+    version = str(server["version"]) if server else (header[1] if header else None)
     manifest = SnapshotManifest(
         name=name,
         digest=digest,
@@ -122,10 +140,18 @@ def _store(
         source=source,
         pg_major=major,
         pg_major_from=major_from,  # type: ignore[arg-type]
-        source_version=header[1] if header else None,
+        min_major=analysis.min_major or None,
+        min_major_reason=analysis.min_major_reason or None,
+        source_version=version,
+        system_identifier=str(server["system_identifier"])
+        if server and server.get("system_identifier")
+        else None,
+        database=str(server["database"]) if server and server.get("database") else None,
+        redacted=redacted,
         statements=analysis.statements,
         counts=dict(sorted(analysis.counts.items())),
         roles=analysis.referenced_roles,
+        superuser_roles=sorted(analysis.superuser_owners & set(analysis.referenced_roles)),
         extensions=sorted(analysis.extensions),
         allow_data=allow_data,
         size_bytes=len(text.encode()),
@@ -173,7 +199,7 @@ def get(name: str) -> SnapshotManifest:
         digest = hashlib.sha256(text.encode()).hexdigest()
         if existing is not None and existing.digest == digest:
             return existing
-        return _store(
+        return store_text(
             text,
             name,
             source_kind="bundled",
@@ -199,3 +225,34 @@ def list_all() -> list[SnapshotManifest]:
 
 def ddl_text(manifest: SnapshotManifest) -> str:
     return ddl_path(manifest).read_text()
+
+
+def users(manifest: SnapshotManifest) -> list[str]:
+    """Names of this DOTBOX_HOME's sandbox containers made from ``manifest``'s DDL."""
+    labels = {
+        engine.MANAGED_BY: "dotbox",
+        "dotbox.role": "sandbox",
+        "dotbox.home": str(paths.data_home()),
+        "dotbox.snapshot.digest": manifest.digest,
+    }
+    return sorted(c.name for c in engine.containers(labels))
+
+
+def remove(name: str) -> SnapshotManifest:
+    """Forget snapshot ``name`` (its DDL too, unless another snapshot has the same digest).
+
+    Refused while a sandbox made from it exists. Baked images are keyed by content and
+    shared, so they stay."""
+    manifest = get(name) if name != DEFAULT_SNAPSHOT else _load(name)
+    if manifest is None:
+        raise NotFound(f"unknown snapshot {name!r}", hint="see 'dotbox snapshot list'")
+    in_use = users(manifest)
+    if in_use:
+        raise Conflict(
+            f"snapshot {name!r} is in use by {len(in_use)} sandbox(es): {', '.join(in_use[:5])}",
+            hint="drop them first",
+        )
+    _manifest_path(name).unlink(missing_ok=True)
+    if not any(m.digest == manifest.digest for m in list_all()):
+        ddl_path(manifest).unlink(missing_ok=True)
+    return manifest

@@ -9,7 +9,9 @@ import typer
 from dotbox.cli import JsonOpt, emit, fail, group
 from dotbox.errors import DotboxError
 
-snapshot_app = group("snapshot", "Import, list and show snapshots (DDL, content-addressed).")
+snapshot_app = group(
+    "snapshot", "Import, capture, list, show, diff and remove snapshots (DDL, content-addressed)."
+)
 
 
 @snapshot_app.command("import")
@@ -36,6 +38,56 @@ def snapshot_import(
         typer.echo(
             f"snapshot {m.name} sha256:{m.digest[:16]} PostgreSQL {m.pg_major} "
             f"({m.pg_major_from}), {m.statements} statements, {m.counts.get('tables', 0)} tables"
+        )
+
+
+@snapshot_app.command("capture")
+def snapshot_capture(
+    dsn: str = typer.Option(
+        ...,
+        "--dsn",
+        help="The server to read, e.g. postgresql://user@host:5432/db (the password from the"
+        " DSN, else $PGPASSWORD, which keeps it off the command line).",
+    ),
+    name: str = typer.Option(..., "--name", "-n", help="Snapshot name."),
+    network: str = typer.Option(
+        "host",
+        "--network",
+        help="Docker network of the one-shot pg_dump container: 'host' (default) or the name"
+        " of a network the server is on.",
+    ),
+    replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
+    allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Capture a live server's schema, read-only, as a snapshot.
+
+    The one command that connects to a server that is not a sandbox. pg_dump --schema-only of
+    the server's own major runs in a one-shot container (removed afterwards) with
+    default_transaction_read_only=on; the password is never stored, logged or labelled. The dump
+    is sanitised like an import. Exit 10 if the server cannot be read."""
+    from dotbox import api
+    from dotbox.progress import display
+
+    try:
+        with display(not as_json) as progress:
+            m = api.capture_snapshot(
+                dsn,
+                name,
+                network=network,
+                replace=replace,
+                allow_data=allow_data,
+                progress=progress,
+            )
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(m)
+    else:
+        typer.echo(
+            f"snapshot {m.name} sha256:{m.digest[:16]} captured from {m.source}"
+            f" (PostgreSQL {m.source_version}, system_identifier {m.system_identifier or '?'}),"
+            f" {m.counts.get('tables', 0)} tables"
         )
 
 
@@ -73,3 +125,51 @@ def snapshot_show(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> N
         return
     for key, value in m.model_dump().items():
         typer.echo(f"{key:<18} {value}")
+
+
+@snapshot_app.command("rm")
+def snapshot_rm(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
+    """Remove a snapshot (refused while a sandbox made from it exists; exit 8)."""
+    from dotbox import api
+
+    try:
+        m = api.remove_snapshot(name)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(m)
+    else:
+        typer.echo(f"removed snapshot {m.name} sha256:{m.digest[:16]}")
+
+
+@snapshot_app.command("diff")
+def snapshot_diff(
+    a: str = typer.Argument(..., help="The older snapshot."),
+    b: str = typer.Argument(..., help="The newer snapshot."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """What changed from snapshot A to B, object by object, read from their DDL (no container).
+
+    Tables by columns and constraints, functions by signature and body hash, every other object
+    by its parsed definition. Exit 0 either way; the JSON's added/removed/changed say it."""
+    from dotbox import api
+
+    try:
+        d = api.diff_snapshots(a, b)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(d)
+        return
+    if d.same:
+        typer.echo(f"{a} and {b} define the same objects")
+        return
+    for key in d.added:
+        typer.echo(f"+ {key}")
+    for key in d.removed:
+        typer.echo(f"- {key}")
+    for change in d.changed:
+        typer.echo(f"~ {change.object}")
+        for detail in change.details:
+            typer.echo(f"    {detail}")
+    typer.echo(f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")

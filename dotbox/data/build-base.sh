@@ -42,7 +42,10 @@ aptopts=()
 if [ "$suite" = sid ]; then
   # sid has no -updates or -security suites; drop them.
   if [ "$ext" = sources ]; then
-    sed -i -e 's/ sid-updates//' -e '/sid-security/,/^$/d' "$work/apt.$ext"
+    # deb822: drop the whole security stanza (paragraph), not just its Suites line.
+    sed -i -e 's/ sid-updates//' "$work/apt.$ext"
+    awk -v RS= -v ORS='\n\n' '!/sid-security/' "$work/apt.$ext" >"$work/apt.tmp"
+    mv "$work/apt.tmp" "$work/apt.$ext"
   else
     sed -i -e '/sid-updates/d' -e '/sid-security/d' "$work/apt.$ext"
   fi

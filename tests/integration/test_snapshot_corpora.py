@@ -1,0 +1,119 @@
+"""Every corpus bakes on its major and its sandbox's catalog holds what the snapshot counted;
+a snapshot needing a newer major is refused before any container; rm and diff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import dotbox
+from dotbox import db, engine, images, snapshots
+from dotbox.models import SnapshotManifest
+from tests.conftest import corpus
+from tests.integration.conftest import cli_json, run_cli
+
+CORPORA = [
+    ("pagila-head-pg18.sql", ["--name", "pagila18"], 18),
+    ("pagila.sql", ["--name", "pagila", "--pg", "15"], 15),
+    ("openstreetmap.sql", ["--name", "osm", "--allow-data"], 17),
+    ("supabase.sql", ["--name", "supabase"], 17),
+]
+
+
+def _import(file: str, args: list[str]) -> SnapshotManifest:
+    raw = cli_json("snapshot", "import", str(corpus(file)), *args)
+    return SnapshotManifest.model_validate(raw)
+
+
+def _assert_catalog_matches(manifest: SnapshotManifest, major: int) -> None:
+    assert manifest.pg_major == major
+    with dotbox.sandbox(manifest.name) as sb:
+        with sb.connect() as conn:
+            live = db.catalog_counts(conn)
+            version = conn.execute("SHOW server_version_num").fetchone()
+        assert version is not None and int(version[0]) // 10000 == major
+    expected = {kind: manifest.counts.get(kind, 0) for kind in db.COUNTED_KINDS}
+    assert live == expected
+
+
+@pytest.fixture(scope="module")
+def gitlab() -> Iterator[SnapshotManifest]:
+    """gitlab.sql (1,401 tables) imported and baked once for the module."""
+    manifest = _import("gitlab.sql", ["--name", "gitlab"])
+    images.sandbox_image(manifest)
+    yield manifest
+
+
+@pytest.mark.parametrize(("file", "args", "major"), CORPORA)
+def test_corpus_bakes_and_catalog_matches_counts(file: str, args: list[str], major: int) -> None:
+    _assert_catalog_matches(_import(file, args), major)
+
+
+def test_gitlab_bakes_and_catalog_matches_counts(gitlab: SnapshotManifest) -> None:
+    assert gitlab.counts["tables"] == 1401
+    _assert_catalog_matches(gitlab, 17)
+
+
+def test_newer_major_ddl_is_refused_on_an_older_one() -> None:
+    proc = run_cli(
+        "snapshot", "import", str(corpus("pagila-head-pg18.sql")), "--name", "p18on15", "--pg", "15"
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "needs PostgreSQL 18 or newer" in proc.stderr and "--pg 18" in proc.stderr
+    assert run_cli("snapshot", "show", "p18on15").returncode == 3
+
+
+def test_osm_data_refused_without_flag() -> None:
+    proc = run_cli("snapshot", "import", str(corpus("openstreetmap.sql")), "--name", "osmx")
+    assert proc.returncode == 2
+    assert "openstreetmap.sql:" in proc.stderr and "data rows" in proc.stderr
+
+
+def test_rm_is_refused_while_a_sandbox_uses_the_snapshot(tmp_path: Path) -> None:
+    src = tmp_path / "mine.sql"
+    src.write_text("CREATE TABLE mine (a int);\n")
+    run_cli("snapshot", "import", str(src), "--name", "mine", check=True)
+    manifest = snapshots.get("mine")
+    with dotbox.sandbox("mine") as sb:
+        proc = run_cli("snapshot", "rm", "mine")
+        assert proc.returncode == 8
+        assert sb.info.container in proc.stderr or "dotbox-" + sb.id in proc.stderr
+        assert snapshots.ddl_path(manifest).exists()
+    assert engine.containers({"dotbox.id": sb.id}) == []
+    run_cli("snapshot", "rm", "mine", check=True)
+    assert run_cli("snapshot", "show", "mine").returncode == 3
+    assert not snapshots.ddl_path(manifest).exists()
+    assert run_cli("snapshot", "rm", "mine").returncode == 3
+
+
+def test_diff_of_pagila_and_its_pg18_head() -> None:
+    _import("pagila.sql", ["--name", "pagila", "--pg", "15"])
+    _import("pagila-head-pg18.sql", ["--name", "pagila18"])
+    d = cli_json("snapshot", "diff", "pagila", "pagila18")
+    assert isinstance(d, dict)
+    assert "extension vector" in d["added"] and d["removed"] == []
+    changed = {c["object"]: c["details"] for c in d["changed"]}
+    assert any(x.startswith("column length_hours added") for x in changed["table public.film"])
+    assert cli_json("snapshot", "diff", "pagila", "pagila") == {
+        "a": "pagila",
+        "b": "pagila",
+        "added": [],
+        "removed": [],
+        "changed": [],
+    }
+
+
+def test_missing_extension_is_named_and_nothing_is_left(
+    tmp_path: Path, unchanged_engine: None
+) -> None:
+    src = tmp_path / "vec.sql"
+    src.write_text("CREATE TABLE a (id int);\nCREATE EXTENSION IF NOT EXISTS vector;\n")
+    run_cli("snapshot", "import", str(src), "--name", "vec15", "--pg", "15", check=True)
+    proc = run_cli("create", "--snapshot", "vec15")
+    assert proc.returncode == 6, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "vec.sql:2:" in proc.stderr and '"vector"' in proc.stderr
+    assert "CREATE EXTENSION IF NOT EXISTS vector" in proc.stderr
