@@ -67,6 +67,12 @@ class DropIncomplete(DotboxError):
     exit_code = 9
 
 
+class ComposeFailed(DotboxError):
+    """Compose could not start a review environment; what it made was removed."""
+
+    exit_code = 10
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -78,4 +84,5 @@ EXIT_CODES: dict[int, str] = {
     NotReady.exit_code: "the sandbox did not answer a query before its deadline (removed)",
     Conflict.exit_code: "conflict: the name is taken or the object is in use",
     DropIncomplete.exit_code: "drop ran but something was left behind (named)",
+    ComposeFailed.exit_code: "compose could not start the review environment (removed)",
 }

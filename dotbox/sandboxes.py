@@ -62,6 +62,7 @@ def create(
     ttl: timedelta = DEFAULT_TTL,
     superuser: bool = False,
     progress: Progress = _no_progress,
+    extra_labels: dict[str, str] | None = None,
 ) -> tuple[SandboxInfo, SandboxCredentials]:
     """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
     with its own credentials succeeds. On any failure nothing of it is left behind."""
@@ -100,6 +101,7 @@ def create(
         "dotbox.dir": str(home),
         L_HOME: str(paths.data_home()),
     }
+    labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
     spec = engine.ContainerSpec(
         image=image.id,
         name=f"dotbox-{sandbox_id}",
