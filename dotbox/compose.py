@@ -105,9 +105,7 @@ def check(data: dict[str, Any], project: Path, path: Path) -> App:
         reasons += [f"service {name}: {r}" for r in svc_reasons]
         for port in _ports(svc, reasons, name):
             ports.append(Port(name, port, FIRST_FORWARD_PORT + len(ports)))
-        services[name] = {
-            k: _absolute(k, v, project) for k, v in svc.items() if k in _KEPT
-        }
+        services[name] = {k: _absolute(k, v, project) for k, v in svc.items() if k in _KEPT}
     if reasons:
         raise Refused(f"{path} refused: " + "; ".join(reasons), hint="nothing was started")
     return App(path=path, services=services, volumes=dict(volumes), ports=tuple(ports))
@@ -174,7 +172,7 @@ def _check_volume(vol: Any, project: Path) -> list[str]:
 def _absolute(key: str, value: Any, project: Path) -> Any:
     """Relative paths of the app's file, made absolute (the generated file lives elsewhere)."""
     if key == "volumes":
-        out = []
+        out: list[Any] = []
         for vol in value:
             kind, source, _ = _volume_parts(vol)
             if kind == "bind" and isinstance(vol, dict):
@@ -300,4 +298,5 @@ class _NoAliases(yaml.SafeDumper):
 
 
 def dump(project: dict[str, Any]) -> str:
-    return yaml.dump(project, Dumper=_NoAliases, sort_keys=False, default_flow_style=False)
+    text: str = yaml.dump(project, Dumper=_NoAliases, sort_keys=False, default_flow_style=False)
+    return text

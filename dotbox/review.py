@@ -62,7 +62,8 @@ def _compose(project: str, file: Path, *args: str) -> subprocess.CompletedProces
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_DEADLINE)
     except subprocess.TimeoutExpired:
-        raise ComposeFailed(f"{' '.join(cmd[:3])} {args[0]} ran over {COMPOSE_DEADLINE:.0f}s")
+        what = f"{' '.join(compose_command())} {args[0]}"
+        raise ComposeFailed(f"{what} ran over {COMPOSE_DEADLINE:.0f}s") from None
 
 
 def ensure_tools_image() -> None:
@@ -240,7 +241,9 @@ def show(review_id: str) -> ReviewInfo:
     except (OSError, ValueError):
         if engine.containers({L_REVIEW: review_id}):
             raise NotFound(f"review {review_id} has containers but no directory {home}") from None
-        raise NotFound(f"unknown review environment {review_id!r}", hint="see 'dotbox review list'")
+        raise NotFound(
+            f"unknown review environment {review_id!r}", hint="see 'dotbox review list'"
+        ) from None
     dsn = None
     try:
         _sb, creds = sandboxes.show(meta["sandbox"])
@@ -265,9 +268,7 @@ def show(review_id: str) -> ReviewInfo:
 def list_reviews() -> list[ReviewInfo]:
     ids = {
         c.labels[L_REVIEW]
-        for c in engine.containers(
-            {"dotbox.role": "review", "dotbox.home": str(paths.data_home())}
-        )
+        for c in engine.containers({"dotbox.role": "review", "dotbox.home": str(paths.data_home())})
     }
     ids |= {p.name for p in reviews_dir().iterdir() if (p / "review.json").exists()}
     out = []
@@ -290,9 +291,7 @@ def logs(review_id: str, tail: int = 50) -> dict[str, str]:
 def _remove(review_id: str) -> tuple[int, int, int, bool]:
     """Remove everything labelled with the review (its sandbox included) and its directory."""
     by_label = {L_REVIEW: review_id}
-    containers = [
-        c for c in engine.containers(by_label) if c.labels.get("dotbox.role") == "review"
-    ]
+    containers = [c for c in engine.containers(by_label) if c.labels.get("dotbox.role") == "review"]
     removed = sum(engine.remove_container(c.id) for c in containers)
     volumes = sum(engine.remove_volume(v) for v in engine.volumes(by_label))
     nets = sum(engine.remove_network(n) for n in engine.networks(by_label))

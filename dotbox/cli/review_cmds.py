@@ -45,7 +45,8 @@ def up(
     is published on 127.0.0.1 by one forwarder; the app reaches the sandbox on localhost:5432.
     Rollback: 'dotbox review down ID'.
     """
-    from dotbox import names, review as rv
+    from dotbox import names
+    from dotbox import review as rv
 
     try:
         duration = names.ttl(ttl)
