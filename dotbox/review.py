@@ -173,7 +173,9 @@ def up(
             "expires": (created + ttl).isoformat(),
         }
         (home / "review.json").write_text(json.dumps(meta, indent=2))
-        proc = _compose(_project(review_id), file, "up", "-d", "--no-color")
+        proc = _build(review_id, file, app)
+        if proc is None or proc.returncode == 0:
+            proc = _compose(_project(review_id), file, "up", "-d", "--no-color")
         if proc.returncode != 0:
             tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
             raise ComposeFailed(f"compose up of review {review_id} failed: {tail}")
@@ -181,6 +183,16 @@ def up(
         _remove(review_id)
         raise
     return show(review_id)
+
+
+def _build(
+    review_id: str, file: Path, app: compose.App
+) -> subprocess.CompletedProcess[str] | None:
+    """Build the services that have a build; a failed step leaves no container behind."""
+    if not any("build" in svc for svc in app.services.values()):
+        return None
+    legacy = compose_command() == ("docker-compose",)  # its builder keeps failed steps' containers
+    return _compose(_project(review_id), file, "build", *(["--force-rm"] if legacy else []))
 
 
 def _project(review_id: str) -> str:

@@ -198,4 +198,19 @@ def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
     assert proc.returncode == 10, proc.stderr
     assert "compose up of review rv-broken failed" in proc.stderr
     assert leftovers("rv-broken") == []
+    builders = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            "ancestor=dotbox/review-tools:pg17",
+            "--format",
+            "{{.Command}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "exit 3" not in builders  # the failed build step's container is gone too
     assert run_cli("review", "show", "rv-broken").returncode == 3
