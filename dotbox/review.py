@@ -185,9 +185,7 @@ def up(
     return show(review_id)
 
 
-def _build(
-    review_id: str, file: Path, app: compose.App
-) -> subprocess.CompletedProcess[str] | None:
+def _build(review_id: str, file: Path, app: compose.App) -> subprocess.CompletedProcess[str] | None:
     """Build the services that have a build; a failed step leaves no container behind."""
     if not any("build" in svc for svc in app.services.values()):
         return None
