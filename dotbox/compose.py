@@ -236,7 +236,7 @@ def transform(
                 "TCP-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
                 f"UNIX-CONNECT:{DB_SOCKET_DIR}/.s.PGSQL.5432",
             ],
-            "volumes": [f"{db_socket_dir}:{DB_SOCKET_DIR}"],
+            "volumes": [f"{db_socket_dir}:{DB_SOCKET_DIR}:ro"],
             "labels": {**labels, PART_LABEL: "db-relay"},
             **hardened,
         }

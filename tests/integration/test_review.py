@@ -214,3 +214,22 @@ def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
     ).stdout
     assert "exit 3" not in builders  # the failed build step's container is gone too
     assert run_cli("review", "show", "rv-broken").returncode == 3
+
+
+def test_show_and_logs_read_the_environment_back(env: dict[str, Any]) -> None:
+    shown = cli_json("review", "show", "rv-main")
+    assert isinstance(shown, dict)
+    assert shown["urls"] == env["urls"] and shown["sandbox"] == "rv-main-db"
+    logs = cli_json("review", "logs", "rv-main", "--tail", "5")
+    assert isinstance(logs, dict)
+    assert {p["name"] for p in env["parts"]} <= set(logs)
+
+
+def test_dry_run_prints_the_generated_file_and_makes_nothing() -> None:
+    proc = run_cli("review", "up", "--app", str(EXAMPLE), "--name", "rv-dry", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    generated = yaml.safe_load(proc.stdout)
+    assert generated["services"]["web"]["network_mode"] == "none"
+    assert generated["services"]["dotbox-web-db"]["network_mode"] == "service:web"
+    assert leftovers("rv-dry") == []
+    assert run_cli("review", "show", "rv-dry").returncode == 3
