@@ -124,9 +124,17 @@ def plan(
 def _new_id(name: str | None) -> str:
     if name is None:
         return f"rv-{secrets.token_hex(4)}"
-    names.sandbox_name(name)
-    if len(name) > MAX_NAME:
-        raise InvalidInput(f"invalid review name {name!r}: at most {MAX_NAME} characters")
+    try:
+        names.sandbox_name(name)
+    except InvalidInput:
+        ok = False
+    else:
+        ok = len(name) <= MAX_NAME
+    if not ok:
+        raise InvalidInput(
+            f"invalid review name {name!r}: use 1-{MAX_NAME} characters a-z, 0-9 and '-',"
+            " starting and ending with a letter or digit"
+        )
     return name
 
 

@@ -100,3 +100,11 @@ def test_transform_isolates_every_container(tmp_path: Path) -> None:
     assert project["volumes"]["data"]["labels"] == LABELS
     assert project["networks"]["default"]["labels"] == LABELS
     assert "&id" not in compose.dump(project)  # plain YAML, no anchors
+
+
+@pytest.mark.parametrize("name", ["AB", "-x", "a" * 25, "x@y"])
+def test_bad_review_names(name: str) -> None:
+    from dotbox import review
+
+    with pytest.raises(InvalidInput, match="invalid review name"):
+        review._new_id(name)
