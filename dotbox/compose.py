@@ -274,6 +274,8 @@ def transform(
             **hardened,
         }
         volumes[INGRESS_VOLUME] = {"labels": labels}
+        # A network of its own, not the engine's default bridge: there, any other container
+        # could reach the forwarder's ports, and through them the application.
         project["networks"] = {"default": {"labels": labels}}
     del review_id  # named in the labels already
     return project
