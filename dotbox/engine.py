@@ -387,3 +387,42 @@ def remove_volume(name: str) -> bool:
         except docker.errors.NotFound:
             return False
     return True
+
+
+# ---- networks and ports -------------------------------------------------------------------
+
+
+def networks(labels: dict[str, str]) -> list[str]:
+    with _translated("list networks"):
+        found = client().api.networks(filters={"label": _label_filters(labels)})
+    return [str(n["Name"]) for n in found]
+
+
+def remove_network(name: str) -> bool:
+    with _translated(f"remove network {name}"):
+        try:
+            client().api.remove_network(name)
+        except docker.errors.NotFound:
+            return False
+    return True
+
+
+def published_ports(container_id: str) -> dict[int, tuple[str, int]]:
+    """A container's TCP ports published on the host: container port -> (host ip, host port)."""
+    with _translated(f"inspect ports of {container_id[:12]}"):
+        data = client().api.inspect_container(container_id)
+    out: dict[int, tuple[str, int]] = {}
+    for key, bindings in (data["NetworkSettings"].get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        if proto == "tcp" and bindings:
+            out[int(port)] = (bindings[0]["HostIp"], int(bindings[0]["HostPort"]))
+    return out
+
+
+def container_memory(container_id: str) -> int:
+    """The container's current memory use in bytes (cgroup usage less page cache)."""
+    with _translated(f"read stats of {container_id[:12]}"):
+        stats = client().api.stats(container_id, stream=False)
+    mem = stats.get("memory_stats") or {}
+    cache = (mem.get("stats") or {}).get("cache", 0)
+    return int(mem.get("usage", 0)) - int(cache)

@@ -73,6 +73,12 @@ class CaptureFailed(DotboxError):
     exit_code = 10
 
 
+class ComposeFailed(DotboxError):
+    """Compose could not start a review environment; what it made was removed."""
+
+    exit_code = 11
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -85,4 +91,5 @@ EXIT_CODES: dict[int, str] = {
     Conflict.exit_code: "conflict: the name is taken or the object is in use",
     DropIncomplete.exit_code: "drop ran but something was left behind (named)",
     CaptureFailed.exit_code: "capture could not read the server (connection, auth or pg_dump)",
+    ComposeFailed.exit_code: "compose could not start the review environment (removed)",
 }

@@ -145,3 +145,39 @@ class DropReport(Frozen):
     socket_dir_removed: bool
     confirmed: bool  # the engine and the file system were read back and hold nothing of it
     seconds: float
+
+
+class ReviewPart(Frozen):
+    """One container of a review environment."""
+
+    name: str
+    service: str
+    part: str  # app | db-relay | ingress | forwarder
+    status: str
+    network_mode: str
+
+
+class ReviewInfo(Frozen):
+    """A review environment: an application's containers, its sandbox and its loopback URLs."""
+
+    id: str
+    project: str  # the compose project name
+    dir: Path  # the directory dotbox owns: the generated compose.yml and review.json
+    app: Path  # the application's own compose file
+    sandbox: str
+    dsn: str | None  # the sandbox's DSN on this host (its socket directory)
+    app_dsn: str  # what the application's containers use: localhost:5432, relayed
+    urls: dict[str, str]  # "SERVICE:PORT" -> http://127.0.0.1:HOSTPORT
+    created: datetime
+    expires: datetime
+    parts: list[ReviewPart] = []
+
+
+class ReviewDown(Frozen):
+    id: str
+    containers_removed: int
+    volumes_removed: int
+    networks_removed: int
+    sandbox_dropped: bool
+    confirmed: bool
+    seconds: float

@@ -65,6 +65,7 @@ def create(
     tcp: bool = False,
     resources: limits.Limits = limits.DEFAULT,
     progress: Progress = _no_progress,
+    extra_labels: dict[str, str] | None = None,
 ) -> tuple[SandboxInfo, SandboxCredentials]:
     """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
     with its own credentials succeeds. On any failure nothing of it is left behind."""
@@ -105,6 +106,7 @@ def create(
         "dotbox.tcp": str(tcp).lower(),
         "dotbox.limits": resources.model_dump_json(),
     }
+    labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
     spec = engine.ContainerSpec(
         image=image.id,
         name=f"dotbox-{sandbox_id}",

@@ -89,4 +89,10 @@ def main() -> None:
 
 
 # Command modules register themselves on import (kept last: they import from this module).
-from dotbox.cli import image_cmds, run_cmds, sandbox_cmds, snapshot_cmds  # noqa: E402,F401
+from dotbox.cli import (  # noqa: E402,F401
+    image_cmds,
+    review_cmds,
+    run_cmds,
+    sandbox_cmds,
+    snapshot_cmds,
+)

@@ -1,0 +1,136 @@
+"""dotbox review up | list | show | logs | down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dotbox.cli import JsonOpt, emit, fail, group
+from dotbox.errors import DotboxError
+
+review = group(
+    "review",
+    "Review environments: an application's compose project and a sandbox, none with a network.",
+)
+
+
+def _print(info: object) -> None:
+    from dotbox.models import ReviewInfo
+
+    assert isinstance(info, ReviewInfo)
+    typer.echo(f"review   {info.id}  (compose project {info.project}, expires {info.expires})")
+    for key, url in info.urls.items():
+        typer.echo(f"url      {key:<16} {url}")
+    typer.echo(f"sandbox  {info.sandbox}  {info.dsn or '(credentials not on this host)'}")
+    typer.echo(f"files    {info.dir}/compose.yml")
+    for p in info.parts:
+        typer.echo(f"  {p.name:<40} {p.part:<10} {p.status:<8} network={p.network_mode}")
+    typer.echo(f"down     dotbox review down {info.id}")
+
+
+@review.command()
+def up(
+    app: Path = typer.Option(..., "--app", help="The application's ordinary compose file."),
+    snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot of the sandbox."),
+    name: str = typer.Option(None, "--name", "-n", help="Review id (default: rv-XXXXXXXX)."),
+    ttl: str = typer.Option("8h", "--ttl", help="Time to live: 90s, 15m, 8h, 1d."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the generated compose file."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run an application against a sandbox, every container with network mode none.
+
+    Refuses compose files with network_mode host, privileged, devices, extra capabilities,
+    host namespaces, the Docker socket or bind mounts outside the project. Each exposed port
+    is published on 127.0.0.1 by one forwarder; the app reaches the sandbox on localhost:5432.
+    Rollback: 'dotbox review down ID'.
+    """
+    from dotbox import names
+    from dotbox import review as rv
+
+    try:
+        duration = names.ttl(ttl)
+        if dry_run:
+            review_id, home, text = rv.plan(app, name=name, ttl=duration)
+            if as_json:
+                emit({"id": review_id, "dir": str(home), "compose": text, "dry_run": True})
+            else:
+                typer.echo(f"# would write {home}/compose.yml (nothing was done)\n{text}")
+            return
+        info = rv.up(app, snapshot=snapshot, name=name, ttl=duration)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(info)
+    else:
+        _print(info)
+
+
+@review.command("list")
+def list_(as_json: bool = JsonOpt) -> None:
+    """List review environments (read from the engine's labels and dotbox's directory)."""
+    from dotbox import review as rv
+
+    try:
+        found = rv.list_reviews()
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(found)
+        return
+    if not found:
+        typer.echo("no review environments")
+    for info in found:
+        urls = " ".join(info.urls.values()) or "-"
+        typer.echo(f"{info.id:<24} {len(info.parts):>2} containers  {urls}  expires {info.expires}")
+
+
+@review.command()
+def show(review_id: str = typer.Argument(..., help="Review id."), as_json: bool = JsonOpt) -> None:
+    """Show a review environment: URLs, sandbox DSN, containers and their network modes."""
+    from dotbox import review as rv
+
+    try:
+        info = rv.show(review_id)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(info)
+    else:
+        _print(info)
+
+
+@review.command()
+def logs(
+    review_id: str = typer.Argument(..., help="Review id."),
+    tail: int = typer.Option(50, "--tail", help="Lines per container."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The last log lines of every container of a review environment."""
+    from dotbox import review as rv
+
+    try:
+        found = rv.logs(review_id, tail=tail)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(found)
+        return
+    for name, text in found.items():
+        typer.echo(f"==> {name} <==\n{text.rstrip()}")
+
+
+@review.command()
+def down(review_id: str = typer.Argument(..., help="Review id."), as_json: bool = JsonOpt) -> None:
+    """Remove every container, volume, network and socket directory of a review environment,
+    its sandbox included, and confirm by reading the engine back. Cannot be undone."""
+    from dotbox import review as rv
+
+    try:
+        report = rv.down(review_id)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(report)
+    else:
+        typer.echo(f"down {report.id} in {report.seconds:.3f}s (confirmed gone)")

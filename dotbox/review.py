@@ -1,0 +1,354 @@
+"""Review environments: an application's compose project and its sandbox, with no network.
+
+The engine's labels (``dotbox.role=review``, ``dotbox.review=ID``) are the state; the directory
+dotbox owns (``$DOTBOX_HOME/reviews/ID``) keeps the generated compose file and what ``up``
+decided (review.json), so that ``show`` and ``down`` can say what was made.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from dotbox import compose, engine, names, paths, sandboxes, snapshots
+from dotbox.errors import (
+    ComposeFailed,
+    Conflict,
+    DropIncomplete,
+    EngineUnavailable,
+    InvalidInput,
+    NotFound,
+)
+from dotbox.models import ReviewDown, ReviewInfo, ReviewPart
+
+L_REVIEW = "dotbox.review"
+DEFAULT_TTL = timedelta(hours=8)
+MAX_NAME = 24  # the sandbox is named ID-db and sandbox names stop at 32
+COMPOSE_DEADLINE = 600.0
+DOCKERFILE = Path(__file__).parent / "data" / "review-tools.Dockerfile"
+
+
+def reviews_dir() -> Path:
+    path = paths.data_home() / "reviews"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+@cache
+def compose_command() -> tuple[str, ...]:
+    """Compose v2 (``docker compose``) where the engine's client has it, else ``docker-compose``."""
+    try:
+        v2 = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
+        if v2.returncode == 0:
+            return ("docker", "compose")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if shutil.which("docker-compose"):
+        return ("docker-compose",)
+    raise EngineUnavailable(
+        "neither 'docker compose' (v2) nor 'docker-compose' is installed",
+        hint="apt-get install docker-compose",
+    )
+
+
+def _compose(project: str, file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [*compose_command(), "-p", project, "-f", str(file), *args]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_DEADLINE)
+    except subprocess.TimeoutExpired:
+        what = f"{' '.join(compose_command())} {args[0]}"
+        raise ComposeFailed(f"{what} ran over {COMPOSE_DEADLINE:.0f}s") from None
+
+
+def ensure_tools_image() -> None:
+    """The relays' image (socat, python3, psql), built locally from the base image once."""
+    if engine.image(compose.TOOLS_IMAGE) is not None:
+        return
+    proc = subprocess.run(
+        ["docker", "build", "-q", "-t", compose.TOOLS_IMAGE, "-"],
+        input=DOCKERFILE.read_text(),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise EngineUnavailable(f"build {compose.TOOLS_IMAGE}: {tail}")
+
+
+def labels_of(review_id: str, created: datetime, ttl: timedelta) -> dict[str, str]:
+    return {
+        engine.MANAGED_BY: "dotbox",
+        "dotbox.role": "review",
+        L_REVIEW: review_id,
+        "dotbox.created": created.isoformat(),
+        "dotbox.expires": (created + ttl).isoformat(),
+        "dotbox.home": str(paths.data_home()),
+    }
+
+
+def _db_env(user: str, password: str, database: str) -> dict[str, str]:
+    return {
+        "PGHOST": "127.0.0.1",
+        "PGPORT": "5432",
+        "PGUSER": user,
+        "PGPASSWORD": password,
+        "PGDATABASE": database,
+        "DOTBOX_DATABASE_URL": f"postgresql://{user}:{password}@127.0.0.1:5432/{database}",
+    }
+
+
+def plan(
+    app_file: Path, *, name: str | None = None, ttl: timedelta = DEFAULT_TTL
+) -> tuple[str, Path, str]:
+    """What ``up`` would write, made of the checked file: (review id, directory, compose YAML).
+    Nothing is created; the password and socket directory are placeholders."""
+    review_id = _new_id(name)
+    app = compose.load(app_file)
+    created = datetime.now(UTC).replace(microsecond=0)
+    project = compose.transform(
+        app,
+        review_id=review_id,
+        labels=labels_of(review_id, created, ttl),
+        db_socket_dir=paths.socket_dir(f"{review_id}-db"),
+        db_env=_db_env(sandboxes.ROLE, "<generated at up>", sandboxes.DATABASE),
+    )
+    return review_id, reviews_dir() / review_id, compose.dump(project)
+
+
+def _new_id(name: str | None) -> str:
+    if name is None:
+        return f"rv-{secrets.token_hex(4)}"
+    try:
+        names.sandbox_name(name)
+    except InvalidInput:
+        ok = False
+    else:
+        ok = len(name) <= MAX_NAME
+    if not ok:
+        raise InvalidInput(
+            f"invalid review name {name!r}: use 1-{MAX_NAME} characters a-z, 0-9 and '-',"
+            " starting and ending with a letter or digit"
+        )
+    return name
+
+
+def up(
+    app_file: Path,
+    *,
+    snapshot: str = snapshots.DEFAULT_SNAPSHOT,
+    name: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+) -> ReviewInfo:
+    """Check the application's compose file, start its sandbox and its containers (all with
+    network mode none), and return the loopback URLs. On any failure nothing is left."""
+    review_id = _new_id(name)
+    app = compose.load(app_file)  # refusals happen here, before anything exists
+    snapshots.get(snapshot)
+    home = reviews_dir() / review_id
+    if engine.containers({L_REVIEW: review_id}) or home.exists():
+        raise Conflict(f"a review environment {review_id!r} exists", hint="pick another --name")
+    ensure_tools_image()
+    compose_command()
+    created = datetime.now(UTC).replace(microsecond=0)
+    labels = labels_of(review_id, created, ttl)
+    home.mkdir(mode=0o700)
+    try:
+        info, creds = sandboxes.create(
+            snapshot=snapshot, name=f"{review_id}-db", ttl=ttl, extra_labels={L_REVIEW: review_id}
+        )
+        project = compose.transform(
+            app,
+            review_id=review_id,
+            labels=labels,
+            db_socket_dir=creds.socket_dir,
+            db_env=_db_env(creds.user, creds.password, creds.database),
+        )
+        file = home / "compose.yml"
+        file.touch(mode=0o600)
+        file.write_text(compose.dump(project))
+        meta = {
+            "id": review_id,
+            "project": _project(review_id),
+            "app": str(app_file.resolve()),
+            "sandbox": info.id,
+            "created": created.isoformat(),
+            "expires": (created + ttl).isoformat(),
+        }
+        (home / "review.json").write_text(json.dumps(meta, indent=2))
+        proc = _build(review_id, file, app)
+        if proc is None or proc.returncode == 0:
+            proc = _compose(_project(review_id), file, "up", "-d", "--no-color")
+        if proc.returncode != 0:
+            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+            raise ComposeFailed(f"compose up of review {review_id} failed: {tail}")
+    except BaseException:
+        _remove(review_id)
+        raise
+    return show(review_id)
+
+
+def _build(review_id: str, file: Path, app: compose.App) -> subprocess.CompletedProcess[str] | None:
+    """Build the services that have a build; a failed step leaves no container behind."""
+    if not any("build" in svc for svc in app.services.values()):
+        return None
+    legacy = compose_command() == ("docker-compose",)  # its builder keeps failed steps' containers
+    return _compose(_project(review_id), file, "build", *(["--force-rm"] if legacy else []))
+
+
+def _project(review_id: str) -> str:
+    return f"dotbox-{review_id}"
+
+
+def _parts(review_id: str) -> list[ReviewPart]:
+    found = engine.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+    return sorted(
+        (
+            ReviewPart(
+                name=c.name,
+                service=c.labels.get("com.docker.compose.service", ""),
+                part=c.labels.get(compose.PART_LABEL, ""),
+                status=c.status,
+                network_mode=c.network_mode,
+            )
+            for c in found
+        ),
+        key=lambda p: p.name,
+    )
+
+
+def _urls(review_id: str, home: Path) -> dict[str, str]:
+    forwarder = engine.containers({L_REVIEW: review_id, compose.PART_LABEL: "forwarder"})
+    if not forwarder:
+        return {}
+    published = engine.published_ports(forwarder[0].id)
+    urls = {}
+    for svc_port, forward in _forwards(home).items():
+        if forward in published:
+            ip, port = published[forward]
+            urls[svc_port] = f"http://{ip}:{port}"
+    return urls
+
+
+def _forwards(home: Path) -> dict[str, int]:
+    """SERVICE:PORT -> the forwarder's port, read from the generated file."""
+    import yaml
+
+    project = yaml.safe_load((home / "compose.yml").read_text())
+    out = {}
+    for svc in project["services"].values():
+        if svc.get("labels", {}).get(compose.PART_LABEL) == "ingress":
+            service = svc["network_mode"].removeprefix("service:")
+            port = int(svc["command"][2].rsplit(":", 1)[1])
+            out[f"{service}:{port}"] = 0
+    forwarder = project["services"].get(compose.FORWARDER, {})
+    for key, spec in zip(out, forwarder.get("ports", []), strict=False):
+        out[key] = int(spec.rsplit(":", 1)[1])
+    return out
+
+
+def show(review_id: str) -> ReviewInfo:
+    home = reviews_dir() / review_id
+    try:
+        meta = json.loads((home / "review.json").read_text())
+    except (OSError, ValueError):
+        if engine.containers({L_REVIEW: review_id}):
+            raise NotFound(f"review {review_id} has containers but no directory {home}") from None
+        raise NotFound(
+            f"unknown review environment {review_id!r}", hint="see 'dotbox review list'"
+        ) from None
+    dsn = None
+    try:
+        _sb, creds = sandboxes.show(meta["sandbox"])
+        dsn = creds.dsn if creds else None
+    except NotFound:
+        pass
+    return ReviewInfo(
+        id=review_id,
+        project=meta["project"],
+        dir=home,
+        app=Path(meta["app"]),
+        sandbox=meta["sandbox"],
+        dsn=dsn,
+        app_dsn="postgresql://sandbox@127.0.0.1:5432/sandbox (PG* variables set in each app)",
+        urls=_urls(review_id, home),
+        created=datetime.fromisoformat(meta["created"]),
+        expires=datetime.fromisoformat(meta["expires"]),
+        parts=_parts(review_id),
+    )
+
+
+def list_reviews() -> list[ReviewInfo]:
+    ids = {
+        c.labels[L_REVIEW]
+        for c in engine.containers({"dotbox.role": "review", "dotbox.home": str(paths.data_home())})
+    }
+    ids |= {p.name for p in reviews_dir().iterdir() if (p / "review.json").exists()}
+    out = []
+    for review_id in sorted(ids):
+        try:
+            out.append(show(review_id))
+        except NotFound:
+            continue
+    return out
+
+
+def logs(review_id: str, tail: int = 50) -> dict[str, str]:
+    show(review_id)
+    return {
+        c.name: engine.container_logs(c.id, tail=tail)
+        for c in engine.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+    }
+
+
+def _remove(review_id: str) -> tuple[int, int, int, bool]:
+    """Remove everything labelled with the review (its sandbox included) and its directory."""
+    by_label = {L_REVIEW: review_id}
+    containers = [c for c in engine.containers(by_label) if c.labels.get("dotbox.role") == "review"]
+    removed = sum(engine.remove_container(c.id) for c in containers)
+    volumes = sum(engine.remove_volume(v) for v in engine.volumes(by_label))
+    nets = sum(engine.remove_network(n) for n in engine.networks(by_label))
+    dropped = False
+    for sb in engine.containers({**by_label, "dotbox.role": "sandbox"}):
+        sandboxes.drop(sb.labels[sandboxes.L_ID])
+        dropped = True
+    shutil.rmtree(reviews_dir() / review_id, ignore_errors=True)
+    return removed, volumes, nets, dropped
+
+
+def down(review_id: str) -> ReviewDown:
+    """Remove every container, volume, network and socket directory of the review environment,
+    then read the engine and the file system back."""
+    started = time.monotonic()
+    home = reviews_dir() / review_id
+    if not home.exists() and not engine.containers({L_REVIEW: review_id}):
+        raise NotFound(f"unknown review environment {review_id!r}", hint="see 'dotbox review list'")
+    removed, volumes, nets, dropped = _remove(review_id)
+    left = []
+    by_label = {L_REVIEW: review_id}
+    if engine.containers(by_label):
+        left.append("containers")
+    if engine.volumes(by_label):
+        left.append("volumes")
+    if engine.networks(by_label):
+        left.append("networks")
+    if home.exists():
+        left.append(f"directory {home}")
+    if paths.sandbox_dir(f"{review_id}-db").exists():
+        left.append("sandbox socket directory")
+    if left:
+        raise DropIncomplete(f"down of review {review_id} left: {', '.join(left)}")
+    return ReviewDown(
+        id=review_id,
+        containers_removed=removed,
+        volumes_removed=volumes,
+        networks_removed=nets,
+        sandbox_dropped=dropped,
+        confirmed=True,
+        seconds=round(time.monotonic() - started, 4),
+    )
