@@ -79,6 +79,12 @@ class ComposeFailed(DotboxError):
     exit_code = 11
 
 
+class EvidenceBroken(DotboxError):
+    """An evidence ledger's hash chain is broken (a record changed, missing, moved or torn)."""
+
+    exit_code = 12
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -92,4 +98,5 @@ EXIT_CODES: dict[int, str] = {
     DropIncomplete.exit_code: "drop ran but something was left behind (named)",
     CaptureFailed.exit_code: "capture could not read the server (connection, auth or pg_dump)",
     ComposeFailed.exit_code: "compose could not start the review environment (removed)",
+    EvidenceBroken.exit_code: "an evidence ledger's hash chain is broken (record named)",
 }

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, forwarder, images, limits, names, paths, snapshots
+from dotbox import db, engine, evidence, forwarder, images, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
     DotboxError,
@@ -69,6 +69,7 @@ def create(
 ) -> tuple[SandboxInfo, SandboxCredentials]:
     """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
     with its own credentials succeeds. On any failure nothing of it is left behind."""
+    started = time.monotonic()
     if name is not None:
         _refuse_dsn(name)
         names.sandbox_name(name)
@@ -162,6 +163,28 @@ def create(
         shutil.rmtree(home, ignore_errors=True)
         raise
     info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
+    evidence.append(
+        sandbox_id,
+        "sandbox-create",
+        inputs={
+            "snapshot": manifest.name,
+            "snapshot_digest": manifest.digest,
+            "name": name,
+            "ttl_seconds": ttl.total_seconds(),
+            "superuser": superuser,
+            "tcp": tcp,
+        },
+        outputs={
+            "container": info.container,
+            "image": info.image,
+            "pg_major": info.pg_major,
+            "socket_dir": str(info.socket_dir),
+            "expires": info.expires.isoformat(),
+            "network_mode": "none",
+        },
+        verify={"query_with_own_credentials": "ok", "state": info.state},
+        seconds=round(time.monotonic() - started, 4),
+    )
     return info, creds
 
 
@@ -302,7 +325,7 @@ def drop(ref: str) -> DropReport:
         left.append(f"directory {home}")
     if left:
         raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {', '.join(left)}")
-    return DropReport(
+    report = DropReport(
         id=sandbox_id,
         container_removed=removed,
         volumes_removed=len(volumes),
@@ -310,6 +333,15 @@ def drop(ref: str) -> DropReport:
         confirmed=True,
         seconds=round(time.monotonic() - started, 4),
     )
+    evidence.append(
+        sandbox_id,
+        "sandbox-drop",
+        inputs={"sandbox": ref},
+        outputs=report.model_dump(exclude={"seconds"}),
+        verify={"engine_read_back": "no container or volume left", "socket_dir": "gone"},
+        seconds=report.seconds,
+    )
+    return report
 
 
 def _remnants(sandbox_id: str) -> bool:

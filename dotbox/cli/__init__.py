@@ -90,6 +90,7 @@ def main() -> None:
 
 # Command modules register themselves on import (kept last: they import from this module).
 from dotbox.cli import (  # noqa: E402,F401
+    evidence_cmds,
     image_cmds,
     review_cmds,
     run_cmds,
