@@ -280,6 +280,7 @@ def _container_info(d: dict[str, Any]) -> ContainerInfo:
         network_mode=(d.get("HostConfig") or {}).get("NetworkMode", ""),
         labels=d.get("Labels") or {},
         mounts=[m.get("Source", "") for m in d.get("Mounts") or []],
+        created_at=float(d.get("Created") or 0),
     )
 
 
@@ -375,9 +376,14 @@ def exec_output(
 
 
 def volumes(labels: dict[str, str]) -> list[str]:
+    return list(labelled_volumes(labels))
+
+
+def labelled_volumes(labels: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Volumes carrying every given label, each with all its labels."""
     with _translated("list volumes"):
         found = client().api.volumes(filters={"label": _label_filters(labels)})
-    return [v["Name"] for v in (found.get("Volumes") or [])]
+    return {v["Name"]: v.get("Labels") or {} for v in (found.get("Volumes") or [])}
 
 
 def remove_volume(name: str) -> bool:

@@ -67,6 +67,7 @@ class ContainerInfo(Frozen):
     network_mode: str
     labels: dict[str, str]
     mounts: list[str] = []
+    created_at: float = 0.0  # epoch seconds, from the engine
 
 
 class ImageInfo(Frozen):

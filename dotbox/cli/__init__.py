@@ -91,6 +91,7 @@ def main() -> None:
 # Command modules register themselves on import (kept last: they import from this module).
 from dotbox.cli import (  # noqa: E402,F401
     evidence_cmds,
+    gc_cmds,
     image_cmds,
     review_cmds,
     run_cmds,

@@ -1,0 +1,35 @@
+"""dotbox gc."""
+
+from __future__ import annotations
+
+import typer
+
+from dotbox.cli import JsonOpt, app, emit, fail
+from dotbox.errors import DotboxError
+
+
+@app.command()
+def gc(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; remove nothing."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove expired and broken sandboxes, expired review environments, dangling runners,
+    forwarders and bake containers, orphan volumes and socket directories (dotbox's only)."""
+    from dotbox import gc as janitor
+
+    try:
+        actions = janitor.plan_and_run(dry_run=dry_run)
+    except DotboxError as exc:
+        fail(exc)
+    if as_json:
+        emit(actions)
+    else:
+        if not actions:
+            typer.echo("nothing to collect")
+        for a in actions:
+            verb = "would remove" if dry_run else ("removed" if a.done else "FAILED")
+            typer.echo(
+                f"{verb} {a.kind} {a.target}: {a.reason}" + (f" ({a.error})" if a.error else "")
+            )
+    if any(a.error for a in actions):
+        raise typer.Exit(1)

@@ -1,0 +1,101 @@
+"""The janitor: remove what dotbox made and nobody will use again. Only objects with dotbox's
+labels are ever touched; the engine's labels (and the run directory) are all it reads."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dotbox import engine, paths, sandboxes
+from dotbox.errors import DotboxError
+from dotbox.models import Frozen
+
+BAKE_MAX_AGE = 3600.0
+GRACE = 120.0  # a sandbox not running this long after its container was made is broken
+
+
+class GcAction(Frozen):
+    kind: str  # sandbox, container, review, volume, directory
+    target: str
+    reason: str
+    done: bool
+    error: str | None = None
+
+
+def _expired(labels: dict[str, str], now: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(labels.get("dotbox.expires", "")) < now
+    except ValueError:
+        return False
+
+
+def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
+    now = datetime.now(UTC)
+    epoch = time.time()
+    actions: list[GcAction] = []
+
+    def act(kind: str, target: str, reason: str, do: object) -> None:
+        if dry_run:
+            actions.append(GcAction(kind=kind, target=target, reason=reason, done=False))
+            return
+        try:
+            do()  # type: ignore[operator]
+            actions.append(GcAction(kind=kind, target=target, reason=reason, done=True))
+        except DotboxError as exc:
+            actions.append(
+                GcAction(kind=kind, target=target, reason=reason, done=False, error=exc.one_line())
+            )
+
+    everything = engine.containers({engine.MANAGED_BY: "dotbox"})
+    live_ids: set[str] = set()
+    reviews: dict[str, str] = {}
+    for c in everything:
+        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(sandboxes.L_ID, "")
+        if role == "review" and "dotbox.review" in c.labels and _expired(c.labels, now):
+            reviews[c.labels["dotbox.review"]] = "expired review environment"
+        if role != "sandbox":
+            continue
+        if _expired(c.labels, now):
+            act("sandbox", sid, "expired", lambda sid=sid: sandboxes.drop(sid))
+        elif c.status != "running" and epoch - c.created_at > GRACE:
+            act("sandbox", sid, f"broken ({c.status})", lambda sid=sid: sandboxes.drop(sid))
+        else:
+            live_ids.add(sid)
+    for review_id, reason in sorted(reviews.items()):
+        from dotbox import review
+
+        act("review", review_id, reason, lambda r=review_id: review.down(r))
+    for c in everything:
+        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(sandboxes.L_ID, "")
+        if role in ("runner", "forwarder") and sid not in live_ids:
+            act(
+                "container",
+                c.name,
+                f"{role} of a sandbox that is gone",
+                lambda cid=c.id: engine.remove_container(cid),
+            )
+        elif role == "bake" and epoch - c.created_at > BAKE_MAX_AGE:
+            act(
+                "container",
+                c.name,
+                "bake container left by a killed bake",
+                lambda cid=c.id: engine.remove_container(cid),
+            )
+    volumes = engine.labelled_volumes({engine.MANAGED_BY: "dotbox", sandboxes.L_ID: ""})
+    for volume, labels in sorted(volumes.items()):
+        if labels.get(sandboxes.L_ID) not in live_ids:
+            act("volume", volume, "its sandbox is gone", lambda v=volume: engine.remove_volume(v))
+    root = paths.run_root()
+    for directory in sorted(p for p in root.iterdir() if p.is_dir()):
+        if directory.name not in live_ids and not engine.containers(
+            {engine.MANAGED_BY: "dotbox", sandboxes.L_ID: directory.name}
+        ):
+            act(
+                "directory",
+                str(directory),
+                "no sandbox container",
+                lambda d=directory: shutil.rmtree(Path(d), ignore_errors=True),
+            )
+    return actions
