@@ -7,6 +7,7 @@ decided (review.json), so that ``show`` and ``down`` can say what was made.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import shutil
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from dotbox import compose, engine, names, paths, sandboxes, snapshots
+from dotbox import compose, engine, evidence, names, paths, sandboxes, snapshots
 from dotbox.errors import (
     ComposeFailed,
     Conflict,
@@ -190,7 +191,21 @@ def up(
     except BaseException:
         _remove(review_id)
         raise
-    return show(review_id)
+    result = show(review_id)
+    evidence.append(
+        info.id,
+        "review-up",
+        inputs={
+            "review": review_id,
+            "app": str(app_file.resolve()),
+            "snapshot": snapshot,
+            "ttl_seconds": ttl.total_seconds(),
+        },
+        outputs=result.model_dump(mode="json"),
+        verify={"parts_running": len(result.model_dump().get("parts", []))},
+        artifacts={"compose.yml": hashlib.sha256(file.read_bytes()).hexdigest()},
+    )
+    return result
 
 
 def _build(review_id: str, file: Path, app: compose.App) -> subprocess.CompletedProcess[str] | None:
@@ -343,7 +358,7 @@ def down(review_id: str) -> ReviewDown:
         left.append("sandbox socket directory")
     if left:
         raise DropIncomplete(f"down of review {review_id} left: {', '.join(left)}")
-    return ReviewDown(
+    report = ReviewDown(
         id=review_id,
         containers_removed=removed,
         volumes_removed=volumes,
@@ -352,3 +367,12 @@ def down(review_id: str) -> ReviewDown:
         confirmed=True,
         seconds=round(time.monotonic() - started, 4),
     )
+    evidence.append(
+        f"{review_id}-db",
+        "review-down",
+        inputs={"review": review_id},
+        outputs=report.model_dump(mode="json"),
+        verify={"engine_read_back": "nothing with the review's label left"},
+        seconds=report.seconds,
+    )
+    return report

@@ -166,6 +166,15 @@ def test_a_second_environment_is_independent_and_down_leaves_nothing(
     assert not Path(second["dir"]).exists()
     assert not Path(second["dsn"].split("host=")[1]).exists()
     assert run_cli("review", "show", "rv-second").returncode == 3
+    ledger = cli_json("evidence", "show", "rv-second-db")
+    assert isinstance(ledger, list)
+    assert [r["primitive"] for r in ledger] == [
+        "sandbox-create",
+        "review-up",
+        "sandbox-drop",
+        "review-down",
+    ]
+    assert run_cli("evidence", "verify", "rv-second-db").returncode == 0
 
 
 BAD = {
