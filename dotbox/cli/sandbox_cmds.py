@@ -180,3 +180,29 @@ def demo() -> None:
         typer.echo(f"dropped  {sb.id} in {time.monotonic() - t1:.3f}s (confirmed gone)")
     except DotboxError as exc:
         fail(exc)
+
+
+@app.command("env")
+def env_(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool = JsonOpt) -> None:
+    """Print shell exports for a sandbox: eval "$(dotbox env ID)"; psql."""
+    import shlex
+
+    from dotbox import api
+
+    try:
+        creds = api.get(sandbox).credentials
+    except DotboxError as exc:
+        fail(exc)
+    values = {
+        "PGHOST": str(creds.socket_dir),
+        "PGUSER": creds.user,
+        "PGPASSWORD": creds.password,
+        "PGDATABASE": creds.database,
+        "PGPORT": "5432",
+        "DATABASE_URL": creds.dsn,
+    }
+    if as_json:
+        emit(values)
+        return
+    for key, value in values.items():
+        typer.echo(f"export {key}={shlex.quote(value)}")

@@ -139,3 +139,16 @@ def test_drop_all_drops_every_sandbox() -> None:
     proc = run_cli("drop", "--all", "--json", check=True)
     assert ids <= {line for line in ids if line in proc.stdout}
     assert dotbox.list_sandboxes() == []
+
+
+def test_env_exports_reach_the_sandbox_with_psql() -> None:
+    with dotbox.sandbox() as sb:
+        exports = run_cli("env", sb.id, check=True).stdout
+        out = subprocess.run(
+            ["bash", "-c", f"{exports}\npsql -XAtc 'SELECT current_user, current_database()'"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        ).stdout
+        assert out.strip() == "sandbox|sandbox"
