@@ -83,3 +83,28 @@ def test_export_and_verify_bundle(tmp_path: Path) -> None:
     )
     report = evidence.verify_bundle(bundle)
     assert not report.ok and "sha256" in (report.problem or "")
+
+
+def _append_many(home: str, n: int) -> None:
+    import os
+
+    os.environ["DOTBOX_HOME"] = home
+    for i in range(n):
+        evidence.append("sb-par", "step", inputs={"i": i, "pad": "x" * 2048}, outputs={}, verify={})
+
+
+def test_concurrent_appends_from_processes_never_interleave(tmp_path: Path) -> None:
+    import multiprocessing
+    import os
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_append_many, args=(os.environ["DOTBOX_HOME"], 40)) for _ in range(3)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    report = evidence.verify_file(evidence.ledger_path("sb-par"))
+    assert report.ok and report.records == 120
