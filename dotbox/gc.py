@@ -59,8 +59,15 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
             continue
         if _expired(c.labels, now):
             act("sandbox", sid, "expired", lambda sid=sid: sandboxes.drop(sid))
-        elif c.status != "running" and epoch - c.created_at > GRACE:
-            act("sandbox", sid, f"broken ({c.status})", lambda sid=sid: sandboxes.drop(sid))
+        elif sandboxes.info_of(c).state == "broken" and (
+            c.status == "running" or epoch - c.created_at > GRACE
+        ):
+            act(
+                "sandbox",
+                sid,
+                f"broken ({c.status}, never ready or stopped)",
+                lambda sid=sid: sandboxes.drop(sid),
+            )
         else:
             live_ids.add(sid)
     for review_id, reason in sorted(reviews.items()):

@@ -29,12 +29,14 @@ from dotbox.models import ContainerInfo, DropReport, SandboxCredentials, Sandbox
 ROLE = "sandbox"
 DATABASE = "sandbox"
 DEFAULT_TTL = timedelta(hours=2)
-READY_DEADLINE = 30.0
+READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
 SOCKET_IN_CONTAINER = "/sock"
 
 L_MANAGED = engine.MANAGED_BY
 L_ROLE = "dotbox.role"
 L_ID = "dotbox.id"
+L_READY_BY = "dotbox.ready-by"  # a sandbox with no ready marker by then is broken
+READY_MARKER = "ready"  # written on the host once a query with the sandbox's password succeeded
 L_HOME = "dotbox.home"  # the DOTBOX_HOME that made it: 'list' and 'drop --all' stay in it
 
 Progress = images.Progress
@@ -100,6 +102,7 @@ def create(
         "dotbox.pg": str(manifest.pg_major),
         "dotbox.created": created.isoformat(),
         "dotbox.expires": (created + ttl).isoformat(),
+        L_READY_BY: (created + timedelta(seconds=READY_DEADLINE + 5)).isoformat(),
         "dotbox.owner": _owner(),
         "dotbox.superuser": str(superuser).lower(),
         "dotbox.dir": str(home),
@@ -156,6 +159,9 @@ def create(
             if starting is not None:
                 creds = creds.model_copy(update={"tcp_port": starting.result()})
                 db.check_tcp(creds, deadline=READY_DEADLINE)
+        if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
+            time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
+        (home / READY_MARKER).touch()
     except BaseException:
         if container is not None:
             forwarder.remove(sandbox_id)
@@ -234,18 +240,29 @@ def _parse_time(value: str | None) -> datetime:
         return datetime.fromtimestamp(0, UTC)
 
 
+def sandbox_state(
+    *, status: str, ready: bool, ready_by: datetime | None, expires: datetime, now: datetime
+) -> str:
+    """ready only with the host's ready marker and a running container; creating until its
+    deadline; broken after it, or when the container is not running."""
+    if status in ("running", "created") and not ready:
+        return "creating" if ready_by is None or now < ready_by else "broken"
+    if status != "running":
+        return "broken"
+    return "expired" if expires < now else "ready"
+
+
 def info_of(c: ContainerInfo) -> SandboxInfo:
     labels = c.labels
     expires = _parse_time(labels.get("dotbox.expires"))
     home = Path(labels.get("dotbox.dir", ""))
-    if c.status == "running":
-        state = "ready" if (home / "sock" / ".s.PGSQL.5432").exists() else "creating"
-        if expires < datetime.now(UTC):
-            state = "expired"
-    elif c.status == "created":
-        state = "creating"
-    else:
-        state = "broken"
+    state = sandbox_state(
+        status=c.status,
+        ready=(home / READY_MARKER).exists(),
+        ready_by=_parse_time(labels.get(L_READY_BY)) if L_READY_BY in labels else None,
+        expires=expires,
+        now=datetime.now(UTC),
+    )
     return SandboxInfo(
         id=labels.get(L_ID, ""),
         container=c.id[:12],
