@@ -85,6 +85,12 @@ class EvidenceBroken(DotboxError):
     exit_code = 12
 
 
+class DoctorFailed(DotboxError):
+    """dotbox doctor found a problem that stops dotbox from working."""
+
+    exit_code = 13
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -99,4 +105,5 @@ EXIT_CODES: dict[int, str] = {
     CaptureFailed.exit_code: "capture could not read the server (connection, auth or pg_dump)",
     ComposeFailed.exit_code: "compose could not start the review environment (removed)",
     EvidenceBroken.exit_code: "an evidence ledger's hash chain is broken (record named)",
+    DoctorFailed.exit_code: "dotbox doctor found a problem (each with its fix)",
 }

@@ -90,6 +90,7 @@ def main() -> None:
 
 # Command modules register themselves on import (kept last: they import from this module).
 from dotbox.cli import (  # noqa: E402,F401
+    doctor_cmds,
     evidence_cmds,
     gc_cmds,
     image_cmds,

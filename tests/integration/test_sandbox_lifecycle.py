@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -152,3 +153,27 @@ def test_env_exports_reach_the_sandbox_with_psql() -> None:
             env={"PATH": "/usr/bin:/bin"},
         ).stdout
         assert out.strip() == "sandbox|sandbox"
+
+
+def test_doctor_reports_the_engine_and_base_images() -> None:
+    checks = cli_json("doctor")
+    assert isinstance(checks, list)
+    by_name = {c["name"]: c for c in checks}
+    assert by_name["engine"]["status"] == "ok" and "API 1." in by_name["engine"]["detail"]
+    assert "pg17" in by_name["base images"]["detail"]
+    assert {"storage driver", "disk (engine)", "leftover sandboxes"} <= set(by_name)
+
+
+def test_doctor_with_a_dead_engine_says_how_to_fix_it() -> None:
+    import os
+
+    env = os.environ | {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dotbox", "doctor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 13
+    assert proc.stdout.startswith("fail  engine") and "fix: start the engine" in proc.stdout
