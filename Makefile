@@ -25,8 +25,9 @@ typecheck:  ## mypy --strict
 images:  ## build the base images (PostgreSQL 15, 17, 18)
 	for m in 15 17 18; do bash images/base/build.sh $$m; done
 
-bench:  ## measure create/drop against the engine's floor
+bench:  ## measure create/drop against the floor and testcontainers-python (pip install -e '.[bench]')
 	$(PYTHON) bench/create_drop.py
+	$(PYTHON) bench/peer.py
 
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
