@@ -33,13 +33,20 @@ def docker_engine() -> None:
 
 
 def engine_objects() -> dict[str, set[str]]:
-    """Every container, image, volume and network the engine holds, by id."""
+    """Every container, image, volume and network the engine holds, by id.
+
+    With DOTBOX_TEST_SHARED_ENGINE=1 (several test sessions on one engine, never in CI) only
+    the containers this session's DOTBOX_HOME made are compared.
+    """
 
     def ids(*args: str) -> set[str]:
         out = subprocess.run(
             ["docker", *args, "-q", "--no-trunc"], capture_output=True, text=True, check=True
         ).stdout
         return set(out.split())
+
+    if os.environ.get("DOTBOX_TEST_SHARED_ENGINE") == "1":
+        return {"containers": ids("ps", "-a", "--filter", f"label=dotbox.home={_home()}")}
 
     return {
         "containers": ids("ps", "-a"),
@@ -88,6 +95,12 @@ def interfaces(container: str) -> list[str]:
         check=True,
     ).stdout
     return sorted(line.split(":")[0].strip() for line in out.splitlines()[2:] if ":" in line)
+
+
+def _home() -> str:
+    from dotbox import paths
+
+    return str(paths.data_home())
 
 
 def run_root() -> Path:
