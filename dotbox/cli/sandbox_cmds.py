@@ -5,12 +5,13 @@ from __future__ import annotations
 import typer
 
 from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail
+from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
 from dotbox.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=cli_help("sandbox-create"))
 def create(
     snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to start from."),
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
@@ -25,15 +26,25 @@ def create(
     disk: str = typer.Option(
         None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
     ),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Create a sandbox: a PostgreSQL container with no network, reached through its socket.
-
-    Bakes the snapshot into an image first if that was never done. Prints the DSN (with --tcp,
-    the TCP DSN through the forwarder on 127.0.0.1).
-    """
     from dotbox import api
 
+    if dry_run:
+        raw = {
+            "snapshot": snapshot,
+            "name": name,
+            "ttl": ttl,
+            "superuser": superuser,
+            "tcp": tcp,
+            "memory": memory,
+            "cpus": cpus,
+            "pids": pids,
+            "disk": disk,
+        }
+        run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
+        return
     try:
         with _progress() as progress:
             sb = api.sandbox(
@@ -116,13 +127,14 @@ def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool =
         typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
 
 
-@app.command()
+@app.command(help=cli_help("sandbox-drop"))
 def drop(
     sandboxes: list[str] = typer.Argument(None, help="Sandbox ids."),
     all_: bool = typer.Option(False, "--all", help="Drop every dotbox sandbox."),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Destroy sandboxes: container, volumes and socket directory, confirmed by reading back."""
+    from dotbox import api
     from dotbox import sandboxes as sb
 
     try:
@@ -133,8 +145,19 @@ def drop(
         refs = [s.id for s in sb.list_sandboxes()] if all_ else list(sandboxes)
     except DotboxError as exc:
         fail(exc)
+    if dry_run:
+        for ref in refs:
+            run_primitive(
+                "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
+            )
+        return
     errors: list[tuple[str, DotboxError]] = []
-    reports = sb.drop_many(refs, lambda ref, exc: errors.append((ref, exc)))
+    reports = []
+    for ref in refs:
+        try:
+            reports.append(api.drop(ref))
+        except DotboxError as exc:
+            errors.append((ref, exc))
     if as_json:
         emit(
             {
