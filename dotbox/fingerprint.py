@@ -149,6 +149,24 @@ SELECT 'event trigger', e.evtname::text, concat_ws(' ', e.evtevent, e.evtfoid::r
   FROM pg_event_trigger e WHERE {not_extension("pg_event_trigger", "e.oid")}
 """
 
+# Readable definitions, only for the few objects that drifted (deparsing all would be slow).
+READABLE_SQL = """
+SELECT * FROM (
+  SELECT 'constraint' AS kind,
+         format('%%I.%%I.%%I', n.nspname, coalesce(c.relname, t.typname), k.conname) AS identity,
+         k.oid AS oid
+    FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
+    LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid
+  UNION ALL
+  SELECT 'index', format('%%I.%%I', n.nspname, c.relname), c.oid
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('i', 'I')
+) o WHERE o.identity = ANY(%(identities)s)
+"""
+READABLE_DEF = {
+    "constraint": "SELECT pg_get_constraintdef(%s)",
+    "index": "SELECT pg_get_indexdef(%s)",
+}
+
 # What bake writes into the image: one JSON array of [kind, identity, definition].
 AS_JSON_SQL = (
     "SELECT coalesce(json_agg(json_build_array(f.kind, f.identity, f.definition)), '[]')"

@@ -83,6 +83,26 @@ def baked(target: LiveSandbox) -> list[fingerprint.Row]:
     return fingerprint.from_json(raw)
 
 
+def readable(target: LiveSandbox, drift: list[fingerprint.Change]) -> list[fingerprint.Change]:
+    """The drift with deparsed definitions for the constraints and indexes that exist now."""
+    wanted = [c.identity for c in drift if c.kind in fingerprint.READABLE_DEF and c.after][:500]
+    if not wanted:
+        return drift
+    with db.connect(target.credentials) as conn:
+        conn.read_only = True
+        found = conn.execute(fingerprint.READABLE_SQL, {"identities": wanted}).fetchall()
+        pretty: dict[tuple[str, str], str] = {}
+        for kind, identity, oid in found:
+            row = conn.execute(fingerprint.READABLE_DEF[kind], (oid,)).fetchone()
+            pretty[(kind, identity)] = str(row[0]) if row else ""
+    return [
+        c.model_copy(update={"after": pretty[(c.kind, c.identity)]})
+        if (c.kind, c.identity) in pretty and c.after
+        else c
+        for c in drift
+    ]
+
+
 def live(target: LiveSandbox) -> list[fingerprint.Row]:
     with db.connect(target.credentials) as conn:
         conn.read_only = True
@@ -118,6 +138,7 @@ def verify(target: LiveSandbox, checks: list[Check] | None = None) -> VerifyRepo
     started = time.monotonic()
     try:
         expected, actual = baked(target), live(target)
+        drift = readable(target, fingerprint.drift(expected, actual))
         results = run_checks(target, checks or [])
     except db.Error as exc:
         raise CouldNotVerify(f"could not read sandbox {target.info.id}: {exc}") from None
@@ -128,7 +149,7 @@ def verify(target: LiveSandbox, checks: list[Check] | None = None) -> VerifyRepo
         baked=fingerprint.digest(expected),
         live=fingerprint.digest(actual),
         objects=len(actual),
-        drift=fingerprint.drift(expected, actual),
+        drift=drift,
         checks=results,
         seconds=round(time.monotonic() - started, 4),
     )

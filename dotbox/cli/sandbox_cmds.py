@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail
@@ -177,30 +179,17 @@ def drop(
 
 
 @app.command()
-def demo() -> None:
-    """The main job on the bundled default snapshot: create, query, drop, printing each step."""
-    import time
-
-    from dotbox import api
+def demo(
+    snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to run it on."),
+    out: Path = typer.Option(None, "--out", help="Bundle directory (default under DOTBOX_HOME)."),
+) -> None:
+    """The main job on the bundled default snapshot: create → vocab-build → apply a sample
+    migration → verify → harness --auto → evidence export → drop, one line per step."""
+    from dotbox import main_job
 
     try:
-        t0 = time.monotonic()
         with _progress() as progress:
-            sb = api.sandbox(progress=progress)
-        typer.echo(
-            f"created  {sb.id} in {time.monotonic() - t0:.2f}s  ({sb.info.snapshot} on "
-            f"PostgreSQL {sb.info.pg_major}, no network, socket {sb.info.socket_dir})"
-        )
-        with sb:
-            tables = sb.query(
-                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN"
-                " ('pg_catalog', 'information_schema')"
-            )[0][0]
-            sb.query("INSERT INTO runtime.block (code, title) VALUES ('C1', 'demo block')")
-            rows = sb.query("SELECT code, title FROM runtime.block")
-            typer.echo(f"queried  {tables} tables; wrote and read back {rows}")
-            t1 = time.monotonic()
-        typer.echo(f"dropped  {sb.id} in {time.monotonic() - t1:.3f}s (confirmed gone)")
+            main_job.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
     except DotboxError as exc:
         fail(exc)
 
