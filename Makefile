@@ -22,6 +22,9 @@ lint:  ## ruff
 typecheck:  ## mypy --strict
 	$(PYTHON) -m mypy
 
+docs:  ## regenerate docs/primitives/*.md from the catalogue (a test checks they are current)
+	$(PYTHON) -c 'import pathlib; from dotbox import help_text; from dotbox.catalogue import ENTRIES; [pathlib.Path(f"docs/primitives/{e.name}.md").write_text(help_text.docs_page(e)) for e in ENTRIES.values()]'
+
 images:  ## build the base images (PostgreSQL 15, 17, 18)
 	for m in 15 17 18; do bash images/base/build.sh $$m; done
 
@@ -32,4 +35,4 @@ bench:  ## measure create/drop against the floor and testcontainers-python (pip 
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck images bench bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-snapshots

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dotbox import sandboxes as _sandbox
 from dotbox import snapshots as _snapshots
-from dotbox.errors import DropIncomplete, NotReady
+from dotbox.errors import DropIncomplete, NotFound, NotReady
 from dotbox.images import Progress
 from dotbox.models import (
     DropReport,
@@ -37,8 +37,6 @@ class Sandbox:
     @property
     def credentials(self) -> SandboxCredentials:
         if self._credentials is None:
-            from dotbox.errors import NotFound
-
             raise NotFound(f"the credentials of sandbox {self.id} are not on this host")
         return self._credentials
 
@@ -82,7 +80,17 @@ class Sandbox:
     def drop(self) -> DropReport:
         """Destroy the sandbox and confirm nothing of it is left (sandbox-drop). Idempotent."""
         if self._dropped is None:
-            self._dropped = drop(self.id)
+            try:
+                self._dropped = drop(self.id)
+            except NotFound:  # dropped already, by another hand: nothing of it is left
+                self._dropped = DropReport(
+                    id=self.id,
+                    container_removed=False,
+                    volumes_removed=0,
+                    socket_dir_removed=False,
+                    confirmed=True,
+                    seconds=0.0,
+                )
         return self._dropped
 
     # ---- the governed primitives, each through the lifecycle runner (dotbox.primitives) ----
