@@ -116,7 +116,9 @@ def registry_manifest() -> dict[str, Any]:
                 "code": e.code,
                 "name": e.script or e.name,
                 "primitive": e.name,
-                "entry_point": f"dotbox.scripts:{e.name.replace('-', '_')}",
+                "entry_point": f"dotbox.scripts:{e.name.replace('-', '_')}"
+                if e.script
+                else "dotbox.cli:main",
                 "command": e.command,
                 "version": version,
                 "sha256": code_sha256(e),

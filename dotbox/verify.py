@@ -74,6 +74,13 @@ def load_checks(path: Path) -> list[Check]:
 
 
 def baked(target: LiveSandbox) -> list[fingerprint.Row]:
+    image = engine.image(target.info.image)
+    if image is None or image.labels.get("dotbox.recipe") != images.recipe_digest():
+        raise CouldNotVerify(
+            f"sandbox {target.info.id} was baked by another version of dotbox: its fingerprint"
+            " was taken with other rules",
+            hint="create a new sandbox from the same snapshot (its image is baked anew)",
+        )
     raw = engine.read_file(target.info.container, images.FINGERPRINT_FILE)
     if raw is None:
         raise CouldNotVerify(

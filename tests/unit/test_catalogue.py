@@ -94,3 +94,24 @@ def test_docs_pages_are_generated_from_the_catalogue() -> None:
         page = docs / f"{entry.name}.md"
         assert page.exists(), f"{page} is missing: run `make docs`"
         assert page.read_text() == help_text.docs_page(entry), f"{page} is stale: `make docs`"
+
+
+def test_primitives_command_lists_facets_and_exports_the_registry() -> None:
+    import json
+
+    listed = CliRunner().invoke(app, ["primitives", "--json"])
+    assert listed.exit_code == 0
+    assert [p["name"] for p in json.loads(listed.output)] == list(ENTRIES)
+    registry = CliRunner().invoke(app, ["primitives", "--registry"])
+    tools = json.loads(registry.output)["tools"]
+    assert {t["entry_point"] for t in tools if t["name"].startswith("dot-")} == {
+        f"dotbox.scripts:{n}"
+        for n in (
+            "sandbox_create",
+            "sandbox_drop",
+            "vocab_build",
+            "verify",
+            "bad_input_harness",
+            "evidence_readback",
+        )
+    }
