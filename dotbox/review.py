@@ -160,9 +160,12 @@ def up(
     labels = labels_of(review_id, created, ttl)
     home.mkdir(mode=0o700)
     try:
-        info, creds = sandboxes.create(
-            snapshot=snapshot, name=f"{review_id}-db", ttl=ttl, extra_labels={L_REVIEW: review_id}
-        )
+        from dotbox.primitives import SandboxCreate, run
+
+        creator = SandboxCreate(extra_labels={L_REVIEW: review_id})
+        run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
+        assert creator.created is not None
+        info, creds = creator.created
         project = compose.transform(
             app,
             review_id=review_id,
@@ -330,10 +333,16 @@ def _remove(review_id: str) -> tuple[int, int, int, bool]:
     nets = sum(engine.remove_network(n) for n in engine.networks(by_label))
     dropped = False
     for sb in engine.containers({**by_label, "dotbox.role": "sandbox"}):
-        sandboxes.drop(sb.labels[sandboxes.L_ID])
+        from dotbox import api
+
+        api.drop(sb.labels[sandboxes.L_ID])
         dropped = True
     shutil.rmtree(reviews_dir() / review_id, ignore_errors=True)
     return removed, volumes, nets, dropped
+
+
+def _ttl_text(ttl: timedelta) -> str:
+    return f"{int(ttl.total_seconds())}s"
 
 
 def down(review_id: str) -> ReviewDown:

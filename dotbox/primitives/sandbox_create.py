@@ -56,7 +56,10 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
     inputs = CreateInputs
     failure = NotReady
 
-    created: tuple[SandboxInfo, SandboxCredentials] | None = None
+    def __init__(self, progress: Any = None, *, extra_labels: dict[str, str] | None = None) -> None:
+        super().__init__(progress)
+        self.extra_labels = extra_labels  # e.g. the review environment a sandbox belongs to
+        self.created: tuple[SandboxInfo, SandboxCredentials] | None = None
 
     def guard(self, inputs: CreateInputs) -> SnapshotManifest:
         manifest = snapshots.get(inputs.snapshot)
@@ -107,6 +110,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             tcp=inputs.tcp,
             resources=inputs.resources(),
             progress=self.progress,
+            extra_labels=self.extra_labels,
         )
         self.created = (info, creds)
         return {

@@ -46,7 +46,18 @@ def engine_objects() -> dict[str, set[str]]:
         return set(out.split())
 
     if os.environ.get("DOTBOX_TEST_SHARED_ENGINE") == "1":
-        return {"containers": ids("ps", "-a", "--filter", f"label=dotbox.home={_home()}")}
+        mine = f"label=dotbox.home={_home()}"
+        return {
+            "containers": ids("ps", "-a", "--filter", mine),
+            "volumes": set(
+                subprocess.run(
+                    ["docker", "volume", "ls", "-q", "--filter", mine],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+            ),
+        }
 
     return {
         "containers": ids("ps", "-a"),
