@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import engine, evidence, lease, names, paths, sandboxes, snapshots
-from dotbox.errors import DotboxError, InvalidInput
+from dotbox.errors import DotboxError, InvalidInput, NotReady
 from dotbox.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 
 LABEL = "dotbox.pool"
@@ -89,10 +89,16 @@ def _entry_id(entry: str) -> str:
 
 
 @contextlib.contextmanager
-def _fill_lock(snapshot: str, *, blocking: bool) -> Iterator[bool]:
-    """The pool's fill lock (flock: released by the kernel if its holder dies)."""
-    _dir(snapshot).mkdir(parents=True, exist_ok=True)
-    fd = os.open(_dir(snapshot) / "fill.lock", os.O_RDWR | os.O_CREAT, 0o600)
+def _fill_lock(snapshot: str, *, blocking: bool, create: bool = True) -> Iterator[bool]:
+    """The pool's fill lock (flock: released by the kernel if its holder dies). Without
+    ``create``, a pool that is gone (drained) is not made again: the lock is not got."""
+    if create:
+        _dir(snapshot).mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(_dir(snapshot) / "fill.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        yield False
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -105,7 +111,9 @@ def _fill_lock(snapshot: str, *, blocking: bool) -> Iterator[bool]:
 
 
 def _filling(snapshot: str) -> bool:
-    with _fill_lock(snapshot, blocking=False) as got:
+    if not (_dir(snapshot) / "fill.lock").exists():
+        return False
+    with _fill_lock(snapshot, blocking=False, create=False) as got:
         return not got
 
 
@@ -144,13 +152,14 @@ def checkout(
     except FileNotFoundError:
         entries = []
     random.shuffle(entries)  # concurrent claimers mostly try different entries first
+    size, pool_ttl = _config(snapshot)
     got: tuple[SandboxInfo, SandboxCredentials] | None = None
     for entry in entries:
         info = _claim(snapshot, entry)
         if info is None:
             continue
         now = datetime.now(UTC).replace(microsecond=0)
-        if info.expires < now + MIN_LEFT:
+        if info.expires < now + _margin(pool_ttl):
             _discard(info.id)
             continue
         home = paths.sandbox_dir(info.id)
@@ -171,7 +180,7 @@ def checkout(
         )
         got = (info, creds)
         break
-    if refill and _config(snapshot)[0] > 0 and not _filling(snapshot):
+    if refill and size > 0 and not _filling(snapshot):
         spawn_refill(snapshot)
     return got
 
@@ -229,22 +238,22 @@ def fill(
         raise InvalidInput(f"--parallel {parallel} must be between 1 and 16")
     recorded_size, recorded_ttl = _config(snapshot)
     ttl = ttl or (recorded_ttl if size is None else DEFAULT_TTL)
-    target = recorded_size if size is None else size
     manifest = snapshots.get(snapshot)
     started: list[str] = []
     replaced: list[str] = []
-    if target == 0 and size is None:
+    if size is None and recorded_size == 0:  # a refill of a pool that was drained meanwhile
         return FillReport(
             snapshot=snapshot, started=[], replaced=[], status=status_of(snapshot), seconds=0.0
         )
-    _ready(snapshot).mkdir(parents=True, exist_ok=True)
-    config = json.dumps({"size": target, "ttl_seconds": ttl.total_seconds()})
-    tmp = _dir(snapshot) / f".size.{os.getpid()}"
-    tmp.write_text(config)
-    os.replace(tmp, _dir(snapshot) / "size")
+    if size is not None:  # a refill never writes: a drain's removal of the size must stand
+        _ready(snapshot).mkdir(parents=True, exist_ok=True)
+        config = json.dumps({"size": size, "ttl_seconds": ttl.total_seconds()})
+        tmp = _dir(snapshot) / f".size.{os.getpid()}"
+        tmp.write_text(config)
+        os.replace(tmp, _dir(snapshot) / "size")
     blocking = True
     while True:
-        with _fill_lock(snapshot, blocking=blocking) as got:
+        with _fill_lock(snapshot, blocking=blocking, create=size is not None) as got:
             if not got:
                 break  # another fill runs; it re-counts after its last start
             _fill_locked(snapshot, manifest.digest, ttl, parallel, started, replaced, on_started)
@@ -264,7 +273,7 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
     """(entries of the current digest with time left, the others)."""
     keep: list[str] = []
     stale: list[str] = []
-    limit = datetime.now(UTC) + MIN_LEFT
+    limit = datetime.now(UTC) + _margin(_config(snapshot)[1])
     try:
         entries = sorted(os.listdir(_ready(snapshot)))
     except FileNotFoundError:
@@ -279,6 +288,10 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
                 good = False
         (keep if good else stale).append(entry)
     return keep, stale
+
+
+def _margin(pool_ttl: timedelta) -> timedelta:
+    return min(MIN_LEFT, pool_ttl / 4)
 
 
 def _deficit(snapshot: str, digest: str) -> int:
@@ -315,6 +328,11 @@ def _fill_locked(
 
     with ThreadPoolExecutor(max_workers=parallel) as workers:
         while (need := _deficit(snapshot, digest)) > 0:
+            if len(started) > 2 * _config(snapshot)[0] + parallel:
+                raise NotReady(
+                    f"pool {snapshot}: its sandboxes expire faster than they start",
+                    hint="give 'dotbox pool fill' a longer --ttl",
+                )
             batch = [workers.submit(one) for _ in range(min(need, parallel))]
             errors = []
             for future in batch:
@@ -367,7 +385,7 @@ def status_of(snapshot: str) -> PoolStatus:
         ready=len(keep),
         stale=len(stale),
         starting=len(starting),
-        filling=_dir(snapshot).is_dir() and _filling(snapshot),
+        filling=_filling(snapshot),
         ttl_seconds=ttl.total_seconds(),
         ids=ids,
     )
