@@ -132,7 +132,8 @@ def _claim(snapshot: str, entry: str) -> SandboxInfo | None:
         return None
     try:
         return SandboxInfo.model_validate_json((home / lease.CLAIM).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # claimed but unreadable: nobody may use it, so it goes
+        _discard(_entry_id(entry))
         return None
 
 
@@ -140,7 +141,7 @@ def checkout(
     snapshot: str, ttl: timedelta, *, refill: bool = True
 ) -> tuple[SandboxInfo, SandboxCredentials] | None:
     """Claim a ready sandbox of ``snapshot`` from the pool, give it the claimer's lease, check
-    that it answers a query with its own password, and return it; None when the pool has none.
+    that its server still answers, and return it; None when the pool has none.
     Starts a background refill of a pool that was filled with a size."""
     directory = _dir(snapshot)
     if not directory.is_dir():
