@@ -28,11 +28,13 @@ docs:  ## regenerate docs/primitives/*.md from the catalogue (a test checks they
 images:  ## build the base images (PostgreSQL 15, 17, 18)
 	for m in 15 17 18; do bash images/base/build.sh $$m; done
 
-bench:  ## measure create/drop against the floor and testcontainers-python (pip install -e '.[bench]')
-	$(PYTHON) bench/create_drop.py
-	$(PYTHON) bench/peer.py
+bench:  ## every speed number of issue 7 in one run: floor, create/drop x3 snapshots, pool, testcontainers (pip install -e '.[bench]')
+	$(PYTHON) bench/suite.py
+
+bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering
+	$(PYTHON) bench/density.py
 
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-density bench-snapshots

@@ -35,6 +35,10 @@ from dotbox import images, snapshots  # noqa: E402
 PEER_IMAGE = "dotbox/bench-official:pg17"
 
 
+def peer_image(major: int) -> str:
+    return f"dotbox/bench-official:pg{major}"
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -49,30 +53,59 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return out
 
 
-def build_peer_image() -> None:
+def build_peer_image(major: int = 17) -> str:
+    """The official-like image on dotbox's own base for ``major`` (same base as the sandboxes)."""
+    tag = peer_image(major)
     subprocess.run(
-        ["docker", "build", "-q", "-t", PEER_IMAGE, str(REPO / "bench" / "official-like")],
+        [
+            "docker",
+            "build",
+            "-q",
+            "--build-arg",
+            f"BASE=dotbox/base:pg{major}",
+            "-t",
+            tag,
+            str(REPO / "bench" / "official-like"),
+        ],
         check=True,
         capture_output=True,
     )
+    return tag
 
 
-def testcontainers_start(ddl: Path | None) -> Callable[[], object]:
+def testcontainers_once(ddl: Path | None, image: str = PEER_IMAGE) -> tuple[float, float]:
+    """One PostgresContainer: (start → first query, stop) in seconds. The user is ``postgres``,
+    as the official image's default and as DDL dumps own their objects by that role."""
     import psycopg
-    from testcontainers.community.postgres import PostgresContainer
+    from testcontainers.postgres import PostgresContainer
 
-    def once() -> None:
-        pg = PostgresContainer(PEER_IMAGE, driver=None)
-        if ddl is not None:
-            pg.with_volume_mapping(str(ddl.parent), "/docker-entrypoint-initdb.d", "ro")
+    pg = PostgresContainer(image, username="postgres", driver=None)
+    if ddl is not None:
+        ddl.parent.chmod(0o755)  # the server runs as postgres, not as us
+        ddl.chmod(0o644)
+        pg.with_volume_mapping(str(ddl.parent), "/docker-entrypoint-initdb.d", "ro")
+    t = time.perf_counter()
+    try:
         pg.start()
-        try:
-            with psycopg.connect(pg.get_connection_url()) as conn:
-                conn.execute("SELECT 1")
-        finally:
-            pg.stop()
+        with psycopg.connect(pg.get_connection_url()) as conn:
+            conn.execute("SELECT 1")
+            started = time.perf_counter() - t
+            tables = conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN"
+                " ('pg_catalog', 'information_schema')"
+            ).fetchone()
+        if ddl is not None and not (tables and tables[0] > 0):
+            raise RuntimeError(f"the DDL in {ddl} was not applied: no tables")
+    except BaseException:
+        pg.stop()
+        raise
+    t = time.perf_counter()
+    pg.stop()
+    return started, time.perf_counter() - t
 
-    return once
+
+def testcontainers_start(ddl: Path | None, image: str = PEER_IMAGE) -> Callable[[], object]:
+    return lambda: testcontainers_once(ddl, image)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from dotbox import names
 from dotbox import sandboxes as _sandbox
 from dotbox import snapshots as _snapshots
 from dotbox.errors import DropIncomplete, NotFound, NotReady
@@ -151,8 +152,15 @@ def sandbox(
     ``tcp`` adds a forwarder on the host's 127.0.0.1 (``Sandbox.tcp_dsn``). ``memory`` (512m),
     ``cpus`` (1.0) and ``pids`` (256) limit the container; ``disk`` (e.g. "1g", default none)
     caps its data directory on a tmpfs."""
+    from dotbox import limits
     from dotbox.primitives import SandboxCreate, run
 
+    resources = limits.make(memory=memory, cpus=cpus, pids=pids, disk=disk)
+    if name is None and not superuser and not tcp and resources == limits.DEFAULT:
+        from dotbox import pool  # a warm pool of this snapshot hands one out in milliseconds
+
+        if claimed := pool.checkout(snapshot, names.ttl(ttl)):
+            return Sandbox(*claimed)
     primitive = SandboxCreate(progress)
     raw = {
         "snapshot": snapshot,

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotbox import api, engine, paths, sandboxes
+from dotbox import api, engine, paths, pool, sandboxes
 from dotbox.errors import DotboxError
 from dotbox.models import Frozen
 
@@ -57,7 +57,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
             reviews[c.labels["dotbox.review"]] = "expired review environment"
         if role != "sandbox":
             continue
-        if _expired(c.labels, now):
+        if sandboxes.info_of(c).expires < now:  # a claimed pool sandbox's lease counts
             act("sandbox", sid, "expired", lambda sid=sid: api.drop(sid))
         elif sandboxes.info_of(c).state == "broken" and (
             c.status == "running" or epoch - c.created_at > GRACE
@@ -68,6 +68,8 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 f"broken ({c.status}, never ready or stopped)",
                 lambda sid=sid: api.drop(sid),
             )
+        elif pool.orphaned(c, epoch):
+            act("sandbox", sid, "pooled but in no pool", lambda sid=sid: api.drop(sid))
         else:
             live_ids.add(sid)
     for review_id, reason in sorted(reviews.items()):
@@ -95,7 +97,9 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         if labels.get(sandboxes.L_ID) not in live_ids:
             act("volume", volume, "its sandbox is gone", lambda v=volume: engine.remove_volume(v))
     root = paths.run_root()
-    for directory in sorted(p for p in root.iterdir() if p.is_dir()):
+    for entry in pool.dangling():
+        act("pool entry", str(entry), "its sandbox is gone", lambda e=entry: e.unlink(True))
+    for directory in sorted(p for p in root.iterdir() if p.is_dir() and p.name != ".pool"):
         if directory.name not in live_ids and not engine.containers(
             {engine.MANAGED_BY: "dotbox", sandboxes.L_ID: directory.name}
         ):

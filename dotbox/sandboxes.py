@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, forwarder, images, limits, names, paths, snapshots
+from dotbox import db, engine, forwarder, images, lease, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
     DropIncomplete,
@@ -229,8 +229,9 @@ def sandbox_state(
 
 def info_of(c: ContainerInfo) -> SandboxInfo:
     labels = c.labels
-    expires = _parse_time(labels.get("dotbox.expires"))
     home = Path(labels.get("dotbox.dir", ""))
+    claim = lease.read(home)  # a claimed pool sandbox: its claimer's expiry, not the pool's
+    expires = claim.expires if claim else _parse_time(labels.get("dotbox.expires"))
     state = sandbox_state(
         status=c.status,
         ready=(home / READY_MARKER).exists(),
@@ -250,8 +251,8 @@ def info_of(c: ContainerInfo) -> SandboxInfo:
         database=DATABASE,
         socket_dir=home / "sock",
         superuser=labels.get("dotbox.superuser") == "true",
-        owner=labels.get("dotbox.owner", ""),
-        created=_parse_time(labels.get("dotbox.created")),
+        owner=claim.owner if claim else labels.get("dotbox.owner", ""),
+        created=claim.created if claim else _parse_time(labels.get("dotbox.created")),
         expires=expires,
     )
 
@@ -261,8 +262,13 @@ def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
     labels = {L_MANAGED: "dotbox", L_ROLE: "sandbox"}
     if not every_home:
         labels[L_HOME] = str(paths.data_home())
-    found = engine.containers(labels)
+    found = [c for c in engine.containers(labels) if not _unclaimed(c)]
     return sorted((info_of(c) for c in found), key=lambda s: (s.created, s.id))
+
+
+def _unclaimed(c: ContainerInfo) -> bool:
+    """Waiting in a warm pool: 'dotbox pool status' shows it, list does not."""
+    return "dotbox.pool" in c.labels and not lease.claimed(Path(c.labels.get("dotbox.dir", "")))
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:

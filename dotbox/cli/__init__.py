@@ -95,6 +95,7 @@ from dotbox.cli import (  # noqa: E402,F401
     evidence_cmds,
     gc_cmds,
     image_cmds,
+    pool_cmds,
     review_cmds,
     run_cmds,
     sandbox_cmds,

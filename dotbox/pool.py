@@ -1,0 +1,447 @@
+"""The warm pool: sandboxes started ahead of time, handed out in milliseconds.
+
+A pooled sandbox is an ordinary sandbox (same image, labels, socket directory, password, ready
+marker) with one more label, ``dotbox.pool`` = its snapshot, and an expiry of the pool's own.
+Labels cannot change on a running container, so the pool's state lives on the host, in the
+socket root (one file system with the sandboxes' own directories)::
+
+    RUN_ROOT/.pool/SNAPSHOT/size            target size and pool TTL (written by 'pool fill')
+    RUN_ROOT/.pool/SNAPSHOT/fill.lock       held by the one process filling this pool
+    RUN_ROOT/.pool/SNAPSHOT/ready/DIGEST16.ID   one per ready, unclaimed sandbox (its info)
+
+Claiming is one ``rename(ready/DIGEST16.ID, RUN_ROOT/ID/claimed)``: the kernel lets exactly one
+process move a file, so no sandbox is handed out twice, across processes, without a daemon or
+a lock. The claimer then writes its lease (``dotbox.lease``: its owner and expiry), which list,
+show and gc read before the labels. A claimed sandbox is never put back: it is dropped like any
+other, and the pool is refilled by a detached ``python -m dotbox pool fill SNAPSHOT`` that the
+claim starts when no fill is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dotbox import engine, evidence, lease, names, paths, sandboxes, snapshots
+from dotbox.errors import DotboxError, InvalidInput, NotReady
+from dotbox.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+
+LABEL = "dotbox.pool"
+DEFAULT_TTL = timedelta(hours=12)
+MAX_SIZE = 200
+MIN_LEFT = timedelta(seconds=60)  # a pooled sandbox expiring sooner than this is not handed out
+ORPHAN_GRACE = 120.0  # an unclaimed pooled sandbox with no pool entry this old was lost by a fill
+
+
+class PoolStatus(Frozen):
+    snapshot: str
+    size: int  # the target; 0 once drained
+    ready: int  # ready, unclaimed, of the snapshot's current digest
+    stale: int  # ready entries of an older digest of the snapshot (replaced at the next fill)
+    starting: int  # pooled containers not yet in the pool (being started by a fill)
+    filling: bool  # a fill holds the pool's lock
+    ttl_seconds: float
+    ids: list[str]
+
+
+class FillReport(Frozen):
+    snapshot: str
+    started: list[str]
+    replaced: list[str]  # stale or expiring entries dropped
+    status: PoolStatus
+    seconds: float
+
+
+def root() -> Path:
+    return paths.run_root() / ".pool"
+
+
+def _dir(snapshot: str) -> Path:
+    return root() / names.snapshot_name(snapshot)
+
+
+def _ready(snapshot: str) -> Path:
+    return _dir(snapshot) / "ready"
+
+
+def _config(snapshot: str) -> tuple[int, timedelta]:
+    try:
+        data = json.loads((_dir(snapshot) / "size").read_text())
+        return int(data["size"]), timedelta(seconds=float(data["ttl_seconds"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, DEFAULT_TTL
+
+
+def _entry_id(entry: str) -> str:
+    return entry.split(".", 1)[1] if "." in entry else entry
+
+
+@contextlib.contextmanager
+def _fill_lock(snapshot: str, *, blocking: bool, create: bool = True) -> Iterator[bool]:
+    """The pool's fill lock (flock: released by the kernel if its holder dies). Without
+    ``create``, a pool that is gone (drained) is not made again: the lock is not got."""
+    if create:
+        _dir(snapshot).mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(_dir(snapshot) / "fill.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _filling(snapshot: str) -> bool:
+    if not (_dir(snapshot) / "fill.lock").exists():
+        return False
+    with _fill_lock(snapshot, blocking=False, create=False) as got:
+        return not got
+
+
+# ---- claim -------------------------------------------------------------------------------
+
+
+def _claim(snapshot: str, entry: str) -> SandboxInfo | None:
+    """Move one ready entry onto its sandbox's claim file; None if another process got it."""
+    home = paths.sandbox_dir(_entry_id(entry))
+    try:
+        os.rename(_ready(snapshot) / entry, home / lease.CLAIM)
+    except FileNotFoundError:
+        if not home.exists():  # dropped behind the pool's back: forget its entry
+            with contextlib.suppress(OSError):
+                (_ready(snapshot) / entry).unlink()
+        return None
+    try:
+        return SandboxInfo.model_validate_json((home / lease.CLAIM).read_text())
+    except (OSError, ValueError):  # claimed but unreadable: nobody may use it, so it goes
+        _discard(_entry_id(entry))
+        return None
+
+
+def checkout(
+    snapshot: str, ttl: timedelta, *, refill: bool = True
+) -> tuple[SandboxInfo, SandboxCredentials] | None:
+    """Claim a ready sandbox of ``snapshot`` from the pool, give it the claimer's lease, check
+    that its server still answers, and return it; None when the pool has none.
+    Starts a background refill of a pool that was filled with a size."""
+    directory = _dir(snapshot)
+    if not directory.is_dir():
+        return None
+    started = time.monotonic()
+    digest = snapshots.get(snapshot).digest[:16]
+    try:
+        entries = [e for e in os.listdir(_ready(snapshot)) if e.startswith(digest + ".")]
+    except FileNotFoundError:
+        entries = []
+    random.shuffle(entries)  # concurrent claimers mostly try different entries first
+    size, pool_ttl = _config(snapshot)
+    got: tuple[SandboxInfo, SandboxCredentials] | None = None
+    for entry in entries:
+        info = _claim(snapshot, entry)
+        if info is None:
+            continue
+        now = datetime.now(UTC).replace(microsecond=0)
+        if info.expires < now + _margin(pool_ttl):
+            _discard(info.id)
+            continue
+        home = paths.sandbox_dir(info.id)
+        owner = sandboxes._owner()
+        lease.write(home, lease.Lease(owner=owner, created=now, expires=now + ttl))
+        info = info.model_copy(update={"created": now, "expires": now + ttl, "owner": owner})
+        creds = sandboxes.credentials(info)
+        if creds is None or not answers(creds.socket_dir):  # died since it was pooled
+            _discard(info.id)
+            continue
+        evidence.append(
+            info.id,
+            "sandbox-claim",
+            inputs={"snapshot": snapshot, "ttl_seconds": ttl.total_seconds()},
+            outputs={"container": info.container, "expires": info.expires.isoformat()},
+            verify={"server_answers": "ok", "claim": "exclusive (rename)"},
+            seconds=round(time.monotonic() - started, 4),
+        )
+        got = (info, creds)
+        break
+    if refill and size > 0 and not _filling(snapshot):
+        spawn_refill(snapshot)
+    return got
+
+
+def answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
+    """Whether the server behind ``socket_dir`` answers PostgreSQL's protocol: an SSLRequest
+    gets its one-byte reply. About a millisecond, where a query with the password (SCRAM and a
+    backend) costs ten: its password was proven by a query when it was pooled."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(socket_dir / ".s.PGSQL.5432"))
+            conn.sendall(struct.pack("!ii", 8, 80877103))
+            return conn.recv(1) in (b"N", b"S")
+    except OSError:
+        return False
+
+
+def _discard(sandbox_id: str) -> None:
+    with contextlib.suppress(DotboxError):
+        sandboxes.drop(sandbox_id)
+
+
+def spawn_refill(snapshot: str) -> None:
+    """``python -m dotbox pool fill SNAPSHOT`` detached: it outlives this process."""
+    log = _dir(snapshot) / "fill.log"
+    with open(log, "ab") as err:
+        subprocess.Popen(
+            [sys.executable, "-m", "dotbox", "pool", "fill", snapshot],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+# ---- fill --------------------------------------------------------------------------------
+
+
+def fill(
+    snapshot: str,
+    size: int | None = None,
+    *,
+    ttl: timedelta | None = None,
+    parallel: int = 2,
+    on_started: Callable[[str], None] = lambda sandbox_id: None,
+) -> FillReport:
+    """Start sandboxes of ``snapshot`` until ``size`` are ready in its pool (``size`` None: the
+    size recorded by the last fill; 0 or nothing recorded: do nothing)."""
+    began = time.monotonic()
+    if size is not None and not 0 <= size <= MAX_SIZE:
+        raise InvalidInput(f"pool size {size} must be between 0 and {MAX_SIZE}")
+    if not 1 <= parallel <= 16:
+        raise InvalidInput(f"--parallel {parallel} must be between 1 and 16")
+    recorded_size, recorded_ttl = _config(snapshot)
+    ttl = ttl or (recorded_ttl if size is None else DEFAULT_TTL)
+    manifest = snapshots.get(snapshot)
+    started: list[str] = []
+    replaced: list[str] = []
+    if size is None and recorded_size == 0:  # a refill of a pool that was drained meanwhile
+        return FillReport(
+            snapshot=snapshot, started=[], replaced=[], status=status_of(snapshot), seconds=0.0
+        )
+    if size is not None:  # a refill never writes: a drain's removal of the size must stand
+        _ready(snapshot).mkdir(parents=True, exist_ok=True)
+        config = json.dumps({"size": size, "ttl_seconds": ttl.total_seconds()})
+        tmp = _dir(snapshot) / f".size.{os.getpid()}"
+        tmp.write_text(config)
+        os.replace(tmp, _dir(snapshot) / "size")
+    blocking = True
+    while True:
+        with _fill_lock(snapshot, blocking=blocking, create=size is not None) as got:
+            if not got:
+                break  # another fill runs; it re-counts after its last start
+            _fill_locked(snapshot, manifest.digest, ttl, parallel, started, replaced, on_started)
+        if _deficit(snapshot, manifest.digest) <= 0:
+            break
+        blocking = False  # claims came in meanwhile: fill again unless someone else does
+    return FillReport(
+        snapshot=snapshot,
+        started=started,
+        replaced=replaced,
+        status=status_of(snapshot),
+        seconds=round(time.monotonic() - began, 3),
+    )
+
+
+def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
+    """(entries of the current digest with time left, the others)."""
+    keep: list[str] = []
+    stale: list[str] = []
+    limit = datetime.now(UTC) + _margin(_config(snapshot)[1])
+    try:
+        entries = sorted(os.listdir(_ready(snapshot)))
+    except FileNotFoundError:
+        return [], []
+    for entry in entries:
+        good = entry.startswith(digest[:16] + ".")
+        if good:
+            try:
+                info = SandboxInfo.model_validate_json((_ready(snapshot) / entry).read_text())
+                good = info.expires > limit
+            except (OSError, ValueError):
+                good = False
+        (keep if good else stale).append(entry)
+    return keep, stale
+
+
+def _margin(pool_ttl: timedelta) -> timedelta:
+    return min(MIN_LEFT, pool_ttl / 4)
+
+
+def _deficit(snapshot: str, digest: str) -> int:
+    return _config(snapshot)[0] - len(_current(snapshot, digest)[0])
+
+
+def _fill_locked(
+    snapshot: str,
+    digest: str,
+    ttl: timedelta,
+    parallel: int,
+    started: list[str],
+    replaced: list[str],
+    on_started: Callable[[str], None],
+) -> None:
+    for entry in _current(snapshot, digest)[1]:
+        info = _claim(snapshot, entry)
+        if info is not None:
+            _discard(info.id)
+            replaced.append(info.id)
+
+    def one() -> str:
+        info, _ = sandboxes.create(
+            snapshot=snapshot,
+            name=None,
+            ttl=ttl,
+            extra_labels={LABEL: snapshot},
+        )
+        tmp = _dir(snapshot) / f".entry.{info.id}"
+        tmp.write_text(info.model_dump_json())
+        os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
+        on_started(info.id)
+        return info.id
+
+    with ThreadPoolExecutor(max_workers=parallel) as workers:
+        while (need := _deficit(snapshot, digest)) > 0:
+            if len(started) > 2 * _config(snapshot)[0] + parallel:
+                raise NotReady(
+                    f"pool {snapshot}: its sandboxes expire faster than they start",
+                    hint="give 'dotbox pool fill' a longer --ttl",
+                )
+            batch = [workers.submit(one) for _ in range(min(need, parallel))]
+            errors = []
+            for future in batch:
+                try:
+                    started.append(future.result())
+                except DotboxError as exc:
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+
+
+# ---- status, drain, collection -----------------------------------------------------------
+
+
+def _pooled_containers(snapshot: str | None = None) -> list[ContainerInfo]:
+    labels = {
+        sandboxes.L_MANAGED: "dotbox",
+        sandboxes.L_ROLE: "sandbox",
+        sandboxes.L_HOME: str(paths.data_home()),
+        LABEL: snapshot or "",
+    }
+    return [
+        c
+        for c in engine.containers(labels)
+        if not lease.claimed(Path(c.labels.get("dotbox.dir", "/nonexistent")))
+    ]
+
+
+def snapshots_pooled() -> list[str]:
+    if not root().is_dir():
+        return []
+    return sorted(p.name for p in root().iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def status_of(snapshot: str) -> PoolStatus:
+    size, ttl = _config(snapshot)
+    try:
+        digest = snapshots.get(snapshot).digest
+    except DotboxError:
+        digest = ""
+    keep, stale = _current(snapshot, digest)
+    ids = [_entry_id(e) for e in keep]
+    pooled = {_entry_id(e) for e in keep + stale}
+    starting = [
+        c for c in _pooled_containers(snapshot) if c.labels.get(sandboxes.L_ID) not in pooled
+    ]
+    return PoolStatus(
+        snapshot=snapshot,
+        size=size,
+        ready=len(keep),
+        stale=len(stale),
+        starting=len(starting),
+        filling=_filling(snapshot),
+        ttl_seconds=ttl.total_seconds(),
+        ids=ids,
+    )
+
+
+def status(snapshot: str | None = None) -> list[PoolStatus]:
+    return [status_of(s) for s in ([snapshot] if snapshot else snapshots_pooled())]
+
+
+def drain(snapshot: str | None = None) -> list[str]:
+    """Stop refilling, wait for a running fill to finish, and drop every unclaimed sandbox of
+    the pool (or of every pool). Claimed sandboxes belong to their claimers and stay."""
+    dropped: list[str] = []
+    for name in [snapshot] if snapshot else snapshots_pooled():
+        names.snapshot_name(name)
+        if not _dir(name).is_dir():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            (_dir(name) / "size").unlink()  # a running fill stops after its current batch
+        with _fill_lock(name, blocking=True):
+            for entry in sorted(os.listdir(_ready(name))) if _ready(name).is_dir() else []:
+                info = _claim(name, entry)
+                if info is not None:
+                    sandboxes.drop(info.id)
+                    dropped.append(info.id)
+            for c in _pooled_containers(name):  # started by a fill that was killed
+                sandboxes.drop(c.labels[sandboxes.L_ID])
+                dropped.append(c.labels[sandboxes.L_ID])
+        for leftover in (_dir(name) / "ready", _dir(name)):
+            for f in leftover.glob("*") if leftover.is_dir() else []:
+                if f.is_file():
+                    f.unlink()
+            with contextlib.suppress(OSError):
+                leftover.rmdir()
+    return dropped
+
+
+def orphaned(c: ContainerInfo, epoch: float) -> bool:
+    """An unclaimed pooled sandbox that is in no pool (its fill was killed after starting it)."""
+    name, sid = c.labels.get(LABEL), c.labels.get(sandboxes.L_ID, "")
+    home = Path(c.labels.get("dotbox.dir", "/nonexistent"))
+    if not name or lease.claimed(home) or epoch - c.created_at < ORPHAN_GRACE:
+        return False
+    try:
+        return not any(_entry_id(e) == sid for e in os.listdir(_ready(name)))
+    except (FileNotFoundError, InvalidInput):
+        return True
+
+
+def dangling() -> list[Path]:
+    """Pool entries whose sandbox directory is gone (dropped or collected)."""
+    out = []
+    for name in snapshots_pooled():
+        ready = _ready(name)
+        for entry in sorted(os.listdir(ready)) if ready.is_dir() else []:
+            if not paths.sandbox_dir(_entry_id(entry)).exists():
+                out.append(ready / entry)
+    return out

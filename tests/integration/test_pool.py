@@ -1,0 +1,256 @@
+"""The warm pool: fill, status, claim (atomic across processes), drain, gc; parallel create."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+import dotbox
+from dotbox import engine, lease, paths, pool, sandboxes
+from tests.integration.conftest import cli_json, run_cli
+
+POOLED = {engine.MANAGED_BY: "dotbox", pool.LABEL: "default"}
+
+
+def _mine(labels: dict[str, str]) -> list[str]:
+    found = engine.containers({**labels, sandboxes.L_HOME: str(paths.data_home())})
+    return sorted(c.labels[sandboxes.L_ID] for c in found)
+
+
+def _wait_for_refill(ready: int, snapshot: str = "default") -> pool.PoolStatus:
+    """Until the background refill has brought the pool back to ``ready`` and stopped."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        status = pool.status_of(snapshot)
+        if status.ready >= ready and not status.filling:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"the pool never got back to {ready} ready: {pool.status_of(snapshot)}")
+
+
+@pytest.fixture
+def drained() -> Iterator[None]:
+    """Each test starts and ends with no pool and no sandbox of this session."""
+    pool.drain()
+    yield
+    pool.drain()
+    for sid in _mine({engine.MANAGED_BY: "dotbox", sandboxes.L_ROLE: "sandbox"}):
+        sandboxes.drop(sid)
+
+
+def test_fill_status_and_list(drained: None) -> None:
+    report = cli_json("pool", "fill", "default", "--size", "3")
+    assert isinstance(report, dict)
+    assert len(report["started"]) == 3
+    status = cli_json("pool", "status")
+    assert isinstance(status, list) and len(status) == 1
+    s = status[0]
+    assert (s["snapshot"], s["size"], s["ready"], s["starting"], s["filling"]) == (
+        "default",
+        3,
+        3,
+        0,
+        False,
+    )
+    assert sorted(s["ids"]) == sorted(report["started"]) == _mine(POOLED)
+    # Waiting in the pool is not being in use: 'list' does not show them.
+    assert cli_json("list") == []
+    # Filling again to the same size starts nothing.
+    again = cli_json("pool", "fill", "default", "--size", "3")
+    assert isinstance(again, dict) and again["started"] == []
+
+
+def test_claim_gives_a_normal_sandbox_with_the_claimers_ttl_and_refills(drained: None) -> None:
+    pool.fill("default", 2)
+    before = set(pool.status_of("default").ids)
+    sb = dotbox.sandbox(ttl="7m")
+    now = datetime.now(UTC)
+    assert sb.id in before
+    assert sb.id not in pool.status_of("default").ids
+    # The claimer's TTL, not the pool's 12 h, wherever the expiry is read.
+    assert timedelta(minutes=6) < sb.info.expires - now <= timedelta(minutes=7)
+    shown = cli_json("show", sb.id)
+    assert isinstance(shown, dict)
+    assert datetime.fromisoformat(shown["expires"]) == sb.info.expires
+    assert shown["state"] == "ready"
+    listed = cli_json("list")
+    assert isinstance(listed, list) and [x["id"] for x in listed] == [sb.id]
+    # It answers with its own password, and with no other.
+    assert sb.query("SELECT current_user") == [("sandbox",)]
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(sb.dsn.replace(sb.credentials.password, "wrong-password"))
+    records = [json.loads(line) for line in Path(_ledger(sb.id)).read_text().splitlines()]
+    assert [r["primitive"] for r in records] == ["sandbox-create", "sandbox-claim"]
+    # The claim started a background fill back to the pool's size.
+    status = _wait_for_refill(2)
+    assert status.ready == 2 and sb.id not in status.ids and len(_mine(POOLED)) == 3
+    dropped = run_cli("drop", sb.id, check=True)
+    assert "confirmed gone" in dropped.stdout
+    assert not engine.containers({sandboxes.L_ID: sb.id})
+    assert not paths.sandbox_dir(sb.id).exists()
+
+
+def _ledger(sandbox_id: str) -> Path:
+    from dotbox import evidence
+
+    return evidence.ledger_path(sandbox_id)
+
+
+def test_options_a_pooled_sandbox_lacks_bypass_the_pool(drained: None) -> None:
+    pool.fill("default", 1)
+    pooled = pool.status_of("default").ids
+    with dotbox.sandbox(superuser=True) as su, dotbox.sandbox(name="pool-named") as named:
+        assert su.id not in pooled and named.id == "pool-named"
+        assert su.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(True,)]
+    assert pool.status_of("default").ids == pooled
+
+
+CLAIMER = """
+import json, os, sys, time
+from datetime import timedelta
+from pathlib import Path
+from dotbox import pool
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+got = pool.checkout("default", timedelta(minutes=10), refill=False)
+print(json.dumps(got[0].id if got else None))
+"""
+
+
+def test_eight_processes_claiming_at_once_never_share_a_sandbox(
+    drained: None, tmp_path: Path
+) -> None:
+    pool.fill("default", 6)
+    pooled = set(pool.status_of("default").ids)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(8)
+    ]
+    time.sleep(3)  # let every claimer import dotbox and wait at the barrier
+    go.touch()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append(json.loads(out))
+    claimed = [r for r in results if r is not None]
+    assert len(claimed) == 6 and results.count(None) == 2
+    assert len(set(claimed)) == 6  # nobody got a sandbox twice
+    assert set(claimed) == pooled
+    for sid in claimed:
+        home = paths.sandbox_dir(sid)
+        assert lease.claimed(home) and lease.read(home) is not None
+        assert dotbox.get(sid).query("SELECT 1") == [(1,)]
+    assert pool.status_of("default").ready == 0
+
+
+def test_drain_leaves_nothing(drained: None) -> None:
+    pool.fill("default", 3)
+    claimed = dotbox.sandbox()  # starts a background refill that drain must wait for
+    drained_ids = cli_json("pool", "drain", "default")
+    assert isinstance(drained_ids, dict) and len(drained_ids["dropped"]) >= 2
+    assert _mine(POOLED) == [claimed.id]  # the claimed one belongs to its claimer
+    for sid in drained_ids["dropped"]:
+        assert not paths.sandbox_dir(sid).exists()
+    assert not (pool.root() / "default").exists()
+    assert cli_json("pool", "status") == []
+    # The drained pool is not refilled by the next create.
+    other = dotbox.sandbox()
+    assert _mine(POOLED) == [claimed.id]
+    other.drop()
+    claimed.drop()
+    assert _mine(POOLED) == []
+
+
+def test_gc_collects_an_expired_pool_and_its_entries(drained: None) -> None:
+    run_cli("pool", "fill", "default", "--size", "2", "--ttl", "10s", check=True)
+    ids = pool.status_of("default").ids
+    assert len(ids) == 2
+    time.sleep(11)
+    done = cli_json("gc")
+    assert isinstance(done, list)
+    collected = {(a["kind"], a["target"]) for a in done if a["done"]}
+    assert {("sandbox", sid) for sid in ids} <= collected
+    assert not _mine(POOLED)
+    assert pool.status_of("default").ready == 0
+    assert not any((pool.root() / "default" / "ready").iterdir())
+
+
+def test_gc_collects_a_claimed_sandbox_by_its_lease_not_the_pools_expiry(drained: None) -> None:
+    pool.fill("default", 1)
+    sb = pool.checkout("default", timedelta(seconds=2), refill=False)
+    assert sb is not None
+    info, _ = sb
+    assert dotbox.get(info.id).info.state == "ready"
+    time.sleep(3)
+    assert dotbox.get(info.id).info.state == "expired"
+    done = cli_json("gc")
+    assert isinstance(done, list)
+    assert ("sandbox", info.id, "expired") in {(a["kind"], a["target"], a["reason"]) for a in done}
+    assert not engine.containers({sandboxes.L_ID: info.id})
+
+
+def test_a_dead_pooled_sandbox_is_never_handed_out(drained: None) -> None:
+    pool.fill("default", 1)
+    (dead,) = pool.status_of("default").ids
+    container = engine.containers({sandboxes.L_ID: dead})[0]
+    subprocess.run(["docker", "kill", container.id], check=True, capture_output=True)
+    assert pool.checkout("default", timedelta(minutes=5), refill=False) is None
+    assert not engine.containers({sandboxes.L_ID: dead})  # replaced: dropped, not returned
+
+
+def test_sixteen_creates_from_sixteen_processes_at_once(drained: None, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    script = (
+        "import sys, time, pathlib, runpy\n"
+        "go = pathlib.Path(sys.argv[1])\n"
+        "while not go.exists(): time.sleep(0.001)\n"
+        "sys.argv = ['dotbox', 'create', '--ttl', '10m', '--json']\n"
+        "runpy.run_module('dotbox', run_name='__main__')\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(16)
+    ]
+    time.sleep(3)
+    started = time.monotonic()
+    go.touch()
+    outs = [p.communicate(timeout=600) for p in procs]
+    total = time.monotonic() - started
+    codes = [p.returncode for p in procs]
+    assert codes == [0] * 16, [err for _, err in outs]
+    made = [json.loads(out) for out, _ in outs]
+    ids = {m["id"] for m in made}
+    assert len(ids) == 16
+    for m in made:
+        with psycopg.connect(m["dsn"]) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("sandbox",)
+    print(f"\n16 parallel creates from 16 processes: {total:.2f}s in total")
+    report = os.environ.get("DOTBOX_PARALLEL_REPORT")
+    if report:
+        Path(report).write_text(json.dumps({"processes": 16, "total_s": total}) + "\n")
+    for sid in ids:
+        sandboxes.drop(sid)
