@@ -315,12 +315,15 @@ def _fill_locked(
             replaced.append(info.id)
 
     def one() -> str:
-        info, _ = sandboxes.create(
-            snapshot=snapshot,
-            name=None,
-            ttl=ttl,
-            extra_labels={LABEL: snapshot},
-        )
+        from dotbox.primitives import SandboxCreate, run
+
+        creator = SandboxCreate(extra_labels={LABEL: snapshot})  # governed: recorded, verified
+        outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
+        assert creator.created is not None
+        info = creator.created[0]
+        if not outcome.ok:
+            sandboxes.drop(info.id)
+            raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
         tmp = _dir(snapshot) / f".entry.{info.id}"
         tmp.write_text(info.model_dump_json())
         os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
