@@ -91,6 +91,12 @@ class DoctorFailed(DotboxError):
     exit_code = 13
 
 
+class StorageFailed(DotboxError):
+    """The host's file system refused a write (full, read-only, no permission); path named."""
+
+    exit_code = 14
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -106,4 +112,5 @@ EXIT_CODES: dict[int, str] = {
     ComposeFailed.exit_code: "compose could not start the review environment (removed)",
     EvidenceBroken.exit_code: "an evidence ledger's hash chain is broken (record named)",
     DoctorFailed.exit_code: "dotbox doctor found a problem (each with its fix)",
+    StorageFailed.exit_code: "a host file system refused a write: full, read-only (path named)",
 }

@@ -14,6 +14,7 @@ from dotbox.models import Frozen
 
 BAKE_MAX_AGE = 3600.0
 GRACE = 120.0  # a sandbox not running this long after its container was made is broken
+# ... or as soon as its create deadline (ready-by) has passed: no create is still making it.
 
 
 class GcAction(Frozen):
@@ -25,8 +26,12 @@ class GcAction(Frozen):
 
 
 def _expired(labels: dict[str, str], now: datetime) -> bool:
+    return _past(labels, "dotbox.expires", now)
+
+
+def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
     try:
-        return datetime.fromisoformat(labels.get("dotbox.expires", "")) < now
+        return datetime.fromisoformat(labels.get(key, "")) < now
     except ValueError:
         return False
 
@@ -60,7 +65,9 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         if _expired(c.labels, now):
             act("sandbox", sid, "expired", lambda sid=sid: sandboxes.drop(sid))
         elif sandboxes.info_of(c).state == "broken" and (
-            c.status == "running" or epoch - c.created_at > GRACE
+            c.status == "running"
+            or _past(c.labels, sandboxes.L_READY_BY, now)
+            or epoch - c.created_at > GRACE
         ):
             act(
                 "sandbox",

@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -129,11 +130,14 @@ def create(
             f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
             hint=f"'dotbox drop {sandbox_id}' removes it",
         ) from None
+    except OSError as exc:
+        raise paths.storage_error(home, exc) from None
     container: str | None = None
     try:
-        sock.mkdir()
-        sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
-        _write_secret(home / "password", creds.password)
+        with paths.writing(home):
+            sock.mkdir()
+            sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
+            _write_secret(home / "password", creds.password)
         progress("start", 0, 0)
         try:
             container = engine.run_container(spec)
@@ -161,37 +165,51 @@ def create(
                 db.check_tcp(creds, deadline=READY_DEADLINE)
         if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
-        (home / READY_MARKER).touch()
+        with paths.writing(home):
+            (home / READY_MARKER).touch()
+        # Read back and recorded, or not handed out: a create that fails from here on (the
+        # engine gone, the ledger's disk full) takes the sandbox down with it.
+        info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
+        with paths.writing(evidence.ledger_path(sandbox_id)):
+            evidence.append(
+                sandbox_id,
+                "sandbox-create",
+                inputs={
+                    "snapshot": manifest.name,
+                    "snapshot_digest": manifest.digest,
+                    "name": name,
+                    "ttl_seconds": ttl.total_seconds(),
+                    "superuser": superuser,
+                    "tcp": tcp,
+                },
+                outputs={
+                    "container": info.container,
+                    "image": info.image,
+                    "pg_major": info.pg_major,
+                    "socket_dir": str(info.socket_dir),
+                    "expires": info.expires.isoformat(),
+                    "network_mode": "none",
+                },
+                verify={"query_with_own_credentials": "ok", "state": info.state},
+                seconds=round(time.monotonic() - started, 4),
+            )
     except BaseException:
-        if container is not None:
-            forwarder.remove(sandbox_id)
-            engine.remove_container(container)
-        shutil.rmtree(home, ignore_errors=True)
+        _undo_create(sandbox_id, home, container)
         raise
-    info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
-    evidence.append(
-        sandbox_id,
-        "sandbox-create",
-        inputs={
-            "snapshot": manifest.name,
-            "snapshot_digest": manifest.digest,
-            "name": name,
-            "ttl_seconds": ttl.total_seconds(),
-            "superuser": superuser,
-            "tcp": tcp,
-        },
-        outputs={
-            "container": info.container,
-            "image": info.image,
-            "pg_major": info.pg_major,
-            "socket_dir": str(info.socket_dir),
-            "expires": info.expires.isoformat(),
-            "network_mode": "none",
-        },
-        verify={"query_with_own_credentials": "ok", "state": info.state},
-        seconds=round(time.monotonic() - started, 4),
-    )
     return info, creds
+
+
+def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
+    """Take a failed create down. Its directory goes first, ready marker and all, so that
+    whatever the engine still holds can never be listed as ready; then its containers, as far
+    as the engine lets us (if it is gone, list shows the rest as broken and gc removes it)."""
+    shutil.rmtree(home, ignore_errors=True)
+    if container is None:
+        return
+    with suppress(DotboxError):
+        forwarder.remove(sandbox_id)
+    with suppress(DotboxError):
+        engine.remove_container(container)
 
 
 def _gone(sandbox_id: str) -> ContainerInfo:
@@ -350,14 +368,15 @@ def drop(ref: str) -> DropReport:
         confirmed=True,
         seconds=round(time.monotonic() - started, 4),
     )
-    evidence.append(
-        sandbox_id,
-        "sandbox-drop",
-        inputs={"sandbox": ref},
-        outputs=report.model_dump(exclude={"seconds"}),
-        verify={"engine_read_back": "no container or volume left", "socket_dir": "gone"},
-        seconds=report.seconds,
-    )
+    with paths.writing(evidence.ledger_path(sandbox_id)):
+        evidence.append(
+            sandbox_id,
+            "sandbox-drop",
+            inputs={"sandbox": ref},
+            outputs=report.model_dump(exclude={"seconds"}),
+            verify={"engine_read_back": "no container or volume left", "socket_dir": "gone"},
+            seconds=report.seconds,
+        )
     return report
 
 

@@ -94,23 +94,23 @@ def run_round(cycles: int = 50, workers: int = 8, *, deadline: float = 120.0) ->
     return out
 
 
-def leftovers() -> dict[str, list[str]]:
-    """Every dotbox object of this DOTBOX_HOME still there, read from the engine (docker CLI,
-    not dotbox's own code) and from the run directory."""
+def leftovers(home: str | None = None, run_dir: Path | None = None) -> dict[str, list[str]]:
+    """Every dotbox object of a DOTBOX_HOME (default: this process's) still there, read from the
+    engine (docker CLI, not dotbox's own code) and from its run directory."""
     from dotbox import paths
 
-    home = str(paths.data_home())
+    home = home or str(paths.data_home())
 
     def docker(*args: str) -> list[str]:
         proc = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
         return proc.stdout.split()
 
-    run_dir = paths.run_root()
+    run_dir = run_dir or paths.run_root()
     found = {
         "containers": docker("ps", "-aq", "--filter", f"label=dotbox.home={home}"),
         "volumes": docker("volume", "ls", "-q", "--filter", f"label=dotbox.home={home}"),
         "networks": docker("network", "ls", "-q", "--filter", f"label=dotbox.home={home}"),
-        "socket dirs": sorted(str(p) for p in run_dir.iterdir()),
+        "socket dirs": sorted(str(p) for p in run_dir.iterdir()) if run_dir.exists() else [],
     }
     return {kind: objects for kind, objects in found.items() if objects}
 
