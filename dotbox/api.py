@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dotbox import names
 from dotbox import sandboxes as _sandbox
 from dotbox import snapshots as _snapshots
+from dotbox.errors import DropIncomplete, NotReady
 from dotbox.images import Progress
 from dotbox.models import (
     DropReport,
@@ -17,6 +17,9 @@ from dotbox.models import (
     SnapshotDiff,
     SnapshotManifest,
 )
+
+if TYPE_CHECKING:
+    from dotbox.primitives import Outcome
 
 
 class Sandbox:
@@ -77,10 +80,35 @@ class Sandbox:
             return list(cur.fetchall()) if cur.description else []
 
     def drop(self) -> DropReport:
-        """Destroy the sandbox and confirm nothing of it is left. Idempotent."""
+        """Destroy the sandbox and confirm nothing of it is left (sandbox-drop). Idempotent."""
         if self._dropped is None:
-            self._dropped = _sandbox.drop(self.id)
+            self._dropped = drop(self.id)
         return self._dropped
+
+    # ---- the governed primitives, each through the lifecycle runner (dotbox.primitives) ----
+
+    def vocab_build(self, vocab: str | Path, *, dry_run: bool = False) -> Outcome:
+        """Build the vocabularies of ``vocab`` (YAML) into the sandbox (vocab-build)."""
+        return _run("vocab-build", {"sandbox": self.id, "vocab": vocab}, dry_run=dry_run)
+
+    def verify(self, checks: str | Path | None = None, *, dry_run: bool = False) -> Outcome:
+        """The schema against its snapshot, plus the checks of ``checks`` (verify)."""
+        return _run("verify", {"sandbox": self.id, "checks": checks}, dry_run=dry_run)
+
+    def harness(
+        self, cases: str | Path | None = None, *, auto: bool = False, dry_run: bool = False
+    ) -> Outcome:
+        """Bad inputs that must be rejected, from ``cases`` and/or the catalog (harness)."""
+        raw = {"sandbox": self.id, "cases": cases, "auto": auto}
+        return _run("bad-input-harness", raw, dry_run=dry_run)
+
+    def apply(self, *files: str | Path, dry_run: bool = False) -> Outcome:
+        """Run SQL files in one transaction that stops at the first error (apply)."""
+        return _run("apply", {"sandbox": self.id, "files": list(files)}, dry_run=dry_run)
+
+    def evidence(self, out: str | Path | None = None) -> Outcome:
+        """Check the ledger's chain, re-check its records, export a bundle to ``out``."""
+        return _run("evidence-readback", {"target": self.id, "out": out})
 
     def __enter__(self) -> Sandbox:
         return self
@@ -115,18 +143,26 @@ def sandbox(
     ``tcp`` adds a forwarder on the host's 127.0.0.1 (``Sandbox.tcp_dsn``). ``memory`` (512m),
     ``cpus`` (1.0) and ``pids`` (256) limit the container; ``disk`` (e.g. "1g", default none)
     caps its data directory on a tmpfs."""
-    from dotbox import limits
+    from dotbox.primitives import SandboxCreate, run
 
-    resources = limits.make(memory=memory, cpus=cpus, pids=pids, disk=disk)
-    info, creds = _sandbox.create(
-        snapshot=snapshot,
-        name=name,
-        ttl=names.ttl(ttl),
-        superuser=superuser,
-        tcp=tcp,
-        resources=resources,
-        progress=progress or _sandbox._no_progress,
-    )
+    primitive = SandboxCreate(progress)
+    raw = {
+        "snapshot": snapshot,
+        "name": name,
+        "ttl": ttl,
+        "superuser": superuser,
+        "tcp": tcp,
+        "memory": memory,
+        "cpus": cpus,
+        "pids": pids,
+        "disk": disk,
+    }
+    outcome = run(primitive, raw)
+    assert primitive.created is not None
+    info, creds = primitive.created
+    if not outcome.ok:
+        drop(info.id)
+        raise NotReady(f"sandbox {info.id} failed its postconditions: {outcome.verify}")
     return Sandbox(info, creds)
 
 
@@ -141,7 +177,19 @@ def list_sandboxes() -> list[SandboxInfo]:
 
 
 def drop(sandbox_id: str) -> DropReport:
-    return _sandbox.drop(sandbox_id)
+    """Destroy a sandbox (sandbox-drop): confirmed by reading the engine and host back."""
+    from dotbox.primitives import SandboxDrop, run
+
+    outcome = run(SandboxDrop(), {"sandbox": sandbox_id})
+    if not outcome.ok:
+        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {outcome.verify}")
+    return DropReport.model_validate(outcome.outputs)
+
+
+def _run(name: str, raw: dict[str, Any], *, dry_run: bool = False) -> Outcome:
+    from dotbox.primitives import CATALOGUE, run
+
+    return run(CATALOGUE[name](), raw, dry_run=dry_run)
 
 
 def import_snapshot(

@@ -15,6 +15,7 @@ from dotbox.errors import NotReady
 from dotbox.models import SandboxCredentials
 from dotbox.retry import poll
 
+Error = psycopg.Error  # what a failed statement or connection raises, for dotbox's modules
 SCRAM_ITERATIONS = 4096
 # libpq fills every parameter not given from the user's PG* environment (PGPORT, PGOPTIONS,
 # PGSSLMODE, …), which would point dotbox's own connections elsewhere: pin them.

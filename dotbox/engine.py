@@ -344,6 +344,19 @@ def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> Non
         client().api.put_archive(container_id, "/", buf.getvalue())
 
 
+def read_file(container_id: str, path: str) -> bytes | None:
+    """One file out of a container (running or not); None if it has no such file."""
+    with _translated(f"read {path} from {container_id[:12]}"):
+        try:
+            stream, _ = client().api.get_archive(container_id, path)
+        except docker.errors.NotFound:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            handle = tar.extractfile(member) if member else None
+            return handle.read() if handle else None
+
+
 def exec_stream(
     container_id: str,
     command: list[str],

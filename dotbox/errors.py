@@ -91,10 +91,34 @@ class DoctorFailed(DotboxError):
     exit_code = 13
 
 
+class Drift(DotboxError):
+    """verify: the sandbox's schema differs from its snapshot, or a user check failed."""
+
+    exit_code = 14
+
+
+class CouldNotVerify(DotboxError):
+    """verify (or a postcondition) could not be carried out: nothing is known either way."""
+
+    exit_code = 15
+
+
+class HarnessFailed(DotboxError):
+    """A bad input was accepted, or rejected with another SQLSTATE, or the harness wrote."""
+
+    exit_code = 16
+
+
+class ApplyFailed(DotboxError):
+    """A migration or vocab-build failed; its transaction was rolled back, nothing changed."""
+
+    exit_code = 17
+
+
 class StorageFailed(DotboxError):
     """The host's file system refused a write (full, read-only, no permission); path named."""
 
-    exit_code = 14
+    exit_code = 18
 
 
 EXIT_CODES: dict[int, str] = {
@@ -112,5 +136,9 @@ EXIT_CODES: dict[int, str] = {
     ComposeFailed.exit_code: "compose could not start the review environment (removed)",
     EvidenceBroken.exit_code: "an evidence ledger's hash chain is broken (record named)",
     DoctorFailed.exit_code: "dotbox doctor found a problem (each with its fix)",
+    Drift.exit_code: "verify: the schema drifted from its snapshot or a check failed (listed)",
+    CouldNotVerify.exit_code: "verify could not be carried out (no fingerprint, check error)",
+    HarnessFailed.exit_code: "harness: a bad input was accepted or got another SQLSTATE",
+    ApplyFailed.exit_code: "apply/vocab-build: the change failed and was rolled back (named)",
     StorageFailed.exit_code: "a host file system refused a write: full, read-only (path named)",
 }

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dotbox import paths
-from dotbox.errors import InvalidInput, NotFound
+from dotbox.errors import EvidenceBroken, InvalidInput, NotFound
 from dotbox.models import Frozen
 
 GENESIS = "0" * 64
@@ -39,6 +39,35 @@ class ChainReport(Frozen):
 
 def ledger_path(sandbox_id: str) -> Path:
     return paths.data_home() / "ledgers" / f"{sandbox_id}.jsonl"
+
+
+def artifacts_dir(sandbox_id: str) -> Path:
+    return paths.data_home() / "ledgers" / f"{sandbox_id}.artifacts"
+
+
+def store_artifact(sandbox_id: str, data: bytes) -> str:
+    """Keep a file a record refers to, content-addressed; returns its sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = artifacts_dir(sandbox_id) / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(target)
+    return digest
+
+
+def read_artifact(sandbox_id: str, digest: str) -> bytes:
+    try:
+        data = (artifacts_dir(sandbox_id) / digest).read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"artifact {digest[:16]} of sandbox {sandbox_id} is missing") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise EvidenceBroken(f"artifact {digest[:16]} of sandbox {sandbox_id} was changed")
+    return data
 
 
 def redact(value: Any) -> Any:
@@ -152,7 +181,7 @@ def verify_file(path: Path) -> ChainReport:
 
 
 def export(sandbox_id: str, out: Path) -> Path:
-    """Write ledger + manifest (sha256 and size of each file) into directory ``out``."""
+    """Write ledger + artifacts + manifest (sha256 and size of each file) into ``out``."""
     source = ledger_path(sandbox_id)
     if not source.exists():
         raise NotFound(f"sandbox {sandbox_id} has no evidence ledger")
@@ -160,9 +189,18 @@ def export(sandbox_id: str, out: Path) -> Path:
         raise InvalidInput(f"{out} exists and is not empty")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, out / "ledger.jsonl")
+    referenced = {d for r in read(source) for d in (r.get("artifacts") or {}).values()}
+    if referenced:
+        (out / "artifacts").mkdir()
+        for digest in sorted(referenced):
+            (out / "artifacts" / digest).write_bytes(read_artifact(sandbox_id, digest))
     files = {
-        p.name: {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "bytes": p.stat().st_size}
-        for p in sorted(out.iterdir())
+        str(p.relative_to(out)): {
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+            "bytes": p.stat().st_size,
+        }
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
     }
     report = verify_file(out / "ledger.jsonl")
     manifest = {
@@ -193,4 +231,18 @@ def verify_bundle(directory: Path) -> ChainReport:
                 records=0,
                 problem=f"{name} does not match its sha256 in manifest.json",
             )
-    return verify_file(directory / "ledger.jsonl")
+    report = verify_file(directory / "ledger.jsonl")
+    if not report.ok:
+        return report
+    for record in read(directory / "ledger.jsonl"):
+        for name, digest in (record.get("artifacts") or {}).items():
+            if f"artifacts/{digest}" not in manifest.get("files", {}):
+                return report.model_copy(
+                    update={
+                        "ok": False,
+                        "record": record["seq"],
+                        "problem": f"artifact {name} of record {record['seq']} is not in the"
+                        " bundle",
+                    }
+                )
+    return report

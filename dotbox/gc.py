@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotbox import engine, paths, sandboxes
+from dotbox import api, engine, paths, sandboxes
 from dotbox.errors import DotboxError
 from dotbox.models import Frozen
 
@@ -63,7 +63,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         if role != "sandbox":
             continue
         if _expired(c.labels, now):
-            act("sandbox", sid, "expired", lambda sid=sid: sandboxes.drop(sid))
+            act("sandbox", sid, "expired", lambda sid=sid: api.drop(sid))
         elif sandboxes.info_of(c).state == "broken" and (
             c.status == "running"
             or _past(c.labels, sandboxes.L_READY_BY, now)
@@ -73,7 +73,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 "sandbox",
                 sid,
                 f"broken ({c.status}, never ready or stopped)",
-                lambda sid=sid: sandboxes.drop(sid),
+                lambda sid=sid: api.drop(sid),
             )
         else:
             live_ids.add(sid)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from dotbox import engine, paths, snapshots, sqltext
+from dotbox import engine, fingerprint, paths, snapshots, sqltext
 from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound
 from dotbox.models import ImageInfo, SnapshotManifest
 
@@ -25,6 +25,7 @@ BASE_REPO = "dotbox/base"
 SANDBOX_REPO = "dotbox/sandbox"
 DATA_DIR = "/var/lib/postgresql/dotbox"
 BAKE_DIR = "/tmp/dotbox-bake"
+FINGERPRINT_FILE = "/var/lib/postgresql/dotbox-fingerprint.json"  # written by bake.sh
 OFFLINE_MAJORS = (15, 17, 18)
 PROGRESS_MARKS = 100
 
@@ -45,7 +46,7 @@ def recipe_digest() -> str:
     h = hashlib.sha256()
     for name in ("bake.sh", "runtime.conf", "pg_hba.conf"):
         h.update(_recipe(name))
-    h.update(_PREPARE.encode() + _FINISH.encode())
+    h.update(_PREPARE.encode() + _FINISH.encode() + fingerprint.AS_JSON_SQL.encode())
     return h.hexdigest()
 
 
@@ -221,6 +222,7 @@ def bake(
             )
         ).encode(),
         "snapshot.sql": marked.encode(),
+        "fingerprint.sql": fingerprint.AS_JSON_SQL.encode(),
     }
     key = tag.rsplit(":", 1)[1]
     spec = engine.ContainerSpec(

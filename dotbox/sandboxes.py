@@ -8,13 +8,12 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, evidence, forwarder, images, limits, names, paths, snapshots
+from dotbox import db, engine, forwarder, images, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
     DotboxError,
@@ -51,7 +50,7 @@ def _owner() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _refuse_dsn(value: str) -> None:
+def refuse_dsn(value: str) -> None:
     if "://" in value or "=" in value or "@" in value:
         raise Refused(
             f"{value!r} looks like a connection string: dotbox acts on sandboxes by id only",
@@ -72,14 +71,13 @@ def create(
 ) -> tuple[SandboxInfo, SandboxCredentials]:
     """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
     with its own credentials succeeds. On any failure nothing of it is left behind."""
-    started = time.monotonic()
     if name is not None:
-        _refuse_dsn(name)
+        refuse_dsn(name)
         names.sandbox_name(name)
     manifest = snapshots.get(snapshot)
     image = images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
-    if name is not None and _find(sandbox_id) is not None:
+    if name is not None and find(sandbox_id) is not None:
         raise Conflict(
             f"a sandbox named {sandbox_id!r} exists", hint="drop it or pick another --name"
         )
@@ -167,32 +165,9 @@ def create(
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
         with paths.writing(home):
             (home / READY_MARKER).touch()
-        # Read back and recorded, or not handed out: a create that fails from here on (the
-        # engine gone, the ledger's disk full) takes the sandbox down with it.
+        # Read back, or not handed out: a create that fails from here on (the engine gone)
+        # takes the sandbox down with it.
         info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
-        with paths.writing(evidence.ledger_path(sandbox_id)):
-            evidence.append(
-                sandbox_id,
-                "sandbox-create",
-                inputs={
-                    "snapshot": manifest.name,
-                    "snapshot_digest": manifest.digest,
-                    "name": name,
-                    "ttl_seconds": ttl.total_seconds(),
-                    "superuser": superuser,
-                    "tcp": tcp,
-                },
-                outputs={
-                    "container": info.container,
-                    "image": info.image,
-                    "pg_major": info.pg_major,
-                    "socket_dir": str(info.socket_dir),
-                    "expires": info.expires.isoformat(),
-                    "network_mode": "none",
-                },
-                verify={"query_with_own_credentials": "ok", "state": info.state},
-                seconds=round(time.monotonic() - started, 4),
-            )
     except BaseException:
         _undo_create(sandbox_id, home, container)
         raise
@@ -222,14 +197,14 @@ def _write_secret(path: Path, value: str) -> None:
         fh.write(value)
 
 
-def _find(sandbox_id: str) -> ContainerInfo | None:
+def find(sandbox_id: str) -> ContainerInfo | None:
     found = engine.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
     return found[0] if found else None
 
 
 def resolve(ref: str) -> ContainerInfo:
     """The container of sandbox ``ref``, found by dotbox's labels; anything else is refused."""
-    _refuse_dsn(ref)
+    refuse_dsn(ref)
     try:
         names.sandbox_name(ref)
     except InvalidInput:
@@ -238,7 +213,7 @@ def resolve(ref: str) -> ContainerInfo:
                 f"container {ref!r} was not made by dotbox; refusing to touch it"
             ) from None
         raise
-    found = _find(ref)
+    found = find(ref)
     if found is not None:
         return found
     for candidate in (ref, f"dotbox-{ref}"):
@@ -351,16 +326,10 @@ def drop(ref: str) -> DropReport:
         engine.remove_container(other.id)
     volumes = [v for v in engine.volumes(by_label) if engine.remove_volume(v)]
     shutil.rmtree(home, ignore_errors=True)
-    left: list[str] = []
-    if leftover := engine.containers(by_label):
-        left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))
-    if engine.volumes(by_label):
-        left.append("volume")
-    if home.exists():
-        left.append(f"directory {home}")
+    left = remnants(sandbox_id, home)
     if left:
         raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {', '.join(left)}")
-    report = DropReport(
+    return DropReport(
         id=sandbox_id,
         container_removed=removed,
         volumes_removed=len(volumes),
@@ -368,29 +337,22 @@ def drop(ref: str) -> DropReport:
         confirmed=True,
         seconds=round(time.monotonic() - started, 4),
     )
-    with paths.writing(evidence.ledger_path(sandbox_id)):
-        evidence.append(
-            sandbox_id,
-            "sandbox-drop",
-            inputs={"sandbox": ref},
-            outputs=report.model_dump(exclude={"seconds"}),
-            verify={"engine_read_back": "no container or volume left", "socket_dir": "gone"},
-            seconds=report.seconds,
-        )
-    return report
+
+
+def remnants(sandbox_id: str, home: Path) -> list[str]:
+    """What the engine and the host still hold of a sandbox, read back (empty: nothing)."""
+    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    left: list[str] = []
+    if leftover := engine.containers(by_label):
+        left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))
+    if engine.volumes(by_label):
+        left.append("volume")
+    if home.exists():
+        left.append(f"directory {home}")
+    return left
 
 
 def _remnants(sandbox_id: str) -> bool:
     """Whether this DOTBOX_HOME still holds containers or a directory of a vanished sandbox."""
     mine = {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())}
     return bool(engine.containers(mine)) or paths.sandbox_dir(sandbox_id).exists()
-
-
-def drop_many(refs: list[str], on_error: Callable[[str, DotboxError], None]) -> list[DropReport]:
-    reports = []
-    for ref in refs:
-        try:
-            reports.append(drop(ref))
-        except DotboxError as exc:
-            on_error(ref, exc)
-    return reports

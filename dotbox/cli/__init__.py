@@ -99,6 +99,7 @@ def main() -> None:
 
 
 # Command modules register themselves on import (kept last: they import from this module).
+from dotbox.cli import primitive_cmds  # noqa: E402,F401,I001  (others import it)
 from dotbox.cli import (  # noqa: E402,F401
     doctor_cmds,
     evidence_cmds,

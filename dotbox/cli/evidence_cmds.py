@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from dotbox.cli import JsonOpt, emit, fail, group
+from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
 from dotbox.errors import DotboxError
 
 evidence_app = group("evidence", "Read back a sandbox's evidence ledger, check it, export it.")
@@ -34,48 +36,40 @@ def evidence_show(
         )
 
 
-@evidence_app.command("verify")
+def _readback(raw: dict[str, object], dry_run: bool, as_json: bool) -> None:
+    def render(p: object, o: Any) -> None:
+        chain = o.outputs["chain"]
+        if not chain["ok"]:
+            typer.echo(f"dotbox: error: {chain['path']}: {chain['problem']}", err=True)
+            return
+        typer.echo(f"chain intact: {chain['records']} records, head {chain['head']}")
+        for seq, result in (o.outputs.get("rechecks") or {}).items():
+            typer.echo(f"  record {seq}: {result}")
+        if "bundle" in o.outputs:
+            typer.echo(f"bundle: {o.outputs['bundle']} (verified against its manifest)")
+
+    run_primitive("evidence-readback", raw, dry_run=dry_run, as_json=as_json, render=render)
+
+
+@evidence_app.command("verify", help=cli_help("evidence-readback"))
 def evidence_verify(
     target: str = typer.Argument(..., help="Sandbox id, or an exported bundle directory."),
+    recheck: bool = typer.Option(
+        True, "--recheck/--no-recheck", help="Re-check each record against the live sandbox."
+    ),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Check the hash chain (exit 12 naming the first bad record), or a bundle's manifest too."""
-    from dotbox import evidence, names
-    from dotbox.errors import EvidenceBroken
-
-    try:
-        if Path(target).is_dir():
-            report = evidence.verify_bundle(Path(target))
-        else:
-            names.sandbox_name(target)
-            report = evidence.verify_file(evidence.ledger_path(target))
-    except DotboxError as exc:
-        fail(exc)
-    if as_json:
-        emit(report)
-    elif report.ok:
-        typer.echo(f"chain intact: {report.records} records, head {report.head}")
-    if not report.ok:
-        if not as_json:
-            typer.echo(f"dotbox: error: {report.path}: {report.problem}", err=True)
-        raise typer.Exit(EvidenceBroken.exit_code)
+    _readback({"target": target, "recheck": recheck}, dry_run, as_json)
 
 
 @evidence_app.command("export")
 def evidence_export(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     out: Path = typer.Option(..., "--out", help="Empty or new directory for the bundle."),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Write the ledger and a manifest of sha256 and sizes into a bundle directory."""
-    from dotbox import evidence, names
-
-    try:
-        names.sandbox_name(sandbox)
-        bundle = evidence.export(sandbox, out)
-    except DotboxError as exc:
-        fail(exc)
-    if as_json:
-        emit({"bundle": str(bundle)})
-    else:
-        typer.echo(str(bundle))
+    """Check the ledger and write it, its artifacts and a manifest of sha256 and sizes into a
+    bundle directory (evidence-readback with --out); `dotbox evidence verify DIR` checks it."""
+    _readback({"target": sandbox, "out": out}, dry_run, as_json)

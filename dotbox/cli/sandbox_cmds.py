@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail
+from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
 from dotbox.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(help=cli_help("sandbox-create"))
 def create(
     snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to start from."),
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
@@ -25,15 +28,25 @@ def create(
     disk: str = typer.Option(
         None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
     ),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Create a sandbox: a PostgreSQL container with no network, reached through its socket.
-
-    Bakes the snapshot into an image first if that was never done. Prints the DSN (with --tcp,
-    the TCP DSN through the forwarder on 127.0.0.1).
-    """
     from dotbox import api
 
+    if dry_run:
+        raw = {
+            "snapshot": snapshot,
+            "name": name,
+            "ttl": ttl,
+            "superuser": superuser,
+            "tcp": tcp,
+            "memory": memory,
+            "cpus": cpus,
+            "pids": pids,
+            "disk": disk,
+        }
+        run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
+        return
     try:
         with _progress() as progress:
             sb = api.sandbox(
@@ -116,13 +129,14 @@ def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool =
         typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
 
 
-@app.command()
+@app.command(help=cli_help("sandbox-drop"))
 def drop(
     sandboxes: list[str] = typer.Argument(None, help="Sandbox ids."),
     all_: bool = typer.Option(False, "--all", help="Drop every dotbox sandbox."),
+    dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Destroy sandboxes: container, volumes and socket directory, confirmed by reading back."""
+    from dotbox import api
     from dotbox import sandboxes as sb
 
     try:
@@ -133,8 +147,19 @@ def drop(
         refs = [s.id for s in sb.list_sandboxes()] if all_ else list(sandboxes)
     except DotboxError as exc:
         fail(exc)
+    if dry_run:
+        for ref in refs:
+            run_primitive(
+                "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
+            )
+        return
     errors: list[tuple[str, DotboxError]] = []
-    reports = sb.drop_many(refs, lambda ref, exc: errors.append((ref, exc)))
+    reports = []
+    for ref in refs:
+        try:
+            reports.append(api.drop(ref))
+        except DotboxError as exc:
+            errors.append((ref, exc))
     if as_json:
         emit(
             {
@@ -154,30 +179,17 @@ def drop(
 
 
 @app.command()
-def demo() -> None:
-    """The main job on the bundled default snapshot: create, query, drop, printing each step."""
-    import time
-
-    from dotbox import api
+def demo(
+    snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to run it on."),
+    out: Path = typer.Option(None, "--out", help="Bundle directory (default under DOTBOX_HOME)."),
+) -> None:
+    """The main job on the bundled default snapshot: create → vocab-build → apply a sample
+    migration → verify → harness --auto → evidence export → drop, one line per step."""
+    from dotbox import main_job
 
     try:
-        t0 = time.monotonic()
         with _progress() as progress:
-            sb = api.sandbox(progress=progress)
-        typer.echo(
-            f"created  {sb.id} in {time.monotonic() - t0:.2f}s  ({sb.info.snapshot} on "
-            f"PostgreSQL {sb.info.pg_major}, no network, socket {sb.info.socket_dir})"
-        )
-        with sb:
-            tables = sb.query(
-                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN"
-                " ('pg_catalog', 'information_schema')"
-            )[0][0]
-            sb.query("INSERT INTO runtime.block (code, title) VALUES ('C1', 'demo block')")
-            rows = sb.query("SELECT code, title FROM runtime.block")
-            typer.echo(f"queried  {tables} tables; wrote and read back {rows}")
-            t1 = time.monotonic()
-        typer.echo(f"dropped  {sb.id} in {time.monotonic() - t1:.3f}s (confirmed gone)")
+            main_job.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
     except DotboxError as exc:
         fail(exc)
 

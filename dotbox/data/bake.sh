@@ -4,6 +4,7 @@
 #   snapshot.sql  the DDL (with \echo progress markers between statements)
 #   prepare.sql   roles the DDL references, the sandbox role and database
 #   finish.sql    what follows the DDL (memberships, least privilege, catalog facts)
+#   fingerprint.sql  the schema's fingerprint, kept in the image for verify
 #   runtime.conf  appended to postgresql.conf: how a sandbox's server runs
 #   pg_hba.conf   how a sandbox is reached: its Unix socket, with a password
 # Lines starting with "dotbox:" are read by dotbox as progress.
@@ -26,6 +27,9 @@ echo "dotbox:phase ddl"
 psql -X -q -v ON_ERROR_STOP=1 -U sandbox -d sandbox -f "$work/snapshot.sql"
 echo "dotbox:phase finish"
 psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/finish.sql"
+echo "dotbox:phase fingerprint"
+psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/fingerprint.sql" \
+  -o /var/lib/postgresql/dotbox-fingerprint.json
 cp "$work/pg_hba.conf" "$PGDATA/pg_hba.conf"
 pg_ctl -w -s -m fast stop
 rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$work"/*

@@ -1,0 +1,165 @@
+"""sandbox-create: a sandbox from a snapshot, ready to accept connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from dotbox import db, engine, guard, images, limits, names, paths, sandboxes, snapshots
+from dotbox.errors import Conflict, NotFound, NotReady
+from dotbox.models import SandboxCredentials, SandboxInfo, SnapshotManifest
+from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+
+
+class CreateInputs(Inputs):
+    snapshot: str = Field(snapshots.DEFAULT_SNAPSHOT, description="snapshot to start from")
+    name: str | None = Field(None, description="sandbox id (default sb-XXXXXXXX)")
+    ttl: str = Field("2h", description="time to live: 90s, 15m, 2h, 1d12h")
+    superuser: bool = Field(False, description="hand out a superuser (explicit opt-in)")
+    tcp: bool = Field(False, description="add a forwarder on 127.0.0.1 (TCP DSN)")
+    memory: str | None = Field(None, description="memory limit (default 512m)")
+    cpus: float | None = Field(None, description="CPU limit (default 1.0)")
+    pids: int | None = Field(None, description="process limit (default 256)")
+    disk: str | None = Field(None, description="data directory cap on a tmpfs, e.g. 1g")
+
+    @field_validator("snapshot")
+    @classmethod
+    def _snapshot(cls, v: str) -> str:
+        return names.snapshot_name(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None:
+            sandboxes.refuse_dsn(v)
+            names.sandbox_name(v)
+        return v
+
+    @field_validator("ttl")
+    @classmethod
+    def _ttl(cls, v: str) -> str:
+        names.ttl(v)
+        return v
+
+    @model_validator(mode="after")
+    def _limits(self) -> CreateInputs:
+        self.resources()
+        return self
+
+    def resources(self) -> limits.Limits:
+        return limits.make(memory=self.memory, cpus=self.cpus, pids=self.pids, disk=self.disk)
+
+
+class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
+    name = "sandbox-create"
+    inputs = CreateInputs
+    failure = NotReady
+
+    created: tuple[SandboxInfo, SandboxCredentials] | None = None
+
+    def guard(self, inputs: CreateInputs) -> SnapshotManifest:
+        manifest = snapshots.get(inputs.snapshot)
+        if inputs.name is not None and sandboxes.find(inputs.name) is not None:
+            raise Conflict(
+                f"a sandbox named {inputs.name!r} exists", hint="drop it or pick another --name"
+            )
+        return manifest
+
+    def plan(self, inputs: CreateInputs, target: SnapshotManifest) -> Plan:
+        r = inputs.resources()
+        try:
+            base = images.base_image(target.pg_major, build=False)
+            tag = images.sandbox_tag(target, base)
+            bake = engine.image(tag) is None
+        except NotFound:
+            tag, bake = (
+                f"{images.SANDBOX_REPO}:<after building dotbox/base:pg{target.pg_major}>",
+                True,
+            )
+        sid = inputs.name or "sb-<random>"
+        steps = []
+        if bake:
+            steps.append(
+                f"bake image {tag}: apply {target.statements} statements of snapshot"
+                f" {target.name} ({target.digest[:12]}) on PostgreSQL {target.pg_major}"
+            )
+        steps += [
+            f"mkdir {paths.sandbox_dir(sid)} (0700) with sock/ and a random password",
+            f"run container dotbox-{sid} from {tag}: network none, mount sock/ at /sock,"
+            f" memory {r.memory_bytes >> 20} MiB, cpus {r.cpus}, pids {r.pids}"
+            + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else ""),
+            "bootstrap as dotbox_admin: ALTER ROLE sandbox PASSWORD <SCRAM verifier>"
+            + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
+            + "; ALTER ROLE dotbox_admin NOLOGIN",
+            "SELECT 1 with the sandbox's own password; write the ready marker",
+        ]
+        if inputs.tcp:
+            steps.insert(-1, f"run forwarder dotbox-fwd-{sid}: one port on 127.0.0.1")
+        return Plan(summary=f"create {sid} from snapshot {target.name}", steps=steps)
+
+    def apply(self, inputs: CreateInputs, target: SnapshotManifest, plan: Plan) -> dict[str, Any]:
+        info, creds = sandboxes.create(
+            snapshot=target.name,
+            name=inputs.name,
+            ttl=names.ttl(inputs.ttl),
+            superuser=inputs.superuser,
+            tcp=inputs.tcp,
+            resources=inputs.resources(),
+            progress=self.progress,
+        )
+        self.created = (info, creds)
+        return {
+            "id": info.id,
+            "container": info.container,
+            "image": info.image,
+            "snapshot_digest": info.snapshot_digest,
+            "pg_major": info.pg_major,
+            "socket_dir": str(info.socket_dir),
+            "expires": info.expires.isoformat(),
+            "tcp_port": creds.tcp_port,
+        }
+
+    def verify(
+        self, inputs: CreateInputs, target: SnapshotManifest, outputs: dict[str, Any]
+    ) -> Verdict:
+        try:
+            live = guard.require_live(outputs["id"])
+            with db.connect(live.credentials) as conn:
+                row = conn.execute(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+                ).fetchone()
+        except Exception as exc:  # the postcondition failed: say how, the record keeps it
+            return Verdict(ok=False, checks={"guard": str(exc)})
+        superuser = bool(row and row[0])
+        return Verdict(
+            ok=superuser == inputs.superuser,
+            checks={
+                "running_network_none_labelled": True,
+                "query_with_own_password": True,
+                "system_identifier": live.system_identifier,
+                "official_system_identifier": target.system_identifier,
+                "superuser": superuser,
+            },
+        )
+
+    def sandbox_of(
+        self, inputs: CreateInputs, target: SnapshotManifest, outputs: dict[str, Any]
+    ) -> str | None:
+        return outputs.get("id")  # a failed create made nothing: it has no ledger
+
+    def rollback(self, record: dict[str, Any]) -> dict[str, Any]:
+        from dotbox.primitives import SandboxDrop, run
+
+        outcome = run(SandboxDrop(), {"sandbox": record["sandbox"]})
+        return {"dropped": record["sandbox"], "drop_record": outcome.record}
+
+    def recheck(self, record: dict[str, Any]) -> str:
+        try:
+            live = guard.require_live(record["sandbox"])
+        except NotFound:
+            return "no longer holds: the sandbox was dropped since"
+        expected = record["verify"]["checks"].get("system_identifier")
+        if live.system_identifier != expected:
+            return f"no longer holds: system_identifier is {live.system_identifier}"
+        return "holds"

@@ -1,0 +1,74 @@
+"""sandbox-drop: destroy a sandbox and confirm, by reading back, that nothing of it is left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from dotbox import names, paths, sandboxes
+from dotbox.errors import DropIncomplete, NotFound
+from dotbox.models import Frozen
+from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+
+
+class DropInputs(Inputs):
+    sandbox: str = Field(description="sandbox id")
+
+    @field_validator("sandbox")
+    @classmethod
+    def _sandbox(cls, v: str) -> str:
+        sandboxes.refuse_dsn(v)
+        return names.sandbox_name(v)
+
+
+class DropTarget(Frozen):
+    id: str
+    container: str | None  # None: the container is gone, remnants are cleared
+    home: Path
+
+
+class SandboxDrop(Primitive[DropInputs, DropTarget]):
+    name = "sandbox-drop"
+    inputs = DropInputs
+    failure = DropIncomplete
+
+    def guard(self, inputs: DropInputs) -> DropTarget:
+        try:
+            container = sandboxes.resolve(inputs.sandbox)  # dotbox's labels, in this home
+        except NotFound:
+            home = paths.sandbox_dir(inputs.sandbox)
+            if not sandboxes.remnants(inputs.sandbox, home):
+                raise
+            return DropTarget(id=inputs.sandbox, container=None, home=home)
+        home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(inputs.sandbox))
+        return DropTarget(id=container.labels[sandboxes.L_ID], container=container.id, home=home)
+
+    def plan(self, inputs: DropInputs, target: DropTarget) -> Plan:
+        steps = (
+            [f"remove container {target.container[:12]} and its volumes"]
+            if target.container
+            else []
+        )
+        steps += [
+            f"remove containers labelled dotbox.id={target.id} (forwarder, runners)",
+            f"remove volumes labelled dotbox.id={target.id}",
+            f"remove directory {target.home}",
+        ]
+        return Plan(summary=f"drop {target.id}", steps=steps)
+
+    def apply(self, inputs: DropInputs, target: DropTarget, plan: Plan) -> dict[str, Any]:
+        return sandboxes.drop(target.id).model_dump(mode="json")
+
+    def verify(self, inputs: DropInputs, target: DropTarget, outputs: dict[str, Any]) -> Verdict:
+        left = sandboxes.remnants(target.id, target.home)
+        return Verdict(ok=not left, checks={"left": left})
+
+    def sandbox_of(self, inputs: DropInputs, target: DropTarget, outputs: dict[str, Any]) -> str:
+        return target.id
+
+    def recheck(self, record: dict[str, Any]) -> str:
+        sid = record["sandbox"]
+        left = sandboxes.remnants(sid, paths.sandbox_dir(sid))
+        return "holds" if not left else f"no longer holds: {', '.join(left)} exists again"
