@@ -61,6 +61,7 @@ def main() -> None:
         "operations": sum(total.ops.values()),
         "succeeded": {op: total.succeeded(op) for op in ("create", "query", "drop")},
         "failures": dict(total.failures()),
+        "failure_examples": total.examples,
         "undeclared_failures": dict(total.undeclared()),
         "hung_workers": len(total.hung),
         "crashed_workers": len(total.crashed),
@@ -75,6 +76,8 @@ def main() -> None:
         f" (not a DotboxError: {result['undeclared_failures'] or 'none'})\n"
         f"hung {len(total.hung)}, crashed {len(total.crashed)}, objects left {left or 0}"
     )
+    for kind, message in total.examples.items():
+        print(f"  first {kind}: {message}")
     out = REPO / "bench" / "results" / "load.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -187,6 +187,12 @@ def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
         engine.remove_container(container)
 
 
+def unready(sandbox_id: str) -> None:
+    """Take back a sandbox's ready marker: whatever happens to it next, it is never listed as
+    ready again (creating until its ready-by, then broken, and gc removes it)."""
+    (paths.sandbox_dir(sandbox_id) / READY_MARKER).unlink(missing_ok=True)
+
+
 def _gone(sandbox_id: str) -> ContainerInfo:
     raise NotReady(f"sandbox {sandbox_id} vanished right after it started")
 

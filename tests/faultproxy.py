@@ -35,9 +35,11 @@ class Rule:
     method: str  # "POST"
     path: str  # a regular expression searched in the request path, e.g. r"/containers/create"
     when: str = "before"  # or "after", "stall"
+    armed_by: str | None = None  # the rule holds only once a request matching this was seen
 
-    def matches(self, method: str, path: str) -> bool:
-        return method == self.method and re.search(self.path, path) is not None
+    def matches(self, method: str, path: str, seen: list[tuple[str, str]]) -> bool:
+        armed = self.armed_by is None or any(re.search(self.armed_by, p) for _, p in seen)
+        return armed and method == self.method and re.search(self.path, path) is not None
 
 
 class _Link:
@@ -89,11 +91,14 @@ class FaultProxy:
         self.cut()
         return self.start()
 
-    def cut_on(self, method: str, path: str, *, when: str = "before") -> None:
-        """Cut the next time a request ``method`` ``path`` (a regex) goes through."""
+    def cut_on(
+        self, method: str, path: str, *, when: str = "before", armed_by: str | None = None
+    ) -> None:
+        """Cut the next time a request ``method`` ``path`` (a regex) goes through (once a
+        request whose path matches ``armed_by`` has gone through, if given)."""
         assert when in ("before", "after", "stall")
         with self._lock:
-            self.rules.append(Rule(method, path, when))
+            self.rules.append(Rule(method, path, when, armed_by))
 
     def cut(self) -> None:
         """The engine dies: stop listening and drop every connection."""
@@ -194,7 +199,7 @@ class FaultProxy:
     def _match(self, method: str, path: str) -> Rule | None:
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, self.seen):
                     self.rules.remove(rule)
                     self.fired = rule
                     return rule

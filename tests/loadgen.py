@@ -29,6 +29,7 @@ class Outcome:
     hung: list[int] = field(default_factory=list)  # workers killed at their deadline
     crashed: list[str] = field(default_factory=list)  # workers that died (tracebacks)
     left: dict[str, list[str]] = field(default_factory=dict)  # kind -> objects still there
+    examples: dict[str, str] = field(default_factory=dict)  # failure kind -> its first message
     seconds: float = 0.0
 
     def failures(self) -> Counter[str]:
@@ -49,6 +50,8 @@ class Outcome:
         self.crashed += other.crashed
         for kind, objects in other.left.items():
             self.left.setdefault(kind, []).extend(objects)
+        for kind, message in other.examples.items():
+            self.examples.setdefault(kind, message)
         self.seconds += other.seconds
 
 
@@ -87,6 +90,8 @@ def run_round(cycles: int = 50, workers: int = 8, *, deadline: float = 120.0) ->
         for line in stdout.splitlines():
             record = json.loads(line)
             out.ops[(record["op"], record["result"])] += 1
+            if record["result"] != "ok":
+                out.examples.setdefault(f"{record['op']}:{record['result']}", record["detail"])
         if proc.returncode != 0 and i not in out.hung:
             out.crashed.append(f"worker {i} exited {proc.returncode}: {stderr.strip()[-400:]}")
     out.seconds = time.monotonic() - started

@@ -88,20 +88,23 @@ def wait_past_ready_by(name: str) -> None:
     time.sleep(max(0.0, ready_by.timestamp() - time.time()) + 1)
 
 
-CREATE_FAULTS = {  # the sandbox's name: the request the engine dies at
-    "before-container-create": ("POST", r"/containers/create", "before"),
-    "after-container-create": ("POST", r"/containers/create", "after"),
-    "before-start": ("POST", r"/containers/[^/]+/start", "before"),
-    "after-start": ("POST", r"/containers/[^/]+/start", "after"),
-    # the server answered and create read its container back to record it: the last step
-    "at-read-back": ("GET", r"/containers/[0-9a-f]{64}/json", "before"),
+READ_BACK = r"/containers/[0-9a-f]{64}/json"  # create reads its new container back
+CREATE_FAULTS = {  # the sandbox's name: the request the engine dies at (armed by a request)
+    "before-container-create": ("POST", r"/containers/create", "before", None),
+    "after-container-create": ("POST", r"/containers/create", "after", None),
+    "before-start": ("POST", r"/containers/[^/]+/start", "before", None),
+    "after-start": ("POST", r"/containers/[^/]+/start", "after", None),
+    # the server answered, the ready marker is written; create reads its container back
+    "at-read-back": ("GET", READ_BACK, "before", None),
+    # ... and then the lifecycle runner verifies it (finding it again by its labels)
+    "at-verify": ("GET", r"/containers/json", "before", READ_BACK),
 }
 
 
 @pytest.mark.parametrize("name", list(CREATE_FAULTS))
 def test_engine_dies_during_create(proxy: FaultProxy, name: str) -> None:
-    method, path, when = CREATE_FAULTS[name]
-    proxy.cut_on(method, path, when=when)
+    method, path, when, armed_by = CREATE_FAULTS[name]
+    proxy.cut_on(method, path, when=when, armed_by=armed_by)
     proc = dotbox_cli(
         "create", "--name", name, docker_host=proxy.docker_host, DOTBOX_READY_DEADLINE="1"
     )

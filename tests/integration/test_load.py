@@ -22,7 +22,7 @@ def test_concurrent_create_drop_cycles_leave_nothing() -> None:
         creates = sum(n for (op, _result), n in outcome.ops.items() if op == "create")
         assert creates == CYCLES, f"round {number}: {creates} creates reported"
     # every operation either succeeded or failed with a DotboxError: never anything else
-    assert total.undeclared() == {}, total.ops
+    assert total.undeclared() == {}, total.examples
     # a drop follows every successful create, and no sandbox was lost between them
     drops = sum(n for (op, _result), n in total.ops.items() if op == "drop")
     assert drops == total.succeeded("create")
