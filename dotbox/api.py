@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from dotbox import names
 from dotbox import sandboxes as _sandbox
 from dotbox import snapshots as _snapshots
-from dotbox.errors import DropIncomplete, NotFound, NotReady
+from dotbox.errors import DotboxError, DropIncomplete, NotFound, NotReady
 from dotbox.images import Progress
 from dotbox.models import (
     DropReport,
@@ -173,10 +174,18 @@ def sandbox(
         "pids": pids,
         "disk": disk,
     }
-    outcome = run(primitive, raw)
+    try:
+        outcome = run(primitive, raw)
+    except BaseException:
+        if primitive.created is not None:  # made, but not verified and recorded: taken back
+            _sandbox.unready(primitive.created[0].id)
+            with suppress(DotboxError):
+                drop(primitive.created[0].id)
+        raise
     assert primitive.created is not None
     info, creds = primitive.created
     if not outcome.ok:
+        _sandbox.unready(info.id)  # never listed ready, even if the drop cannot finish
         drop(info.id)
         raise NotReady(f"sandbox {info.id} failed its postconditions: {outcome.verify}")
     return Sandbox(info, creds)

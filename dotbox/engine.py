@@ -7,6 +7,7 @@ translated here into a DotboxError, so a dead engine is one clear line, never a 
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
@@ -23,7 +24,24 @@ from dotbox.models import ContainerInfo, ImageInfo
 
 T = TypeVar("T")
 MANAGED_BY = "dotbox.managed-by"
-ENGINE_HINT = "is dockerd running? 'docker info' tells; see README 'Prerequisites'"
+DEFAULT_TIMEOUT = 120.0  # seconds any one engine request may take (DOTBOX_ENGINE_TIMEOUT)
+
+
+def engine_hint() -> str:
+    """What to do when the engine does not answer, naming the engine dotbox tried."""
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return f"is dockerd running at {where}? 'docker info' tells; see README 'Prerequisites'"
+
+
+def request_timeout() -> float:
+    """Seconds one engine request may take before dotbox gives up: a hung engine is an error
+    within this deadline, never a hang."""
+    raw = os.environ.get("DOTBOX_ENGINE_TIMEOUT", "")
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT
+    except ValueError:
+        value = DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
 
 
 @contextmanager
@@ -39,7 +57,7 @@ def _translated(action: str) -> Iterator[None]:
         raise EngineUnavailable(f"{action}: {_explain(exc)}") from None
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
         raise EngineUnavailable(
-            f"{action}: Docker engine unreachable ({exc})", hint=ENGINE_HINT
+            f"{action}: Docker engine unreachable ({exc})", hint=engine_hint()
         ) from None
 
 
@@ -96,7 +114,7 @@ def client() -> docker.DockerClient:
     with _lock:
         if _client is None:
             with _translated("connect to the Docker engine"):
-                _client = docker.from_env(timeout=120)
+                _client = docker.from_env(timeout=request_timeout())
         return _client
 
 

@@ -115,6 +115,12 @@ class ApplyFailed(DotboxError):
     exit_code = 17
 
 
+class StorageFailed(DotboxError):
+    """The host's file system refused a write (full, read-only, no permission); path named."""
+
+    exit_code = 18
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected internal error (a bug: please report it with --debug output)",
@@ -134,4 +140,5 @@ EXIT_CODES: dict[int, str] = {
     CouldNotVerify.exit_code: "verify could not be carried out (no fingerprint, check error)",
     HarnessFailed.exit_code: "harness: a bad input was accepted or got another SQLSTATE",
     ApplyFailed.exit_code: "apply/vocab-build: the change failed and was rolled back (named)",
+    StorageFailed.exit_code: "a host file system refused a write: full, read-only (path named)",
 }

@@ -98,6 +98,20 @@ def append(
 ) -> dict[str, Any]:
     """Append one record to the sandbox's ledger; returns it."""
     path = ledger_path(sandbox_id)
+    with paths.writing(path):  # a full or read-only disk: one line naming the ledger
+        return _append(path, sandbox_id, primitive, inputs, outputs, verify, artifacts, seconds)
+
+
+def _append(
+    path: Path,
+    sandbox_id: str,
+    primitive: str,
+    inputs: dict[str, Any],
+    outputs: dict[str, Any],
+    verify: dict[str, Any],
+    artifacts: dict[str, str] | None,
+    seconds: float | None,
+) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)

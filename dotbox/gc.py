@@ -14,6 +14,8 @@ from dotbox.models import Frozen
 
 BAKE_MAX_AGE = 3600.0
 GRACE = 120.0  # a sandbox not running this long after its container was made is broken
+# ... and one that was never ready, as soon as its create deadline (ready-by) has passed: no
+# create is still making it, and nobody ever had it.
 
 
 class GcAction(Frozen):
@@ -25,10 +27,19 @@ class GcAction(Frozen):
 
 
 def _expired(labels: dict[str, str], now: datetime) -> bool:
+    return _past(labels, "dotbox.expires", now)
+
+
+def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
     try:
-        return datetime.fromisoformat(labels.get("dotbox.expires", "")) < now
+        return datetime.fromisoformat(labels.get(key, "")) < now
     except ValueError:
         return False
+
+
+def _was_ready(labels: dict[str, str]) -> bool:
+    home = labels.get("dotbox.dir", "")
+    return bool(home) and (Path(home) / sandboxes.READY_MARKER).exists()
 
 
 def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
@@ -60,7 +71,9 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         if sandboxes.info_of(c).expires < now:  # a claimed pool sandbox's lease counts
             act("sandbox", sid, "expired", lambda sid=sid: api.drop(sid))
         elif sandboxes.info_of(c).state == "broken" and (
-            c.status == "running" or epoch - c.created_at > GRACE
+            c.status == "running"
+            or (_past(c.labels, sandboxes.L_READY_BY, now) and not _was_ready(c.labels))
+            or epoch - c.created_at > GRACE
         ):
             act(
                 "sandbox",

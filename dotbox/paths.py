@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from dotbox.errors import Refused
+from dotbox.errors import Refused, StorageFailed
 
 
 def data_home() -> Path:
@@ -57,3 +60,31 @@ def locks_dir() -> Path:
     path = data_home() / "locks"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Writes under ``path``: an OSError becomes a one-line StorageFailed naming the path and
+    what to do (a full disk, a read-only or foreign file system), never a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise storage_error(path, exc) from None
+
+
+def storage_error(path: Path | str | None, exc: OSError) -> StorageFailed:
+    """A one-line StorageFailed for ``exc`` met writing ``path`` (None: not known)."""
+    reason = exc.strerror or type(exc).__name__
+    where = Path(path) if path else None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"free space there ('df -h {where.parent}' tells)" if where else "free space"
+    elif exc.errno == errno.EROFS:
+        hint = "that file system is mounted read-only"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = f"uid {os.getuid()} may not write there"
+    else:
+        hint = "check that file system"
+    if where is not None:
+        env = "DOTBOX_HOME" if where.is_relative_to(data_home()) else "DOTBOX_RUN_DIR"
+        hint += f", or point {env} elsewhere"
+    return StorageFailed(f"cannot write {where or 'to disk'}: {reason}", hint=hint)

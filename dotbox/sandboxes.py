@@ -9,12 +9,14 @@ import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import db, engine, forwarder, images, lease, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
+    DotboxError,
     DropIncomplete,
     EngineUnavailable,
     InvalidInput,
@@ -126,11 +128,14 @@ def create(
             f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
             hint=f"'dotbox drop {sandbox_id}' removes it",
         ) from None
+    except OSError as exc:
+        raise paths.storage_error(home, exc) from None
     container: str | None = None
     try:
-        sock.mkdir()
-        sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
-        _write_secret(home / "password", creds.password)
+        with paths.writing(home):
+            sock.mkdir()
+            sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
+            _write_secret(home / "password", creds.password)
         progress("start", 0, 0)
         try:
             container = engine.run_container(spec)
@@ -158,15 +163,34 @@ def create(
                 db.check_tcp(creds, deadline=READY_DEADLINE)
         if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
-        (home / READY_MARKER).touch()
+        with paths.writing(home):
+            (home / READY_MARKER).touch()
+        # Read back, or not handed out: a create that fails from here on (the engine gone)
+        # takes the sandbox down with it.
+        info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
     except BaseException:
-        if container is not None:
-            forwarder.remove(sandbox_id)
-            engine.remove_container(container)
-        shutil.rmtree(home, ignore_errors=True)
+        _undo_create(sandbox_id, home, container)
         raise
-    info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
     return info, creds
+
+
+def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
+    """Take a failed create down. Its directory goes first, ready marker and all, so that
+    whatever the engine still holds can never be listed as ready; then its containers, as far
+    as the engine lets us (if it is gone, list shows the rest as broken and gc removes it)."""
+    shutil.rmtree(home, ignore_errors=True)
+    if container is None:
+        return
+    with suppress(DotboxError):
+        forwarder.remove(sandbox_id)
+    with suppress(DotboxError):
+        engine.remove_container(container)
+
+
+def unready(sandbox_id: str) -> None:
+    """Take back a sandbox's ready marker: whatever happens to it next, it is never listed as
+    ready again (creating until its ready-by, then broken, and gc removes it)."""
+    (paths.sandbox_dir(sandbox_id) / READY_MARKER).unlink(missing_ok=True)
 
 
 def _gone(sandbox_id: str) -> ContainerInfo:

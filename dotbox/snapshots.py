@@ -158,10 +158,20 @@ def store_text(
         created=datetime.now(UTC),
     )
     blob = ddl_path(manifest)
-    blob.parent.mkdir(parents=True, exist_ok=True)
+    wrote_blob = False
+    with paths.writing(blob.parent):
+        blob.parent.mkdir(parents=True, exist_ok=True)
     if not blob.exists():
-        _write_atomic(blob, text.encode())
-    _write_atomic(_manifest_path(name), manifest.model_dump_json(indent=2).encode())
+        with paths.writing(blob):
+            _write_atomic(blob, text.encode())
+        wrote_blob = True
+    try:
+        with paths.writing(_manifest_path(name)):
+            _write_atomic(_manifest_path(name), manifest.model_dump_json(indent=2).encode())
+    except BaseException:
+        if wrote_blob:  # no manifest names it: leave no DDL nobody can see
+            blob.unlink(missing_ok=True)
+        raise
     return manifest
 
 

@@ -6,6 +6,7 @@ the commands that need them, so that ``dotbox --help`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -86,6 +87,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("dotbox: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        # A full or read-only disk met somewhere no write was expected: still one line.
+        if _debug or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        from dotbox.paths import storage_error
+
+        error = storage_error(exc.filename, exc)
+        typer.echo(f"dotbox: error: {error.one_line()}", err=True)
+        sys.exit(error.exit_code)
 
 
 # Command modules register themselves on import (kept last: they import from this module).
