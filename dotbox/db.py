@@ -54,7 +54,7 @@ def connect(
         password=info["password"],
         dbname=info["dbname"],
         connect_timeout=max(1, int(timeout)),
-        **(PINNED | kwargs),
+        **(PINNED | {"port": int(info.get("port", 5432))} | kwargs),
     )
 
 
@@ -76,15 +76,23 @@ def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) ->
 
     conn = poll(attempt, deadline=deadline, interval=0.005, retry_on=(psycopg.OperationalError,))
     with conn:
-        role = sql.Identifier(creds.user)
-        conn.execute(
-            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                role, sql.Literal(scram_verifier(creds.password))
-            )
+        for statement in bootstrap_sql(creds, superuser=superuser):
+            conn.execute(statement.encode())
+
+
+def bootstrap_sql(creds: SandboxCredentials, *, superuser: bool) -> list[str]:
+    """The bootstrap: the sandbox role's password as a SCRAM verifier (the plain text never
+    reaches the server), SUPERUSER if asked, and dotbox_admin closed for good."""
+    role = sql.Identifier(creds.user)
+    statements: list[sql.Composable] = [
+        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+            role, sql.Literal(scram_verifier(creds.password))
         )
-        if superuser:
-            conn.execute(sql.SQL("ALTER ROLE {} SUPERUSER").format(role))
-        conn.execute("ALTER ROLE dotbox_admin NOLOGIN")
+    ]
+    if superuser:
+        statements.append(sql.SQL("ALTER ROLE {} SUPERUSER").format(role))
+    statements.append(sql.SQL("ALTER ROLE dotbox_admin NOLOGIN"))
+    return [s.as_string(None) for s in statements]
 
 
 def check_query(creds: SandboxCredentials) -> None:

@@ -417,6 +417,17 @@ def labelled_volumes(labels: dict[str, str]) -> dict[str, dict[str, str]]:
     return {v["Name"]: v.get("Labels") or {} for v in (found.get("Volumes") or [])}
 
 
+def create_tmpfs_volume(name: str, labels: dict[str, str], options: str) -> None:
+    """A labelled volume backed by a tmpfs (``options``: mount options such as size and mode)."""
+    with _translated(f"create volume {name}"):
+        client().api.create_volume(
+            name=name,
+            driver="local",
+            driver_opts={"type": "tmpfs", "device": "tmpfs", "o": options},
+            labels=labels,
+        )
+
+
 def remove_volume(name: str) -> bool:
     with _translated(f"remove volume {name}"):
         try:

@@ -1,8 +1,12 @@
 """TCP host access to a sandbox (``create --tcp``): a forwarder container.
 
-The sandbox keeps network mode ``none``. Beside it, a forwarder (socat, from the same base
-image) mounts the sandbox's socket directory read-only and relays one TCP port, published on the
-host's 127.0.0.1 only, to the socket. It is the only dotbox container with a network; it runs no
+The sandbox keeps network mode ``none``. Its socket directory is then a volume (a small tmpfs),
+not a host directory, so that this works with Docker Desktop and remote engines too. Beside it,
+a forwarder (socat, from the same base image) mounts that volume read-only and relays one TCP
+port, published on the host's 127.0.0.1 only, to the socket. As the forwarder's port is open
+before the bootstrap, the sandbox is started with pg_hba_forwarded.conf: dotbox_admin only by
+peer authentication inside the container, where dotbox runs its bootstrap with docker exec.
+It is the only dotbox container with a network; it runs no
 user code, only that relay, as ``nobody``; every connection through it still needs the
 sandbox's password. It carries the sandbox's id and is dropped with it.
 """
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 from dotbox import engine, images, paths
 from dotbox.errors import NotReady
-from dotbox.models import SandboxCredentials
 
 ROLE = "forwarder"
 PORT = 5432
@@ -20,7 +23,7 @@ L_ROLE = "dotbox.role"
 L_ID = "dotbox.id"
 
 
-def spec(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> engine.ContainerSpec:
+def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> engine.ContainerSpec:
     base = images.base_image(pg_major, build=False)
     return engine.ContainerSpec(
         image=base.id,
@@ -40,7 +43,7 @@ def spec(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> engine.Co
         network_mode="bridge",
         cap_drop=("ALL",),
         no_new_privileges=True,
-        mounts=(engine.Mount(str(creds.socket_dir), SOCKET, read_only=True),),
+        mounts=(engine.Mount(socket_volume, SOCKET, read_only=True),),
         publish=(engine.Publish(PORT, "127.0.0.1", 0),),
         memory_bytes=64 << 20,
         pids_limit=128,
@@ -48,9 +51,9 @@ def spec(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> engine.Co
     )
 
 
-def start(sandbox_id: str, creds: SandboxCredentials, pg_major: int) -> int:
+def start(sandbox_id: str, socket_volume: str, pg_major: int) -> int:
     """Start the forwarder; return the host port (on 127.0.0.1) it publishes."""
-    container = engine.run_container(spec(sandbox_id, creds, pg_major))
+    container = engine.run_container(spec(sandbox_id, socket_volume, pg_major))
     port = engine.published_port(container, PORT)
     if port is None:
         engine.remove_container(container)

@@ -25,6 +25,19 @@ BASE_REPO = "dotbox/base"
 SANDBOX_REPO = "dotbox/sandbox"
 DATA_DIR = "/var/lib/postgresql/dotbox"
 BAKE_DIR = "/tmp/dotbox-bake"
+RECIPE_FILES = (
+    "bake.sh",
+    "runtime.conf",
+    "pg_hba.conf",
+    "pg_hba_forwarded.conf",
+    "pg_ident_forwarded.conf",
+)
+FORWARDED_AUTH = [  # server options of a sandbox made with --tcp (see pg_hba_forwarded.conf)
+    "-c",
+    "hba_file=/var/lib/postgresql/dotbox-hba-forwarded.conf",
+    "-c",
+    "ident_file=/var/lib/postgresql/dotbox-ident-forwarded.conf",
+]
 FINGERPRINT_FILE = "/var/lib/postgresql/dotbox-fingerprint.json"  # written by bake.sh
 OFFLINE_MAJORS = (15, 17, 18)
 PROGRESS_MARKS = 100
@@ -44,7 +57,7 @@ def _recipe(name: str) -> bytes:
 
 def recipe_digest() -> str:
     h = hashlib.sha256()
-    for name in ("bake.sh", "runtime.conf", "pg_hba.conf"):
+    for name in RECIPE_FILES:
         h.update(_recipe(name))
     h.update(_PREPARE.encode() + _FINISH.encode() + fingerprint.AS_JSON_SQL.encode())
     return h.hexdigest()
@@ -213,8 +226,7 @@ def bake(
     )
     files = {
         "bake.sh": _recipe("bake.sh"),
-        "runtime.conf": _recipe("runtime.conf"),
-        "pg_hba.conf": _recipe("pg_hba.conf"),
+        **{name: _recipe(name) for name in RECIPE_FILES if name.endswith(".conf")},
         "prepare.sql": _PREPARE.format(roles=roles).encode(),
         "finish.sql": _FINISH.format(
             demote="\n".join(

@@ -97,6 +97,7 @@ class SandboxInfo(Frozen):
     owner: str
     created: datetime
     expires: datetime
+    tcp: bool = False  # reached through a forwarder; its socket directory is a volume
 
 
 class SandboxCredentials(Frozen):
@@ -123,20 +124,25 @@ class SandboxCredentials(Frozen):
 
     @property
     def dsn(self) -> str:
+        """The socket DSN; with --tcp (the socket is not on the host) the TCP DSN."""
         from urllib.parse import quote
 
+        if self.tcp_dsn is not None:
+            return self.tcp_dsn
         return (
             f"postgresql://{quote(self.user)}:{quote(self.password, safe='')}@/"
             f"{quote(self.database)}?host={quote(str(self.socket_dir), safe='/')}"
         )
 
     def conninfo(self) -> dict[str, str]:
-        return {
-            "host": str(self.socket_dir),
-            "user": self.user,
-            "password": self.password,
-            "dbname": self.database,
-        }
+        """Through the socket directory; with --tcp, whose socket is in a volume shared with
+        the forwarder only, through the forwarder on 127.0.0.1."""
+        where = (
+            {"host": "127.0.0.1", "port": str(self.tcp_port)}
+            if self.tcp_port is not None
+            else {"host": str(self.socket_dir)}
+        )
+        return {**where, "user": self.user, "password": self.password, "dbname": self.database}
 
 
 class DropReport(Frozen):

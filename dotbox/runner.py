@@ -80,7 +80,7 @@ def spec(
         no_new_privileges=True,
         working_dir=WORKDIR,
         mounts=(
-            engine.Mount(str(info.socket_dir), SOCKET, read_only=True),
+            engine.Mount(sandboxes.socket_source(info), SOCKET, read_only=True),
             engine.Mount(str(password_file), PASSWORD_FILE, read_only=True),
             engine.Mount(str(cwd), WORKDIR, read_only=not rw),
         ),

@@ -110,11 +110,13 @@ def create(
         "dotbox.limits": resources.model_dump_json(),
     }
     labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
+    socket_source = socket_volume(sandbox_id) if tcp else str(sock)
     spec = engine.ContainerSpec(
         image=image.id,
         name=f"dotbox-{sandbox_id}",
         labels=labels,
-        mounts=(engine.Mount(str(sock), SOCKET_IN_CONTAINER),),
+        command=images.FORWARDED_AUTH if tcp else None,
+        mounts=(engine.Mount(socket_source, SOCKET_IN_CONTAINER),),
         memory_bytes=resources.engine_memory_bytes,
         nano_cpus=int(resources.cpus * 1e9),
         pids_limit=resources.pids,
@@ -137,6 +139,12 @@ def create(
             sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
             _write_secret(home / "password", creds.password)
         progress("start", 0, 0)
+        if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
+            engine.create_tmpfs_volume(
+                socket_source,
+                {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())},
+                "size=1m,mode=1777",
+            )
         try:
             container = engine.run_container(spec)
         except EngineUnavailable as exc:
@@ -146,11 +154,16 @@ def create(
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The forwarder starts while the server comes up (it relays only when asked to).
             starting = (
-                pool.submit(forwarder.start, sandbox_id, creds, manifest.pg_major) if tcp else None
+                pool.submit(forwarder.start, sandbox_id, socket_source, manifest.pg_major)
+                if tcp
+                else None
             )
             try:
-                db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
-                db.check_query(creds)
+                if tcp:
+                    _bootstrap_inside(container, creds, superuser=superuser)
+                else:
+                    db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
+                    db.check_query(creds)
             except Exception as exc:
                 logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
                 raise NotReady(
@@ -185,6 +198,52 @@ def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
         forwarder.remove(sandbox_id)
     with suppress(DotboxError):
         engine.remove_container(container)
+    with suppress(DotboxError):
+        for volume in engine.volumes({L_MANAGED: "dotbox", L_ID: sandbox_id}):
+            engine.remove_volume(volume)
+
+
+def socket_volume(sandbox_id: str) -> str:
+    return f"dotbox-sock-{sandbox_id}"
+
+
+def socket_source(info: SandboxInfo) -> str:
+    """What a container mounts to reach the sandbox's socket: its volume (--tcp), else the
+    socket directory on the host."""
+    return socket_volume(info.id) if info.tcp else str(info.socket_dir)
+
+
+def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: bool) -> None:
+    """The bootstrap of a --tcp sandbox, run by the server's own OS user inside the container
+    (dotbox_admin is reached by peer authentication only): retried until the server answers."""
+    command = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        SOCKET_IN_CONTAINER,
+        "-U",
+        "dotbox_admin",
+        "-d",
+        creds.database,
+    ]
+    for statement in db.bootstrap_sql(creds, superuser=superuser):
+        command += ["-c", statement]
+    deadline = time.monotonic() + READY_DEADLINE
+    while True:
+        code, _, err = engine.exec_output(container, command, user="postgres")
+        if code == 0:
+            return
+        starting = b"No such file" in err or b"starting up" in err or b"shutting down" in err
+        if not starting or time.monotonic() > deadline:
+            raise NotReady(
+                err.decode(errors="replace").strip().splitlines()[-1]
+                if err
+                else f"psql exited {code}"
+            )
+        time.sleep(0.02)
 
 
 def unready(sandbox_id: str) -> None:
@@ -278,6 +337,7 @@ def info_of(c: ContainerInfo) -> SandboxInfo:
         owner=claim.owner if claim else labels.get("dotbox.owner", ""),
         created=claim.created if claim else _parse_time(labels.get("dotbox.created")),
         expires=expires,
+        tcp=labels.get("dotbox.tcp") == "true",
     )
 
 
@@ -298,10 +358,7 @@ def _unclaimed(c: ContainerInfo) -> bool:
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
     container = resolve(ref)
     info = info_of(container)
-    creds = credentials(info)
-    if creds is not None and container.labels.get("dotbox.tcp") == "true":
-        creds = creds.model_copy(update={"tcp_port": forwarder.port(info.id)})
-    return info, creds
+    return info, credentials(info)
 
 
 def credentials(info: SandboxInfo) -> SandboxCredentials | None:
@@ -315,6 +372,7 @@ def credentials(info: SandboxInfo) -> SandboxCredentials | None:
         password=password,
         database=info.database,
         socket_dir=info.socket_dir,
+        tcp_port=forwarder.port(info.id) if info.tcp else None,
     )
 
 

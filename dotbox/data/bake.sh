@@ -7,6 +7,7 @@
 #   fingerprint.sql  the schema's fingerprint, kept in the image for verify
 #   runtime.conf  appended to postgresql.conf: how a sandbox's server runs
 #   pg_hba.conf   how a sandbox is reached: its Unix socket, with a password
+#   pg_hba_forwarded.conf, pg_ident_forwarded.conf   the same for a sandbox made with --tcp
 # Lines starting with "dotbox:" are read by dotbox as progress.
 set -eu
 work=/tmp/dotbox-bake
@@ -31,6 +32,8 @@ echo "dotbox:phase fingerprint"
 psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/fingerprint.sql" \
   -o /var/lib/postgresql/dotbox-fingerprint.json
 cp "$work/pg_hba.conf" "$PGDATA/pg_hba.conf"
+cp "$work/pg_hba_forwarded.conf" /var/lib/postgresql/dotbox-hba-forwarded.conf
+cp "$work/pg_ident_forwarded.conf" /var/lib/postgresql/dotbox-ident-forwarded.conf
 pg_ctl -w -s -m fast stop
 rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$work"/*
 echo "dotbox:phase done"

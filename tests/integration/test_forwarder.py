@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -41,11 +42,27 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
         bindings = host["PortBindings"]
         assert [b["HostIp"] for b in bindings["5432/tcp"]] == ["127.0.0.1"]
         assert list(bindings) == ["5432/tcp"]
-        assert [m["Source"] for m in inspect(fwd.id)["Mounts"]] == [created["socket_dir"]]  # type: ignore[index]
+        # The socket is shared through a volume (Docker Desktop, remote engines), not the host.
+        volume = f"dotbox-sock-{sid}"
+        for container in (sandbox.id, fwd.id):
+            mounts = inspect(container)["Mounts"]
+            assert [(m["Type"], m["Name"]) for m in mounts] == [("volume", volume)]  # type: ignore[index]
+        assert not list(Path(created["socket_dir"]).iterdir())  # nothing on the host
+        assert engine.volumes({"dotbox.id": sid}) == [volume]
+        # The forwarder's port is open before the bootstrap: dotbox_admin is never trusted
+        # there (peer authentication, inside the container only), not just closed afterwards.
+        admin = tcp_dsn.replace("sandbox:" + created["password"], "dotbox_admin")
+        with pytest.raises(psycopg.OperationalError, match="Peer authentication failed"):
+            psycopg.connect(admin, connect_timeout=5)
         shown = cli_json("show", sid)
         assert isinstance(shown, dict) and shown["tcp_dsn"] == tcp_dsn
+        verified = subprocess.run(
+            [sys.executable, "-m", "dotbox", "verify", sid], capture_output=True, text=True
+        )
+        assert verified.returncode == 0, verified.stderr  # dotbox itself reaches it over TCP
     finally:
         dropped = cli_json("drop", sid)
     assert isinstance(dropped, dict) and dropped["errors"] == []
     assert engine.containers({"dotbox.id": sid}) == []
+    assert engine.volumes({"dotbox.id": sid}) == []
     assert not Path(created["socket_dir"]).exists()
