@@ -12,7 +12,7 @@ snapshot=${DOTBOX_SNAPSHOT:-default}
 if [ "${DOTBOX_CI_SKIP_INSTALL:-0}" != 1 ]; then
   python3 -m pip install --quiet "${DOTBOX_PACKAGE:-dotbox[test]}"
 fi
-dotbox doctor
+dotbox doctor || echo "dotbox doctor: see above (what fails next says why)" >&2
 if [ -n "${DOTBOX_SCHEMA:-}" ]; then
   dotbox snapshot import "$DOTBOX_SCHEMA" --name "$snapshot" --replace
 fi
