@@ -15,6 +15,46 @@ import typer
 
 from dotbox.errors import EXIT_CODES, DotboxError
 
+
+def _cheap_bool_flags() -> None:
+    """Spare every run the import of pydantic that typer (0.2x) does to coerce flags.
+
+    typer builds a pydantic TypeAdapter for each flag it processes — even ``--help`` when it is
+    not given (value None) — which costs ~100 ms of pydantic import on every command. A bool
+    flag whose value is None or already a bool needs no coercion: hand those back as they are
+    and leave anything else (a bool from an environment variable, say) to typer. Applied only
+    where typer has the hook it patches; elsewhere typer works as it always did.
+    """
+    param_cls = getattr(getattr(typer, "core", None), "_TyperParameter", None)
+    original = getattr(param_cls, "get_runtime_param", None)
+    if param_cls is None or original is None or getattr(original, "_dotbox", False):
+        return
+
+    class PlainBool:
+        def __init__(self, param: Any) -> None:
+            self.param = param
+
+        def coerce(self, value: Any, **kwargs: Any) -> Any:
+            if value is None or isinstance(value, bool):
+                return value
+            return fallback(self.param).coerce(value, **kwargs)
+
+    def get_runtime_param(self: Any) -> Any:
+        descriptor = getattr(self, "type_descriptor", None)
+        if getattr(self, "_runtime_param", None) is None and (
+            getattr(descriptor, "annotation", None) is bool
+            and not (getattr(self, "multiple", False) or getattr(self, "nargs", 1) != 1)
+        ):
+            return PlainBool(self)
+        return fallback(self)
+
+    get_runtime_param._dotbox = True  # type: ignore[attr-defined]
+    fallback: Any = original
+    param_cls.get_runtime_param = get_runtime_param
+
+
+_cheap_bool_flags()
+
 EXIT_TABLE = "\n\n".join(["Exit codes:"] + [f"{code}  {text}" for code, text in EXIT_CODES.items()])
 
 app = typer.Typer(
@@ -54,10 +94,8 @@ def fail(exc: DotboxError) -> NoReturn:
 
 
 def emit(data: Any) -> None:
-    from pydantic import BaseModel
-
     def plain(obj: Any) -> Any:
-        if isinstance(obj, BaseModel):
+        if hasattr(obj, "model_dump"):  # a pydantic model (no pydantic import needed to know)
             return obj.model_dump(mode="json")
         if isinstance(obj, list):
             return [plain(o) for o in obj]
@@ -91,6 +129,7 @@ def main() -> None:
 # Command modules register themselves on import (kept last: they import from this module).
 from dotbox.cli import primitive_cmds  # noqa: E402,F401,I001  (others import it)
 from dotbox.cli import (  # noqa: E402,F401
+    config_cmds,
     doctor_cmds,
     evidence_cmds,
     gc_cmds,

@@ -8,12 +8,13 @@ import sys
 import typer
 
 from dotbox.cli import app, fail
+from dotbox.cli.complete import complete_sandbox
 from dotbox.errors import DotboxError
 
 
 @app.command()
 def run(
-    sandbox: str = typer.Argument(..., help="Sandbox id."),
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     command: list[str] = typer.Argument(..., help="The command, after '--'."),
     rw: bool = typer.Option(False, "--rw", help="Mount the working directory read-write."),
     tcp: bool = typer.Option(

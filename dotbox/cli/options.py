@@ -1,0 +1,31 @@
+"""Options shared by ``dotbox create`` and ``dotbox config``: each defaults to None (not given),
+so that the configuration (file, then DOTBOX_… variables) decides what was not given."""
+
+from __future__ import annotations
+
+import typer
+
+from dotbox.cli.complete import complete_snapshot
+
+Snapshot = typer.Option(
+    None,
+    "--snapshot",
+    "-s",
+    help="Snapshot to start from (default: default).",
+    autocompletion=complete_snapshot,
+)
+Ttl = typer.Option(None, "--ttl", help="Time to live: 90s, 15m, 2h, 1d12h (default 2h).")
+Superuser = typer.Option(
+    None, "--superuser/--no-superuser", help="Hand out a superuser (opt-in; default no)."
+)
+Tcp = typer.Option(
+    None,
+    "--tcp/--no-tcp",
+    help="Add a forwarder publishing one port on 127.0.0.1 (TCP DSN; default no).",
+)
+Memory = typer.Option(None, "--memory", help="Memory limit (default 512m).")
+Cpus = typer.Option(None, "--cpus", help="CPU limit (default 1.0).")
+Pids = typer.Option(None, "--pids", help="Process limit (default 256).")
+Disk = typer.Option(
+    None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
+)
