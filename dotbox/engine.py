@@ -19,7 +19,7 @@ import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -112,6 +112,8 @@ class ContainerSpec:
     publish: tuple[Publish, ...] = ()
     cap_drop: tuple[str, ...] = ()
     no_new_privileges: bool = False
+    tty: bool = False  # a pseudo-terminal (interactive programs: psql)
+    stdin_open: bool = False  # the container reads what run_interactive forwards (stdin once)
 
 
 _lock = threading.Lock()
@@ -233,6 +235,8 @@ def create_container(spec: ContainerSpec) -> str:
             entrypoint=spec.entrypoint,
             working_dir=spec.working_dir,
             ports=[p.port for p in spec.publish] or None,
+            tty=spec.tty,
+            stdin_open=spec.stdin_open,
         )
     return str(created["Id"])
 
@@ -266,6 +270,34 @@ def run_attached(
             api.start(container_id)
             for out, err in stream:
                 on_output(out, err)
+            result = api.wait(container_id)
+        return int(result.get("StatusCode", -1))
+    finally:
+        remove_container(container_id)
+
+
+def run_interactive(spec: ContainerSpec) -> int:
+    """Run a container wired to this process's stdin, stdout and stderr (``spec.tty``: as a
+    terminal — raw mode, window size followed); return its exit code. The container is
+    always removed."""
+    import sys
+
+    from dotbox import terminal
+
+    api = client().api
+    spec = replace(spec, stdin_open=True)
+    container_id = create_container(spec)
+    try:
+        with _translated(f"run container {spec.name}"):
+            params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            raw = api.attach_socket(container_id, params=params)
+            sock = getattr(raw, "_sock", raw)
+            resize = (lambda rows, cols: api.resize(container_id, rows, cols)) if spec.tty else None
+            api.start(container_id)
+            try:
+                terminal.pump(sock, sys.stdin, tty=spec.tty, resize=resize)
+            finally:
+                sock.close()
             result = api.wait(container_id)
         return int(result.get("StatusCode", -1))
     finally:

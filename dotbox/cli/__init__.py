@@ -120,7 +120,7 @@ def _invalid(message: str) -> DotboxError:
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="dotbox")
     except KeyboardInterrupt:
         typer.echo("dotbox: interrupted", err=True)
         sys.exit(130)
