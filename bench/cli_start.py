@@ -1,10 +1,12 @@
-"""CLI start time: median wall time of `dotbox --help`, `dotbox list` (0 and 3 sandboxes) and
-`dotbox create` + `dotbox drop`, each a fresh `python3 -m dotbox` process.
+"""CLI start time: medians of the wall and CPU time of `dotbox --help`, `dotbox list` (with 0
+and 3 sandboxes) and `dotbox create` + `dotbox drop`, each a fresh `python3 -m dotbox`
+process; and of a bare `python3 -c pass` for the floor.
 
     PYTHONPATH=$PWD python3 bench/cli_start.py [--runs 21] [--json]
 
 Runs in its own DOTBOX_HOME (a temporary directory), so `list` sees only the sandboxes it made
-even on an engine that other sessions share. Uses the bundled default snapshot.
+even on an engine that other sessions share. Uses the bundled default snapshot. CPU time (user
++ system of the child) says more than wall time on a machine that other work shares.
 """
 
 from __future__ import annotations
@@ -12,59 +14,69 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-
-def _dotbox(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dotbox", *args], env=env, capture_output=True, text=True
-    )
+DOTBOX = [sys.executable, "-m", "dotbox"]
 
 
-def _median_ms(argv: list[list[str]], runs: int, env: dict[str, str]) -> float:
-    """Median over ``runs`` of the wall time of running each argv in turn (one sample)."""
-    samples = []
+def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, env=env, capture_output=True, text=True)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _medians(commands: list[list[str]], runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Medians over ``runs`` samples; a sample runs each command in turn."""
+    wall, cpu = [], []
     for i in range(runs + 1):
-        t0 = time.perf_counter()
-        for args in argv:
-            done = _dotbox(*args, env=env)
+        t0, c0 = time.perf_counter(), _cpu()
+        for argv in commands:
+            done = _run(argv, env)
             if done.returncode:
-                raise SystemExit(f"dotbox {' '.join(args)} failed: {done.stderr.strip()}")
-        if i:  # the first run warms the page cache
-            samples.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(samples), 1)
+                raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.strip()}")
+        if i:  # the first sample only warms the page cache
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((_cpu() - c0) * 1000)
+    return {
+        "wall_ms": round(statistics.median(wall), 1),
+        "cpu_ms": round(statistics.median(cpu), 1),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dotbox-bench-") as home:
         env = {**os.environ, "DOTBOX_HOME": home}
-        out: dict[str, float] = {}
-        out["help"] = _median_ms([["--help"]], opts.runs, env)
-        out["list_0"] = _median_ms([["list"]], opts.runs, env)
+        out: dict[str, dict[str, float]] = {}
+        out["python -c pass"] = _medians([[sys.executable, "-c", "pass"]], opts.runs, env)
+        out["help"] = _medians([[*DOTBOX, "--help"]], opts.runs, env)
+        out["list, 0 sandboxes"] = _medians([[*DOTBOX, "list"]], opts.runs, env)
         made = [f"bench-{os.getpid()}-{i}" for i in range(3)]
         try:
             for name in made:
-                _dotbox("create", "--name", name, env=env)
-            out["list_3"] = _median_ms([["list"]], opts.runs, env)
+                _run([*DOTBOX, "create", "--name", name], env)
+            out["list, 3 sandboxes"] = _medians([[*DOTBOX, "list"]], opts.runs, env)
         finally:
-            _dotbox("drop", *made, env=env)
+            _run([*DOTBOX, "drop", *made], env)
         name = f"bench-{os.getpid()}-cd"
-        out["create_drop"] = _median_ms(
-            [["create", "--name", name], ["drop", name]], max(5, opts.runs // 3), env
-        )
+        pair = [[*DOTBOX, "create", "--name", name], [*DOTBOX, "drop", name]]
+        out["create + drop"] = _medians(pair, max(5, opts.runs // 3), env)
     if opts.json:
         print(json.dumps(out, indent=2))
-    else:
-        for key, value in out.items():
-            print(f"{key:<12} {value:8.1f} ms (median)")
+        return
+    for key, value in out.items():
+        print(f"{key:<20} {value['wall_ms']:8.1f} ms wall {value['cpu_ms']:8.1f} ms cpu (medians)")
 
 
 if __name__ == "__main__":

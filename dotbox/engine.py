@@ -11,11 +11,9 @@ the CLI's start fast. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through th
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
-import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -441,6 +439,9 @@ def container_logs(container_id: str, tail: int = 20) -> str:
 def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> None:
     """Copy files into a new directory of a container; the directory is writable by all, so
     that an unprivileged user there can work in it and remove it."""
+    import io
+    import tarfile
+
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         dir_info = tarfile.TarInfo(directory.strip("/"))
@@ -456,10 +457,13 @@ def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> Non
 
 def read_file(container_id: str, path: str) -> bytes | None:
     """One file out of a container (running or not); None if it has no such file."""
+    import io
+    import tarfile
+
     with _translated(f"read {path} from {container_id[:12]}"):
         try:
             stream, _ = client().api.get_archive(container_id, path)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return None
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()

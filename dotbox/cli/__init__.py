@@ -118,7 +118,62 @@ def _invalid(message: str) -> DotboxError:
     return InvalidInput(message)
 
 
+# Command modules register their commands on `app` when imported. Each top-level command or
+# group is registered by the module named here (tests/unit/test_cli_commands.py keeps the table
+# complete); main() imports only the module of the command being run, so that `dotbox list`
+# builds one module's commands instead of all of them. A command missing here still works: an
+# unknown word loads every module.
+COMMANDS: dict[str, str] = {
+    "config": "config_cmds",
+    "doctor": "doctor_cmds",
+    "evidence": "evidence_cmds",
+    "gc": "gc_cmds",
+    "image": "image_cmds",
+    "pool": "pool_cmds",
+    "vocab": "primitive_cmds",
+    "verify": "primitive_cmds",
+    "harness": "primitive_cmds",
+    "apply": "primitive_cmds",
+    "rollback": "primitive_cmds",
+    "primitives": "primitive_cmds",
+    "review": "review_cmds",
+    "run": "run_cmds",
+    "psql": "run_cmds",
+    "create": "sandbox_cmds",
+    "list": "sandbox_cmds",
+    "show": "sandbox_cmds",
+    "drop": "sandbox_cmds",
+    "demo": "sandbox_cmds",
+    "env": "sandbox_cmds",
+    "snapshot": "snapshot_cmds",
+}
+MODULES = sorted(set(COMMANDS.values()))
+
+
+def load_commands(command: str | None = None) -> typer.Typer:
+    """Register the commands on ``app`` and return it: only ``command``'s module when the
+    table knows it, else every module."""
+    import importlib
+
+    for module in [COMMANDS[command]] if command in COMMANDS else MODULES:
+        importlib.import_module(f"dotbox.cli.{module}")
+    return app
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command being run (or completed): the first word that is not an option."""
+    completing = os.environ.get("_DOTBOX_COMPLETE")
+    if completing:
+        words = os.environ.get("COMP_WORDS", "").split()
+        try:
+            argv = words[1 : int(os.environ.get("COMP_CWORD", "0"))]  # the words already typed
+        except ValueError:
+            return None
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main() -> None:
+    load_commands(_command_word(sys.argv[1:]))
     try:
         app(prog_name="dotbox")
     except KeyboardInterrupt:
@@ -126,17 +181,11 @@ def main() -> None:
         sys.exit(130)
 
 
-# Command modules register themselves on import (kept last: they import from this module).
-from dotbox.cli import primitive_cmds  # noqa: E402,F401,I001  (others import it)
-from dotbox.cli import (  # noqa: E402,F401
-    config_cmds,
-    doctor_cmds,
-    evidence_cmds,
-    gc_cmds,
-    image_cmds,
-    pool_cmds,
-    review_cmds,
-    run_cmds,
-    sandbox_cmds,
-    snapshot_cmds,
-)
+def _imported_by_the_entry_point() -> bool:
+    from dotbox import entry
+
+    return entry.LAZY
+
+
+if not _imported_by_the_entry_point():
+    load_commands()  # a library user (tests, docs generation) gets every command
