@@ -16,44 +16,50 @@ import typer
 from dotbox.errors import EXIT_CODES, DotboxError
 
 
-def _cheap_bool_flags() -> None:
-    """Spare every run the import of pydantic that typer (0.2x) does to coerce flags.
+def _cheap_plain_values() -> None:
+    """Spare every run the import of pydantic that typer (0.2x) does to coerce values.
 
-    typer builds a pydantic TypeAdapter for each flag it processes — even ``--help`` when it is
-    not given (value None) — which costs ~100 ms of pydantic import on every command. A bool
-    flag whose value is None or already a bool needs no coercion: hand those back as they are
-    and leave anything else (a bool from an environment variable, say) to typer. Applied only
-    where typer has the hook it patches; elsewhere typer works as it always did.
+    typer builds a pydantic TypeAdapter for each parameter it processes — even ``--help`` when
+    it is not given (value None) — which costs ~100 ms of pydantic import on every command. A
+    bool or str parameter (no custom parser or click type) whose value is None or already of
+    its type needs no coercion: hand those back as they are, and leave anything else to typer.
+    Applied only where typer has the hook it patches; elsewhere typer works as it always did.
     """
     param_cls = getattr(getattr(typer, "core", None), "_TyperParameter", None)
     original = getattr(param_cls, "get_runtime_param", None)
     if param_cls is None or original is None or getattr(original, "_dotbox", False):
         return
+    fallback: Any = original
 
-    class PlainBool:
-        def __init__(self, param: Any) -> None:
-            self.param = param
+    class AsItIs:
+        def __init__(self, param: Any, kind: type) -> None:
+            self.param, self.kind = param, kind
 
         def coerce(self, value: Any, **kwargs: Any) -> Any:
-            if value is None or isinstance(value, bool):
+            if value is None or type(value) is self.kind:
                 return value
             return fallback(self.param).coerce(value, **kwargs)
 
     def get_runtime_param(self: Any) -> Any:
         descriptor = getattr(self, "type_descriptor", None)
-        if getattr(self, "_runtime_param", None) is None and (
-            getattr(descriptor, "annotation", None) is bool
-            and not (getattr(self, "multiple", False) or getattr(self, "nargs", 1) != 1)
+        kind = getattr(descriptor, "annotation", None)
+        info = getattr(descriptor, "parameter_info", None)
+        if (
+            getattr(self, "_runtime_param", None) is None
+            and kind in (bool, str)
+            and getattr(info, "parser", None) is None
+            and getattr(info, "click_type", None) is None
+            and not getattr(self, "multiple", False)
+            and getattr(self, "nargs", 1) == 1
         ):
-            return PlainBool(self)
+            return AsItIs(self, kind)
         return fallback(self)
 
     get_runtime_param._dotbox = True  # type: ignore[attr-defined]
-    fallback: Any = original
     param_cls.get_runtime_param = get_runtime_param
 
 
-_cheap_bool_flags()
+_cheap_plain_values()
 
 EXIT_TABLE = "\n\n".join(["Exit codes:"] + [f"{code}  {text}" for code, text in EXIT_CODES.items()])
 
