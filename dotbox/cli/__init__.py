@@ -168,13 +168,13 @@ def load_commands(command: str | None = None) -> typer.Typer:
 
 def _command_word(argv: list[str]) -> str | None:
     """The command being run (or completed): the first word that is not an option."""
-    completing = os.environ.get("_DOTBOX_COMPLETE")
-    if completing:
-        words = os.environ.get("COMP_WORDS", "").split()
-        try:
-            argv = words[1 : int(os.environ.get("COMP_CWORD", "0"))]  # the words already typed
-        except ValueError:
-            return None
+    if os.environ.get("_DOTBOX_COMPLETE"):  # the words typed before the one being completed
+        if "COMP_WORDS" in os.environ:  # bash
+            words = os.environ["COMP_WORDS"].split()
+            cword = os.environ.get("COMP_CWORD", "0")
+            argv = words[1 : int(cword)] if cword.isdigit() else []
+        else:  # zsh, fish, powershell: the whole line, the last word the one being completed
+            argv = os.environ.get("_TYPER_COMPLETE_ARGS", "").split()[1:-1]
     return next((word for word in argv if not word.startswith("-")), None)
 
 

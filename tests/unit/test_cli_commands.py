@@ -3,9 +3,10 @@ complete and right, and `dotbox list` gets its command without importing the oth
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+
+import pytest
 
 from dotbox import cli
 
@@ -32,22 +33,22 @@ def test_every_command_is_in_the_table_with_its_module() -> None:
     assert {name: f"dotbox.cli.{module}" for name, module in cli.COMMANDS.items()} == found
 
 
-def test_the_command_word_skips_options_and_reads_completion_words() -> None:
+def test_the_command_word_skips_options_and_reads_completion_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert cli._command_word(["--debug", "list", "--json"]) == "list"
     assert cli._command_word(["--help"]) is None
-    env = {"_DOTBOX_COMPLETE": "complete_bash", "COMP_WORDS": "dotbox psql sb-", "COMP_CWORD": "2"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        assert cli._command_word([]) == "psql"
-        os.environ["COMP_CWORD"] = "1"  # still typing the command itself: all are needed
-        assert cli._command_word([]) is None
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    monkeypatch.setenv("_DOTBOX_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "dotbox psql sb-")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    assert cli._command_word([]) == "psql"
+    monkeypatch.setenv("COMP_CWORD", "1")  # still typing the command itself: all are needed
+    assert cli._command_word([]) is None
+    monkeypatch.delenv("COMP_WORDS")
+    monkeypatch.setenv("_TYPER_COMPLETE_ARGS", "dotbox env sb-1")  # zsh and fish
+    assert cli._command_word([]) == "env"
+    monkeypatch.setenv("_TYPER_COMPLETE_ARGS", "dotbox ps")
+    assert cli._command_word([]) is None
 
 
 def test_the_entry_point_loads_only_the_module_of_the_command() -> None:
