@@ -64,4 +64,3 @@ def test_the_entry_point_loads_only_the_module_of_the_command() -> None:
     loaded = done.stdout.strip().splitlines()[-1]
     assert "'dotbox.cli.sandbox_cmds'" in loaded  # and what it imports, but not the others:
     assert "snapshot_cmds" not in loaded and "review_cmds" not in loaded
-
