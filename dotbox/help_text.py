@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from importlib import metadata, resources
 from typing import Any
 
 from dotbox.catalogue import ENTRIES, Entry
@@ -96,6 +95,8 @@ def _module_name(entry: Entry) -> str:
 def code_sha256(entry: Entry) -> str:
     """sha256 of the installed code that carries the primitive: its module, the lifecycle
     runner and the catalogue."""
+    from importlib import resources  # here, not at the top: every CLI start imports this module
+
     h = hashlib.sha256()
     for name in (_module_name(entry), "primitives/base.py", "catalogue.py"):
         h.update(resources.files("dotbox").joinpath(name).read_bytes())
@@ -104,6 +105,8 @@ def code_sha256(entry: Entry) -> str:
 
 def registry_manifest() -> dict[str, Any]:
     """What a governance toolkit loads: one entry per primitive."""
+    from importlib import metadata
+
     try:
         version = metadata.version("dotbox")
     except metadata.PackageNotFoundError:
