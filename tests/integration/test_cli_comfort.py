@@ -146,8 +146,14 @@ def test_bash_completes_sandbox_ids(sb: dotbox.Sandbox, tmp_path: Path) -> None:
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
         "SHELL": "bash",
     }
+    bash = shutil.which("bash")
+    assert bash
+    # typer finds the shell to install for among its parent processes: run it from bash.
     installed = subprocess.run(
-        ["dotbox", "--install-completion", "bash"], capture_output=True, text=True, env=env
+        [bash, "--norc", "-c", "dotbox --install-completion"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert installed.returncode == 0, installed.stderr
     script = home / ".bash_completions" / "dotbox.sh"
@@ -158,8 +164,6 @@ def test_bash_completes_sandbox_ids(sb: dotbox.Sandbox, tmp_path: Path) -> None:
         f"COMP_WORDS=(dotbox show {prefix}); COMP_CWORD=2; _dotbox_completion dotbox\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
-    bash = shutil.which("bash")
-    assert bash
     done = subprocess.run([bash, "--norc", "-c", probe], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     offered = done.stdout.split()
