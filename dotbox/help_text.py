@@ -3,7 +3,6 @@ per-primitive docs pages. Generated from one place, so help, docs and registry c
 
 from __future__ import annotations
 
-import hashlib
 import textwrap
 from typing import Any
 
@@ -95,7 +94,8 @@ def _module_name(entry: Entry) -> str:
 def code_sha256(entry: Entry) -> str:
     """sha256 of the installed code that carries the primitive: its module, the lifecycle
     runner and the catalogue."""
-    from importlib import resources  # here, not at the top: every CLI start imports this module
+    import hashlib  # here, not at the top: every CLI start imports this module
+    from importlib import resources
 
     h = hashlib.sha256()
     for name in (_module_name(entry), "primitives/base.py", "catalogue.py"):

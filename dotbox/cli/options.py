@@ -1,5 +1,6 @@
-"""Options shared by ``dotbox create`` and ``dotbox config``: each defaults to None (not given),
-so that the configuration (file, then DOTBOX_… variables) decides what was not given."""
+"""Options shared by several commands. Those of ``dotbox create`` and ``dotbox config`` default
+to None (not given), so that the configuration (file, then DOTBOX_… variables) decides what was
+not given. Light on purpose: ``dotbox list`` imports this module."""
 
 from __future__ import annotations
 
@@ -26,6 +27,17 @@ Tcp = typer.Option(
 Memory = typer.Option(None, "--memory", help="Memory limit (default 512m).")
 Cpus = typer.Option(None, "--cpus", help="CPU limit (default 1.0).")
 Pids = typer.Option(None, "--pids", help="Process limit (default 256).")
+DryRunOpt = typer.Option(False, "--dry-run", help="Print the exact plan; change nothing.")
+
+
+def cli_help(name: str) -> str:
+    """A primitive's help for click: each section kept as written (\\b stops re-wrapping)."""
+    from dotbox.catalogue import ENTRIES
+    from dotbox.help_text import sections
+
+    return "\n\n".join(f"\b\n{title}\n{body}" for title, body in sections(ENTRIES[name]))
+
+
 Disk = typer.Option(
     None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
 )

@@ -8,7 +8,7 @@ import typer
 
 from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail, options
 from dotbox.cli.complete import complete_sandbox
-from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
+from dotbox.cli.options import DryRunOpt, cli_help
 from dotbox.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
@@ -40,6 +40,8 @@ def create(
             )  # fmt: skip
         except DotboxError as exc:
             fail(exc)
+        from dotbox.cli.primitive_cmds import run_primitive
+
         raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
         run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
         return
@@ -149,6 +151,8 @@ def drop(
     except DotboxError as exc:
         fail(exc)
     if dry_run:
+        from dotbox.cli.primitive_cmds import run_primitive
+
         for ref in refs:
             run_primitive(
                 "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
