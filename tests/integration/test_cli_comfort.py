@@ -204,3 +204,25 @@ def test_create_takes_its_defaults_from_the_configuration(tmp_path: Path) -> Non
     )
     assert bad.returncode == 2
     assert bad.stderr.startswith("dotbox: error: DOTBOX_TTL invalid TTL 'forever' (allowed:")
+
+
+def test_pool_fill_takes_its_size_from_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "dotbox.toml").write_text("pool_size = 1\n")
+    env = cli_env()
+    env.pop("DOTBOX_POOL_SIZE", None)
+    env.pop("DOTBOX_CONFIG", None)
+    dotbox_cmd = [sys.executable, "-m", "dotbox"]
+    try:
+        done = subprocess.run(
+            [*dotbox_cmd, "pool", "fill", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        status = json.loads(done.stdout)["status"]
+        assert (status["size"], status["ready"]) == (1, 1)
+    finally:
+        subprocess.run([*dotbox_cmd, "pool", "drain"], capture_output=True, env=env, cwd=tmp_path)
