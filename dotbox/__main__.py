@@ -1,3 +1,3 @@
-from dotbox.cli import main
+from dotbox.entry import main
 
 main()

@@ -136,12 +136,12 @@ class Sandbox:
 
 
 def sandbox(
-    snapshot: str = _snapshots.DEFAULT_SNAPSHOT,
+    snapshot: str | None = None,
     *,
     name: str | None = None,
-    ttl: str = "2h",
-    superuser: bool = False,
-    tcp: bool = False,
+    ttl: str | None = None,
+    superuser: bool | None = None,
+    tcp: bool | None = None,
     memory: str | None = None,
     cpus: float | None = None,
     pids: int | None = None,
@@ -152,28 +152,23 @@ def sandbox(
 
     ``tcp`` adds a forwarder on the host's 127.0.0.1 (``Sandbox.tcp_dsn``). ``memory`` (512m),
     ``cpus`` (1.0) and ``pids`` (256) limit the container; ``disk`` (e.g. "1g", default none)
-    caps its data directory on a tmpfs."""
-    from dotbox import limits
+    caps its data directory on a tmpfs. An argument left out (None) comes from the
+    configuration: ``DOTBOX_…`` variables, then dotbox.toml or ``[tool.dotbox]``, then the
+    defaults above (see ``dotbox config``)."""
+    from dotbox import config, limits
     from dotbox.primitives import SandboxCreate, run
 
-    resources = limits.make(memory=memory, cpus=cpus, pids=pids, disk=disk)
-    if name is None and not superuser and not tcp and resources == limits.DEFAULT:
+    cfg = config.settings(
+        snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory, cpus=cpus,
+        pids=pids, disk=disk,
+    )  # fmt: skip
+    if name is None and not cfg.superuser and not cfg.tcp and cfg.resources() == limits.DEFAULT:
         from dotbox import pool  # a warm pool of this snapshot hands one out in milliseconds
 
-        if claimed := pool.checkout(snapshot, names.ttl(ttl)):
+        if claimed := pool.checkout(cfg.snapshot, names.ttl(cfg.ttl)):
             return Sandbox(*claimed)
     primitive = SandboxCreate(progress)
-    raw = {
-        "snapshot": snapshot,
-        "name": name,
-        "ttl": ttl,
-        "superuser": superuser,
-        "tcp": tcp,
-        "memory": memory,
-        "cpus": cpus,
-        "pids": pids,
-        "disk": disk,
-    }
+    raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
     try:
         outcome = run(primitive, raw)
     except BaseException:

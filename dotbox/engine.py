@@ -2,25 +2,31 @@
 
 Everything above speaks dotbox's own types (ContainerInfo, ImageInfo); every transport error is
 translated here into a DotboxError, so a dead engine is one clear line, never a traceback.
+
+The SDK (and the pydantic models) are imported on first use, not with this module: listing
+containers by label — all that ``dotbox list`` and shell completion need — speaks the engine's
+HTTP API over its Unix socket with the standard library (``container_records``), which keeps
+the CLI's start fast. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through the SDK.
 """
 
 from __future__ import annotations
 
-import io
+import json
 import os
-import tarfile
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import docker
-import docker.errors
-import requests.exceptions
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from dotbox.errors import DotboxError, EngineUnavailable, NotFound
-from dotbox.models import ContainerInfo, ImageInfo
+
+if TYPE_CHECKING:
+    import docker
+
+    from dotbox.models import ContainerInfo, ImageInfo
 
 T = TypeVar("T")
 MANAGED_BY = "dotbox.managed-by"
@@ -44,6 +50,15 @@ def request_timeout() -> float:
     return value if value > 0 else DEFAULT_TIMEOUT
 
 
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+def _docker_errors() -> Any:
+    import docker.errors
+
+    return docker.errors
+
+
 @contextmanager
 def _translated(action: str) -> Iterator[None]:
     """Turn the SDK's errors into DotboxErrors that name the step that failed."""
@@ -51,17 +66,27 @@ def _translated(action: str) -> Iterator[None]:
         yield
     except DotboxError:
         raise
-    except docker.errors.NotFound as exc:
-        raise NotFound(f"{action}: {_explain(exc)}") from None
-    except docker.errors.APIError as exc:
-        raise EngineUnavailable(f"{action}: {_explain(exc)}") from None
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise EngineUnavailable(
-            f"{action}: Docker engine unreachable ({exc})", hint=engine_hint()
-        ) from None
+    except Exception as exc:
+        translated = _translate(action, exc)
+        if translated is None:
+            raise
+        raise translated from None
 
 
-def _explain(exc: docker.errors.APIError) -> str:
+def _translate(action: str, exc: Exception) -> DotboxError | None:
+    import requests.exceptions
+
+    errors = _docker_errors()
+    if isinstance(exc, errors.NotFound):
+        return NotFound(f"{action}: {_explain(exc)}")
+    if isinstance(exc, errors.APIError):
+        return EngineUnavailable(f"{action}: {_explain(exc)}")
+    if isinstance(exc, errors.DockerException | requests.exceptions.RequestException | OSError):
+        return EngineUnavailable(f"{action}: Docker engine unreachable ({exc})", hint=engine_hint())
+    return None
+
+
+def _explain(exc: Any) -> str:
     return str(exc.explanation or exc).strip()
 
 
@@ -103,6 +128,8 @@ class ContainerSpec:
     publish: tuple[Publish, ...] = ()
     cap_drop: tuple[str, ...] = ()
     no_new_privileges: bool = False
+    tty: bool = False  # a pseudo-terminal (interactive programs: psql)
+    stdin_open: bool = False  # the container reads what run_interactive forwards (stdin once)
 
 
 _lock = threading.Lock()
@@ -114,6 +141,8 @@ def client() -> docker.DockerClient:
     with _lock:
         if _client is None:
             with _translated("connect to the Docker engine"):
+                import docker
+
                 _client = docker.from_env(timeout=request_timeout())
         return _client
 
@@ -134,10 +163,12 @@ def version() -> dict[str, Any]:
 
 
 def image(ref: str) -> ImageInfo | None:
+    from dotbox.models import ImageInfo
+
     with _translated(f"inspect image {ref}"):
         try:
             data = client().api.inspect_image(ref)
-        except docker.errors.ImageNotFound:
+        except _docker_errors().ImageNotFound:
             return None
     return ImageInfo(
         id=data["Id"],
@@ -148,6 +179,8 @@ def image(ref: str) -> ImageInfo | None:
 
 
 def images(labels: dict[str, str]) -> list[ImageInfo]:
+    from dotbox.models import ImageInfo
+
     with _translated("list images"):
         found = client().api.images(filters={"label": _label_filters(labels)})
     return [
@@ -162,7 +195,7 @@ def images(labels: dict[str, str]) -> list[ImageInfo]:
 
 
 def remove_image(ref: str) -> None:
-    with _translated(f"remove image {ref}"), suppress(docker.errors.ImageNotFound):
+    with _translated(f"remove image {ref}"), suppress(_docker_errors().ImageNotFound):
         client().api.remove_image(ref, force=True)
 
 
@@ -218,6 +251,8 @@ def create_container(spec: ContainerSpec) -> str:
             entrypoint=spec.entrypoint,
             working_dir=spec.working_dir,
             ports=[p.port for p in spec.publish] or None,
+            tty=spec.tty,
+            stdin_open=spec.stdin_open,
         )
     return str(created["Id"])
 
@@ -257,12 +292,40 @@ def run_attached(
         remove_container(container_id)
 
 
+def run_interactive(spec: ContainerSpec) -> int:
+    """Run a container wired to this process's stdin, stdout and stderr (``spec.tty``: as a
+    terminal — raw mode, window size followed); return its exit code. The container is
+    always removed."""
+    import sys
+
+    from dotbox import terminal
+
+    api = client().api
+    spec = replace(spec, stdin_open=True)
+    container_id = create_container(spec)
+    try:
+        with _translated(f"run container {spec.name}"):
+            params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            raw = api.attach_socket(container_id, params=params)
+            sock = getattr(raw, "_sock", raw)
+            resize = (lambda rows, cols: api.resize(container_id, rows, cols)) if spec.tty else None
+            api.start(container_id)
+            try:
+                terminal.pump(sock, sys.stdin, tty=spec.tty, resize=resize)
+            finally:
+                sock.close()
+            result = api.wait(container_id)
+        return int(result.get("StatusCode", -1))
+    finally:
+        remove_container(container_id)
+
+
 def published_port(container_id: str, port: int) -> int | None:
     """The host port the engine bound for a container's ``port``/tcp (None if unpublished)."""
     with _translated(f"read the ports of {container_id[:12]}"):
         try:
             bound = client().api.port(container_id, port) or []
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return None
     return int(bound[0]["HostPort"]) if bound else None
 
@@ -272,16 +335,75 @@ def remove_container(container_id: str, *, volumes: bool = True) -> bool:
     with _translated(f"remove container {container_id[:12]}"):
         try:
             client().api.remove_container(container_id, force=True, v=volumes)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return False
     return True
 
 
 def containers(labels: dict[str, str], *, all_states: bool = True) -> list[ContainerInfo]:
     """Containers carrying every given label (a value of '' matches any value)."""
-    with _translated("list containers"):
-        found = client().api.containers(all=all_states, filters={"label": _label_filters(labels)})
-    return [_container_info(d) for d in found]
+    return [_container_info(d) for d in container_records(labels, all_states=all_states)]
+
+
+def container_records(labels: dict[str, str], *, all_states: bool = True) -> list[dict[str, Any]]:
+    """The engine's own listing (``GET /containers/json``) of containers carrying every given
+    label. On a Unix-socket engine this needs neither the SDK nor pydantic."""
+    path = unix_socket()
+    if path is None:
+        with _translated("list containers"):
+            found: list[dict[str, Any]] = client().api.containers(
+                all=all_states, filters={"label": _label_filters(labels)}
+            )
+        return found
+    filters = quote(json.dumps({"label": _label_filters(labels)}))
+    query = f"/containers/json?all={int(all_states)}&filters={filters}"
+    data = _get_json(path, query, "list containers")
+    if not isinstance(data, list):
+        raise EngineUnavailable(f"list containers: unexpected answer from the engine: {data!r}")
+    return data
+
+
+def unix_socket() -> str | None:
+    """The engine's Unix socket from ``DOCKER_HOST`` (unset: the default socket), or None when
+    the engine is reached otherwise (tcp://, ssh://, npipe://)."""
+    host = os.environ.get("DOCKER_HOST", "").strip()
+    if not host:
+        return DEFAULT_SOCKET
+    if host.startswith("unix://"):
+        return host[len("unix://") :]
+    return None
+
+
+def _get_json(socket_path: str, query: str, action: str) -> Any:
+    """GET ``query`` from the engine's HTTP API over its Unix socket (HTTP/1.0: one request,
+    the answer delimited by the connection's end)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(request_timeout())
+            sock.connect(socket_path)
+            sock.sendall(f"GET {query} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
+            chunks = []
+            while chunk := sock.recv(1 << 16):
+                chunks.append(chunk)
+    except OSError as exc:
+        raise EngineUnavailable(
+            f"{action}: Docker engine unreachable at {socket_path} ({exc})", hint=engine_hint()
+        ) from None
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise EngineUnavailable(f"{action}: not an HTTP answer from {socket_path}: {status_line!r}")
+    try:
+        data = json.loads(body) if body.strip() else None
+    except ValueError:
+        data = body.decode("utf-8", "replace").strip()
+    status = int(parts[1])
+    if status >= 400:
+        message = data.get("message", data) if isinstance(data, dict) else data
+        error = NotFound if status == 404 else EngineUnavailable
+        raise error(f"{action}: {message}")
+    return data
 
 
 def _label_filters(labels: dict[str, str]) -> list[str]:
@@ -289,6 +411,8 @@ def _label_filters(labels: dict[str, str]) -> list[str]:
 
 
 def _container_info(d: dict[str, Any]) -> ContainerInfo:
+    from dotbox.models import ContainerInfo
+
     names = d.get("Names") or [""]
     return ContainerInfo(
         id=d["Id"],
@@ -303,10 +427,12 @@ def _container_info(d: dict[str, Any]) -> ContainerInfo:
 
 
 def inspect_container(ref: str) -> ContainerInfo | None:
+    from dotbox.models import ContainerInfo
+
     with _translated(f"inspect container {ref}"):
         try:
             d = client().api.inspect_container(ref)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return None
     return ContainerInfo(
         id=d["Id"],
@@ -323,7 +449,7 @@ def container_logs(container_id: str, tail: int = 20) -> str:
     with _translated(f"read logs of {container_id[:12]}"):
         try:
             raw: bytes = client().api.logs(container_id, tail=tail)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return ""
     return raw.decode("utf-8", "replace")
 
@@ -331,6 +457,9 @@ def container_logs(container_id: str, tail: int = 20) -> str:
 def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> None:
     """Copy files into a new directory of a container; the directory is writable by all, so
     that an unprivileged user there can work in it and remove it."""
+    import io
+    import tarfile
+
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         dir_info = tarfile.TarInfo(directory.strip("/"))
@@ -346,10 +475,13 @@ def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> Non
 
 def read_file(container_id: str, path: str) -> bytes | None:
     """One file out of a container (running or not); None if it has no such file."""
+    import io
+    import tarfile
+
     with _translated(f"read {path} from {container_id[:12]}"):
         try:
             stream, _ = client().api.get_archive(container_id, path)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return None
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
             member = tar.next()
@@ -432,7 +564,7 @@ def remove_volume(name: str) -> bool:
     with _translated(f"remove volume {name}"):
         try:
             client().api.remove_volume(name, force=True)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return False
     return True
 
@@ -450,7 +582,7 @@ def remove_network(name: str) -> bool:
     with _translated(f"remove network {name}"):
         try:
             client().api.remove_network(name)
-        except docker.errors.NotFound:
+        except _docker_errors().NotFound:
             return False
     return True
 

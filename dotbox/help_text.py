@@ -3,9 +3,7 @@ per-primitive docs pages. Generated from one place, so help, docs and registry c
 
 from __future__ import annotations
 
-import hashlib
 import textwrap
-from importlib import metadata, resources
 from typing import Any
 
 from dotbox.catalogue import ENTRIES, Entry
@@ -96,6 +94,9 @@ def _module_name(entry: Entry) -> str:
 def code_sha256(entry: Entry) -> str:
     """sha256 of the installed code that carries the primitive: its module, the lifecycle
     runner and the catalogue."""
+    import hashlib  # here, not at the top: every CLI start imports this module
+    from importlib import resources
+
     h = hashlib.sha256()
     for name in (_module_name(entry), "primitives/base.py", "catalogue.py"):
         h.update(resources.files("dotbox").joinpath(name).read_bytes())
@@ -104,6 +105,8 @@ def code_sha256(entry: Entry) -> str:
 
 def registry_manifest() -> dict[str, Any]:
     """What a governance toolkit loads: one entry per primitive."""
+    from importlib import metadata
+
     try:
         version = metadata.version("dotbox")
     except metadata.PackageNotFoundError:

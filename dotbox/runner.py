@@ -113,3 +113,25 @@ def run(
     return engine.run_attached(
         spec(live, command, cwd=(cwd or Path.cwd()).resolve(), rw=rw, tcp=tcp), on_output
     )
+
+
+def run_interactive(
+    ref: str,
+    command: Sequence[str],
+    *,
+    tty: bool,
+    cwd: Path | None = None,
+    rw: bool = False,
+) -> int:
+    """Like ``run``, with this process's stdin passed to the command and, with ``tty``, a
+    terminal (for psql at a prompt). Returns the command's exit code; the runner is removed."""
+    import dataclasses
+
+    if not command:
+        raise InvalidInput("name the command to run")
+    live = guard.require_live(ref)
+    runner = spec(live, command, cwd=(cwd or Path.cwd()).resolve(), rw=rw)
+    if tty:
+        env = {**runner.environment, "TERM": os.environ.get("TERM") or "xterm"}
+        runner = dataclasses.replace(runner, tty=True, environment=env)
+    return engine.run_interactive(runner)

@@ -13,7 +13,7 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, forwarder, images, lease, limits, names, paths, snapshots
+from dotbox import db, engine, forwarder, images, inventory, limits, names, paths, snapshots
 from dotbox.errors import (
     Conflict,
     DotboxError,
@@ -24,20 +24,20 @@ from dotbox.errors import (
     NotReady,
     Refused,
 )
+from dotbox.inventory import DATABASE as DATABASE  # re-exported: callers know them from here
+from dotbox.inventory import L_HOME as L_HOME
+from dotbox.inventory import L_ID as L_ID
+from dotbox.inventory import L_MANAGED as L_MANAGED
+from dotbox.inventory import L_READY_BY as L_READY_BY
+from dotbox.inventory import L_ROLE as L_ROLE
+from dotbox.inventory import READY_MARKER as READY_MARKER
+from dotbox.inventory import ROLE as ROLE
+from dotbox.inventory import sandbox_state as sandbox_state
 from dotbox.models import ContainerInfo, DropReport, SandboxCredentials, SandboxInfo
 
-ROLE = "sandbox"
-DATABASE = "sandbox"
 DEFAULT_TTL = timedelta(hours=2)
 READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
 SOCKET_IN_CONTAINER = "/sock"
-
-L_MANAGED = engine.MANAGED_BY
-L_ROLE = "dotbox.role"
-L_ID = "dotbox.id"
-L_READY_BY = "dotbox.ready-by"  # a sandbox with no ready marker by then is broken
-READY_MARKER = "ready"  # written on the host once a query with the sandbox's password succeeded
-L_HOME = "dotbox.home"  # the DOTBOX_HOME that made it: 'list' and 'drop --all' stay in it
 
 Progress = images.Progress
 
@@ -291,68 +291,13 @@ def resolve(ref: str) -> ContainerInfo:
     raise NotFound(f"unknown sandbox {ref!r}", hint="see 'dotbox list'")
 
 
-def _parse_time(value: str | None) -> datetime:
-    try:
-        return datetime.fromisoformat(value or "")
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
-
-
-def sandbox_state(
-    *, status: str, ready: bool, ready_by: datetime | None, expires: datetime, now: datetime
-) -> str:
-    """ready only with the host's ready marker and a running container; creating until its
-    deadline; broken after it, or when the container is not running."""
-    if status in ("running", "created") and not ready:
-        return "creating" if ready_by is None or now < ready_by else "broken"
-    if status != "running":
-        return "broken"
-    return "expired" if expires < now else "ready"
-
-
 def info_of(c: ContainerInfo) -> SandboxInfo:
-    labels = c.labels
-    home = Path(labels.get("dotbox.dir", ""))
-    claim = lease.read(home)  # a claimed pool sandbox: its claimer's expiry, not the pool's
-    expires = claim.expires if claim else _parse_time(labels.get("dotbox.expires"))
-    state = sandbox_state(
-        status=c.status,
-        ready=(home / READY_MARKER).exists(),
-        ready_by=_parse_time(labels.get(L_READY_BY)) if L_READY_BY in labels else None,
-        expires=expires,
-        now=datetime.now(UTC),
-    )
-    return SandboxInfo(
-        id=labels.get(L_ID, ""),
-        container=c.id[:12],
-        state=state,  # type: ignore[arg-type]
-        snapshot=labels.get("dotbox.snapshot", ""),
-        snapshot_digest=labels.get("dotbox.snapshot.digest", ""),
-        pg_major=int(labels.get("dotbox.pg", "0") or 0),
-        image=c.image,
-        user=ROLE,
-        database=DATABASE,
-        socket_dir=home / "sock",
-        superuser=labels.get("dotbox.superuser") == "true",
-        owner=claim.owner if claim else labels.get("dotbox.owner", ""),
-        created=claim.created if claim else _parse_time(labels.get("dotbox.created")),
-        expires=expires,
-        tcp=labels.get("dotbox.tcp") == "true",
-    )
+    return SandboxInfo(**inventory.row_of(c.id, c.image, c.status, c.labels).fields())
 
 
 def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
     """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``)."""
-    labels = {L_MANAGED: "dotbox", L_ROLE: "sandbox"}
-    if not every_home:
-        labels[L_HOME] = str(paths.data_home())
-    found = [c for c in engine.containers(labels) if not _unclaimed(c)]
-    return sorted((info_of(c) for c in found), key=lambda s: (s.created, s.id))
-
-
-def _unclaimed(c: ContainerInfo) -> bool:
-    """Waiting in a warm pool: 'dotbox pool status' shows it, list does not."""
-    return "dotbox.pool" in c.labels and not lease.claimed(Path(c.labels.get("dotbox.dir", "")))
+    return [SandboxInfo(**row.fields()) for row in inventory.rows(every_home=every_home)]
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:

@@ -16,6 +16,52 @@ import typer
 
 from dotbox.errors import EXIT_CODES, DotboxError
 
+
+def _cheap_plain_values() -> None:
+    """Spare every run the import of pydantic that typer (0.2x) does to coerce values.
+
+    typer builds a pydantic TypeAdapter for each parameter it processes — even ``--help`` when
+    it is not given (value None) — which costs ~100 ms of pydantic import on every command. A
+    bool or str parameter (no custom parser or click type) whose value is None or already of
+    its type needs no coercion: hand those back as they are, and leave anything else to typer.
+    Applied only where typer has the hook it patches; elsewhere typer works as it always did.
+    """
+    param_cls = getattr(getattr(typer, "core", None), "_TyperParameter", None)
+    original = getattr(param_cls, "get_runtime_param", None)
+    if param_cls is None or original is None or getattr(original, "_dotbox", False):
+        return
+    fallback: Any = original
+
+    class AsItIs:
+        def __init__(self, param: Any, kind: type) -> None:
+            self.param, self.kind = param, kind
+
+        def coerce(self, value: Any, **kwargs: Any) -> Any:
+            if value is None or type(value) is self.kind:
+                return value
+            return fallback(self.param).coerce(value, **kwargs)
+
+    def get_runtime_param(self: Any) -> Any:
+        descriptor = getattr(self, "type_descriptor", None)
+        kind = getattr(descriptor, "annotation", None)
+        info = getattr(descriptor, "parameter_info", None)
+        if (
+            getattr(self, "_runtime_param", None) is None
+            and kind in (bool, str)
+            and getattr(info, "parser", None) is None
+            and getattr(info, "click_type", None) is None
+            and not getattr(self, "multiple", False)
+            and getattr(self, "nargs", 1) == 1
+        ):
+            return AsItIs(self, kind)
+        return fallback(self)
+
+    get_runtime_param._dotbox = True  # type: ignore[attr-defined]
+    param_cls.get_runtime_param = get_runtime_param
+
+
+_cheap_plain_values()
+
 EXIT_TABLE = "\n\n".join(["Exit codes:"] + [f"{code}  {text}" for code, text in EXIT_CODES.items()])
 
 app = typer.Typer(
@@ -55,10 +101,8 @@ def fail(exc: DotboxError) -> NoReturn:
 
 
 def emit(data: Any) -> None:
-    from pydantic import BaseModel
-
     def plain(obj: Any) -> Any:
-        if isinstance(obj, BaseModel):
+        if hasattr(obj, "model_dump"):  # a pydantic model (no pydantic import needed to know)
             return obj.model_dump(mode="json")
         if isinstance(obj, list):
             return [plain(o) for o in obj]
@@ -81,9 +125,64 @@ def _invalid(message: str) -> DotboxError:
     return InvalidInput(message)
 
 
+# Command modules register their commands on `app` when imported. Each top-level command or
+# group is registered by the module named here (tests/unit/test_cli_commands.py keeps the table
+# complete); main() imports only the module of the command being run, so that `dotbox list`
+# builds one module's commands instead of all of them. A command missing here still works: an
+# unknown word loads every module.
+COMMANDS: dict[str, str] = {
+    "config": "config_cmds",
+    "doctor": "doctor_cmds",
+    "evidence": "evidence_cmds",
+    "gc": "gc_cmds",
+    "image": "image_cmds",
+    "pool": "pool_cmds",
+    "vocab": "primitive_cmds",
+    "verify": "primitive_cmds",
+    "harness": "primitive_cmds",
+    "apply": "primitive_cmds",
+    "rollback": "primitive_cmds",
+    "primitives": "primitive_cmds",
+    "review": "review_cmds",
+    "run": "run_cmds",
+    "psql": "run_cmds",
+    "create": "sandbox_cmds",
+    "list": "sandbox_cmds",
+    "show": "sandbox_cmds",
+    "drop": "sandbox_cmds",
+    "demo": "sandbox_cmds",
+    "env": "sandbox_cmds",
+    "snapshot": "snapshot_cmds",
+}
+MODULES = sorted(set(COMMANDS.values()))
+
+
+def load_commands(command: str | None = None) -> typer.Typer:
+    """Register the commands on ``app`` and return it: only ``command``'s module when the
+    table knows it, else every module."""
+    import importlib
+
+    for module in [COMMANDS[command]] if command in COMMANDS else MODULES:
+        importlib.import_module(f"dotbox.cli.{module}")
+    return app
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command being run (or completed): the first word that is not an option."""
+    if os.environ.get("_DOTBOX_COMPLETE"):  # the words typed before the one being completed
+        if "COMP_WORDS" in os.environ:  # bash
+            words = os.environ["COMP_WORDS"].split()
+            cword = os.environ.get("COMP_CWORD", "0")
+            argv = words[1 : int(cword)] if cword.isdigit() else []
+        else:  # zsh, fish, powershell: the whole line, the last word the one being completed
+            argv = os.environ.get("_TYPER_COMPLETE_ARGS", "").split()[1:-1]
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main() -> None:
+    load_commands(_command_word(sys.argv[1:]))
     try:
-        app()
+        app(prog_name="dotbox")
     except KeyboardInterrupt:
         typer.echo("dotbox: interrupted", err=True)
         sys.exit(130)
@@ -98,16 +197,11 @@ def main() -> None:
         sys.exit(error.exit_code)
 
 
-# Command modules register themselves on import (kept last: they import from this module).
-from dotbox.cli import primitive_cmds  # noqa: E402,F401,I001  (others import it)
-from dotbox.cli import (  # noqa: E402,F401
-    doctor_cmds,
-    evidence_cmds,
-    gc_cmds,
-    image_cmds,
-    pool_cmds,
-    review_cmds,
-    run_cmds,
-    sandbox_cmds,
-    snapshot_cmds,
-)
+def _imported_by_the_entry_point() -> bool:
+    from dotbox import entry
+
+    return entry.LAZY
+
+
+if not _imported_by_the_entry_point():
+    load_commands()  # a library user (tests, docs generation) gets every command

@@ -19,7 +19,11 @@ pool_app = group(
 def fill(
     snapshot: str = typer.Argument("default", help="Snapshot whose sandboxes to pool."),
     size: int = typer.Option(
-        None, "--size", "-n", help="Sandboxes to keep ready (default: the size last filled to)."
+        None,
+        "--size",
+        "-n",
+        help="Sandboxes to keep ready (default: pool_size of the configuration, else the size"
+        " last filled to).",
     ),
     ttl: str = typer.Option(
         None, "--ttl", help="How long a pooled sandbox waits before gc collects it (default 12h)."
@@ -29,9 +33,11 @@ def fill(
 ) -> None:
     """Start sandboxes of SNAPSHOT until SIZE are ready in its pool (replacing those of an
     older version of the snapshot). Claimed sandboxes are never put back."""
-    from dotbox import names, pool
+    from dotbox import config, names, pool
 
     try:
+        if size is None:  # DOTBOX_POOL_SIZE or pool_size in dotbox.toml / [tool.dotbox]
+            size = config.settings().pool_size
         report = pool.fill(
             snapshot,
             size,

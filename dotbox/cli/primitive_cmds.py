@@ -12,18 +12,10 @@ from typing import Any
 
 import typer
 
-from dotbox.catalogue import ENTRIES
 from dotbox.cli import JsonOpt, _progress, app, emit, fail, group
+from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command modules
+from dotbox.cli.options import cli_help as cli_help
 from dotbox.errors import DotboxError
-
-DryRunOpt = typer.Option(False, "--dry-run", help="Print the exact plan; change nothing.")
-
-
-def cli_help(name: str) -> str:
-    """A primitive's help for click: each section kept as written (\\b stops re-wrapping)."""
-    from dotbox.help_text import sections
-
-    return "\n\n".join(f"\b\n{title}\n{body}" for title, body in sections(ENTRIES[name]))
 
 
 def run_primitive(

@@ -8,12 +8,13 @@ import sys
 import typer
 
 from dotbox.cli import app, fail
+from dotbox.cli.complete import complete_sandbox
 from dotbox.errors import DotboxError
 
 
 @app.command()
 def run(
-    sandbox: str = typer.Argument(..., help="Sandbox id."),
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     command: list[str] = typer.Argument(..., help="The command, after '--'."),
     rw: bool = typer.Option(False, "--rw", help="Mount the working directory read-write."),
     tcp: bool = typer.Option(
@@ -41,6 +42,29 @@ def run(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
+    except DotboxError as exc:
+        fail(exc)
+    raise typer.Exit(code)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def psql(
+    ctx: typer.Context,
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
+) -> None:
+    """psql connected to SANDBOX, in a runner that can reach only it (see 'dotbox run').
+
+    Interactive (a terminal) when stdin and stdout are terminals; otherwise stdin is passed to
+    psql, and its output and exit code are dotbox's. Arguments after '--' go to psql, e.g.
+    dotbox psql sb-1234abcd -- -c 'select 1' or dotbox psql sb-1234abcd < script.sql.
+    The working directory is mounted read-only at /work (so \\i and -f can read files there).
+    """
+    from dotbox import runner
+
+    tty = bool(sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        code = runner.run_interactive(sandbox, ["psql", *ctx.args], tty=tty)
     except DotboxError as exc:
         fail(exc)
     raise typer.Exit(code)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail
-from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
+from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail, options
+from dotbox.cli.complete import complete_sandbox
+from dotbox.cli.options import DryRunOpt, cli_help
 from dotbox.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
@@ -15,36 +16,33 @@ from dotbox.errors import DotboxError
 
 @app.command(help=cli_help("sandbox-create"))
 def create(
-    snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to start from."),
+    snapshot: str = options.Snapshot,
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
-    ttl: str = typer.Option("2h", "--ttl", help="Time to live: 90s, 15m, 2h, 1d12h."),
-    superuser: bool = typer.Option(False, "--superuser", help="Hand out a superuser (opt-in)."),
-    tcp: bool = typer.Option(
-        False, "--tcp", help="Add a forwarder publishing one port on 127.0.0.1 (TCP DSN)."
-    ),
-    memory: str = typer.Option(None, "--memory", help="Memory limit (default 512m)."),
-    cpus: float = typer.Option(None, "--cpus", help="CPU limit (default 1.0)."),
-    pids: int = typer.Option(None, "--pids", help="Process limit (default 256)."),
-    disk: str = typer.Option(
-        None, "--disk", help="Cap the data directory (tmpfs of this size, e.g. 1g; default none)."
-    ),
+    ttl: str = options.Ttl,
+    superuser: bool = options.Superuser,
+    tcp: bool = options.Tcp,
+    memory: str = options.Memory,
+    cpus: float = options.Cpus,
+    pids: int = options.Pids,
+    disk: str = options.Disk,
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     from dotbox import api
 
     if dry_run:
-        raw = {
-            "snapshot": snapshot,
-            "name": name,
-            "ttl": ttl,
-            "superuser": superuser,
-            "tcp": tcp,
-            "memory": memory,
-            "cpus": cpus,
-            "pids": pids,
-            "disk": disk,
-        }
+        from dotbox import config
+
+        try:  # the plan shows what create would use: flags over DOTBOX_… over the config file
+            cfg = config.settings(
+                snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory,
+                cpus=cpus, pids=pids, disk=disk,
+            )  # fmt: skip
+        except DotboxError as exc:
+            fail(exc)
+        from dotbox.cli.primitive_cmds import run_primitive
+
+        raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
         run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
         return
     try:
@@ -88,14 +86,14 @@ def create(
 @app.command("list")
 def list_(as_json: bool = JsonOpt) -> None:
     """List sandboxes (read from the engine's labels)."""
-    from dotbox import api
+    from dotbox import inventory
 
     try:
-        found = api.list_sandboxes()
+        found = inventory.rows()
     except DotboxError as exc:
         fail(exc)
     if as_json:
-        emit(found)
+        emit([s.as_json() for s in found])
         return
     if not found:
         typer.echo("no sandboxes")
@@ -109,7 +107,10 @@ def list_(as_json: bool = JsonOpt) -> None:
 
 
 @app.command()
-def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool = JsonOpt) -> None:
+def show(
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
+    as_json: bool = JsonOpt,
+) -> None:
     """Show one sandbox: state, snapshot, expiry and DSN."""
     from dotbox import api
 
@@ -131,7 +132,9 @@ def show(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool =
 
 @app.command(help=cli_help("sandbox-drop"))
 def drop(
-    sandboxes: list[str] = typer.Argument(None, help="Sandbox ids."),
+    sandboxes: list[str] = typer.Argument(
+        None, help="Sandbox ids.", autocompletion=complete_sandbox
+    ),
     all_: bool = typer.Option(False, "--all", help="Drop every dotbox sandbox."),
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
@@ -148,6 +151,8 @@ def drop(
     except DotboxError as exc:
         fail(exc)
     if dry_run:
+        from dotbox.cli.primitive_cmds import run_primitive
+
         for ref in refs:
             run_primitive(
                 "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
@@ -195,7 +200,10 @@ def demo(
 
 
 @app.command("env")
-def env_(sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool = JsonOpt) -> None:
+def env_(
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
+    as_json: bool = JsonOpt,
+) -> None:
     """Print shell exports for a sandbox: eval "$(dotbox env ID)"; psql."""
     import shlex
 

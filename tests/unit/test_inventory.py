@@ -1,0 +1,117 @@
+"""The light read path of `dotbox list`: same fields and JSON as the pydantic SandboxInfo, and
+no heavy import on the way."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dotbox import engine, inventory, sandboxes
+from dotbox.errors import EngineUnavailable
+from dotbox.models import ContainerInfo, SandboxInfo
+
+LABELS = {
+    "dotbox.managed-by": "dotbox",
+    "dotbox.role": "sandbox",
+    "dotbox.id": "sb-1234abcd",
+    "dotbox.snapshot": "pagila",
+    "dotbox.snapshot.digest": "ab" * 32,
+    "dotbox.pg": "17",
+    "dotbox.created": "2026-01-01T10:00:00+00:00",
+    "dotbox.expires": "2099-01-01T12:00:00+00:00",
+    "dotbox.ready-by": "2026-01-01T10:00:35+00:00",
+    "dotbox.owner": "me@host",
+    "dotbox.superuser": "true",
+}
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> None:
+    labels = {**LABELS, "dotbox.dir": str(tmp_path)}
+    if ready:
+        (tmp_path / inventory.READY_MARKER).touch()
+    row = inventory.row_of("f" * 64, "sha256:img", "running", labels)
+    info = sandboxes.info_of(
+        ContainerInfo(
+            id="f" * 64, name="n", image="sha256:img", status="running", network_mode="none",
+            labels=labels,
+        )
+    )  # fmt: skip
+    assert list(row.fields()) == list(SandboxInfo.model_fields)
+    assert SandboxInfo(**row.fields()) == info
+    assert row.as_json() == info.model_dump(mode="json")
+    assert row.state == ("ready" if ready else "broken") and row.socket_dir == tmp_path / "sock"
+    assert row.as_json()["created"] == "2026-01-01T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("docker_host", "socket"),
+    [
+        (None, engine.DEFAULT_SOCKET),
+        ("", engine.DEFAULT_SOCKET),
+        ("unix:///run/user/1000/docker.sock", "/run/user/1000/docker.sock"),
+        ("tcp://127.0.0.1:2375", None),
+        ("ssh://me@host", None),
+    ],
+)
+def test_engine_socket_from_docker_host(
+    docker_host: str | None, socket: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if docker_host is None:
+        monkeypatch.delenv("DOCKER_HOST", raising=False)
+    else:
+        monkeypatch.setenv("DOCKER_HOST", docker_host)
+    assert engine.unix_socket() == socket
+
+
+def test_an_absent_socket_is_one_engine_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
+    with pytest.raises(EngineUnavailable, match="list containers: Docker engine unreachable"):
+        inventory.rows()
+
+
+def test_list_path_imports_no_sdk_pydantic_or_psycopg() -> None:
+    code = (
+        "import sys; from dotbox.cli import sandbox_cmds, complete; from dotbox import inventory;"
+        "print(sorted(m for m in ('docker', 'pydantic', 'psycopg', 'requests', 'rich')"
+        " if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_claimed_pool_sandbox_shows_its_lease_and_an_unclaimed_one_is_hidden(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from dotbox import lease
+
+    assert (inventory.CLAIM, inventory.LEASE) == (lease.CLAIM, lease.LEASE)
+    labels = {**LABELS, "dotbox.dir": str(tmp_path), inventory.L_POOL: "default"}
+    assert inventory.unclaimed(labels)
+    claimed = lease.Lease(
+        owner="claimer@host",
+        created=datetime(2026, 2, 1, 9, 0, tzinfo=UTC),
+        expires=datetime(2026, 2, 1, 9, 30, tzinfo=UTC),
+    )
+    (tmp_path / lease.CLAIM).touch()
+    lease.write(tmp_path, claimed)
+    assert not inventory.unclaimed(labels)
+    row = inventory.row_of("f" * 64, "img", "running", labels)
+    assert (row.owner, row.created, row.expires) == (
+        claimed.owner,
+        claimed.created,
+        claimed.expires,
+    )
+    assert inventory.lease_of(tmp_path) == (claimed.owner, claimed.created, claimed.expires)
+    (tmp_path / lease.LEASE).write_text("{not json")
+    assert inventory.lease_of(tmp_path) is None and lease.read(tmp_path) is None
