@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from dotbox.cli import JsonOpt, emit, fail, group
-from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive
+from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive, short_help
 from dotbox.errors import DotboxError
 
 evidence_app = group("evidence", "Read back a sandbox's evidence ledger, check it, export it.")
@@ -51,7 +51,9 @@ def _readback(raw: dict[str, object], dry_run: bool, as_json: bool) -> None:
     run_primitive("evidence-readback", raw, dry_run=dry_run, as_json=as_json, render=render)
 
 
-@evidence_app.command("verify", help=cli_help("evidence-readback"))
+@evidence_app.command(
+    "verify", help=cli_help("evidence-readback"), short_help=short_help("evidence-readback")
+)
 def evidence_verify(
     target: str = typer.Argument(..., help="Sandbox id, or an exported bundle directory."),
     recheck: bool = typer.Option(

@@ -30,6 +30,16 @@ Pids = typer.Option(None, "--pids", help="Process limit (default 256).")
 DryRunOpt = typer.Option(False, "--dry-run", help="Print the exact plan; change nothing.")
 
 
+def short_help(name: str) -> str:
+    """The first sentence of a primitive's purpose: its line in ``dotbox --help``."""
+    from dotbox.catalogue import ENTRIES
+
+    text = ENTRIES[name].describe.purpose
+    for stop in (": ", ". ", "; ", ", or ", " ("):
+        text = text.split(stop)[0]
+    return text.rstrip(".")
+
+
 def cli_help(name: str) -> str:
     """A primitive's help for click: each section kept as written (\\b stops re-wrapping)."""
     from dotbox.catalogue import ENTRIES

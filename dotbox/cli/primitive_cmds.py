@@ -15,6 +15,7 @@ import typer
 from dotbox.cli import JsonOpt, _progress, app, emit, fail, group
 from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command modules
 from dotbox.cli.options import cli_help as cli_help
+from dotbox.cli.options import short_help as short_help
 from dotbox.errors import DotboxError
 
 
@@ -78,7 +79,7 @@ def _render_vocab(p: Any, o: Any) -> None:
             typer.echo(f"    unclassified ({len(unclassified)}): {shown}")
 
 
-@vocab_app.command("build", help=cli_help("vocab-build"))
+@vocab_app.command("build", help=cli_help("vocab-build"), short_help=short_help("vocab-build"))
 def vocab_build(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     vocab: Path = typer.Option(..., "--vocab", help="Vocabulary file (YAML)."),
@@ -110,7 +111,7 @@ def _render_verify(p: Any, o: Any) -> None:
             typer.echo(f"  check {check['name']}: FAILED, expected {check['expected']!r}, {got}")
 
 
-@app.command("verify", help=cli_help("verify"))
+@app.command("verify", help=cli_help("verify"), short_help=short_help("verify"))
 def verify_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     checks: Path = typer.Option(None, "--checks", help="Checks file (YAML)."),
@@ -143,7 +144,9 @@ def _render_harness(p: Any, o: Any) -> None:
         typer.echo(f"  not derived: {n} {reason}")
 
 
-@app.command("harness", help=cli_help("bad-input-harness"))
+@app.command(
+    "harness", help=cli_help("bad-input-harness"), short_help=short_help("bad-input-harness")
+)
 def harness_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     cases: Path = typer.Option(None, "--cases", help="Cases file (YAML)."),
@@ -174,7 +177,7 @@ def _render_apply(p: Any, o: Any) -> None:
         typer.echo(f"  drift: {line}")
 
 
-@app.command("apply", help=cli_help("apply"))
+@app.command("apply", help=cli_help("apply"), short_help=short_help("apply"))
 def apply_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     files: list[Path] = typer.Argument(..., help="SQL files, applied in order."),

@@ -8,13 +8,13 @@ import typer
 
 from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail, options
 from dotbox.cli.complete import complete_sandbox
-from dotbox.cli.options import DryRunOpt, cli_help
+from dotbox.cli.options import DryRunOpt, cli_help, short_help
 from dotbox.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
 
 
-@app.command(help=cli_help("sandbox-create"))
+@app.command(help=cli_help("sandbox-create"), short_help=short_help("sandbox-create"))
 def create(
     snapshot: str = options.Snapshot,
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
@@ -130,7 +130,7 @@ def show(
         typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
 
 
-@app.command(help=cli_help("sandbox-drop"))
+@app.command(help=cli_help("sandbox-drop"), short_help=short_help("sandbox-drop"))
 def drop(
     sandboxes: list[str] = typer.Argument(
         None, help="Sandbox ids.", autocompletion=complete_sandbox
