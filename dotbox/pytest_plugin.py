@@ -126,12 +126,12 @@ class _Registry:
             raise
 
     def sweep(self) -> None:
-        """Drop whatever is still live, with Ctrl-C held back until it is done."""
+        """Drop whatever is still live, with Ctrl-C and SIGTERM held back until it is done."""
         if not self.live:
             return
         from dotbox.errors import DotboxError, NotFound
 
-        with _sigint_deferred():
+        with _signals_deferred():
             for sandbox in list(self.live.values()):
                 self.live.pop(sandbox.id, None)
                 if self.keep:
@@ -143,6 +143,8 @@ class _Registry:
                     pass
                 except DotboxError as exc:
                     self.errors.append(f"{sandbox.id}: {exc.one_line()}")
+                except Exception as exc:  # keep sweeping: the others must go too
+                    self.errors.append(f"{sandbox.id}: {type(exc).__name__}: {exc}")
 
     # ---- SIGTERM ----------------------------------------------------------------------
     def _install_sigterm(self) -> None:
@@ -167,23 +169,28 @@ class _Registry:
             self._saved_sigterm = None
 
 
-class _sigint_deferred:
-    """Hold SIGINT (in the main thread) while a block runs; re-raise it afterwards."""
+class _signals_deferred:
+    """Hold SIGINT and SIGTERM (in the main thread) while a block runs; raise
+    KeyboardInterrupt afterwards if one came."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self) -> None:
         self.hit = False
-        self.saved: Any = None
-        if threading.current_thread() is threading.main_thread():
-            self.saved = signal.getsignal(signal.SIGINT)
+        self.saved: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
 
-            def hold(signum: int, frame: FrameType | None) -> None:
-                self.hit = True
+        def hold(signum: int, frame: FrameType | None) -> None:
+            self.hit = True
 
-            signal.signal(signal.SIGINT, hold)
+        for sig in self.SIGNALS:
+            self.saved[sig] = signal.getsignal(sig)
+            signal.signal(sig, hold)
 
     def __exit__(self, *exc: object) -> None:
-        if self.saved is not None:
-            signal.signal(signal.SIGINT, self.saved)
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
         if self.hit and exc[0] is None:
             raise KeyboardInterrupt
 
