@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -185,6 +186,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "plugin.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"written {out / 'plugin.json'}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
