@@ -402,6 +402,8 @@ def status(snapshot: str | None = None) -> list[PoolStatus]:
 def drain(snapshot: str | None = None) -> list[str]:
     """Stop refilling, wait for a running fill to finish, and drop every unclaimed sandbox of
     the pool (or of every pool). Claimed sandboxes belong to their claimers and stay."""
+    from dotbox import api
+
     dropped: list[str] = []
     for name in [snapshot] if snapshot else snapshots_pooled():
         names.snapshot_name(name)
@@ -413,10 +415,10 @@ def drain(snapshot: str | None = None) -> list[str]:
             for entry in sorted(os.listdir(_ready(name))) if _ready(name).is_dir() else []:
                 info = _claim(name, entry)
                 if info is not None:
-                    sandboxes.drop(info.id)
+                    api.drop(info.id)  # sandbox-drop: recorded beside its create
                     dropped.append(info.id)
             for c in _pooled_containers(name):  # started by a fill that was killed
-                sandboxes.drop(c.labels[sandboxes.L_ID])
+                api.drop(c.labels[sandboxes.L_ID])
                 dropped.append(c.labels[sandboxes.L_ID])
         for leftover in (_dir(name) / "ready", _dir(name)):
             for f in leftover.glob("*") if leftover.is_dir() else []:
@@ -424,6 +426,8 @@ def drain(snapshot: str | None = None) -> list[str]:
                     f.unlink()
             with contextlib.suppress(OSError):
                 leftover.rmdir()
+        with contextlib.suppress(OSError):
+            _dir(name).parent.rmdir()  # the pools' directory, once no pool is left
     return dropped
 
 
