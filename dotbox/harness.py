@@ -386,28 +386,13 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
         if not valid:  # no value found that passes some CHECK: FK and unique cases would hit it
             skipped["key cases on tables where no row passing every CHECK was found"] += 1
             continue
-        for name, cols in t.fkeys:
-            row = {**base, **{c: None for c in nullable_fk if c not in cols}}
-            for key in cols:
-                row[key] = row.get(key) or _good_value(conn, t, t.columns[key])[0]
-            fitted = _fit(conn, t, row, keep=set(cols))
-            if fitted is None:
-                skipped["key cases whose row breaks a CHECK on several columns"] += 1
-                continue
-            row = fitted
-            cases.append(
-                Case(
-                    name=f"{t.name} orphan {name}",
-                    sql=_insert(conn, t, row),
-                    sqlstate="23503",
-                    kind="foreign-key",
-                )
-            )
+        keyed = [(f"orphan {n}", cols, 1, "23503", "foreign-key") for n, cols in t.fkeys]
         if any(t.columns[c].notnull or c in base for _, cols in t.fkeys for c in cols):
             if t.uniques:
                 skipped["unique keys of tables whose rows need a parent row"] += len(t.uniques)
-            continue
-        for name, cols in t.uniques:
+        else:
+            keyed += [(f"duplicate {n}", cols, 2, "23505", "unique") for n, cols in t.uniques]
+        for what, cols, rows, state, kind in keyed:
             row = {**base, **{c: None for c in nullable_fk if c not in cols}}
             for key in cols:
                 row[key] = row.get(key) or _good_value(conn, t, t.columns[key])[0]
@@ -415,13 +400,12 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
             if fitted is None:
                 skipped["key cases whose row breaks a CHECK on several columns"] += 1
                 continue
-            row = fitted
             cases.append(
                 Case(
-                    name=f"{t.name} duplicate {name}",
-                    sql=_insert(conn, t, row, rows=2),
-                    sqlstate="23505",
-                    kind="unique",
+                    name=f"{t.name} {what}",
+                    sql=_insert(conn, t, fitted, rows=rows),
+                    sqlstate=state,
+                    kind=kind,  # type: ignore[arg-type]
                 )
             )
     return cases, dict(skipped)

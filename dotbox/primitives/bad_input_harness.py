@@ -10,22 +10,16 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from dotbox import db, guard, harness, names, sandboxes
+from dotbox import db, guard, harness
 from dotbox.errors import HarnessFailed
 from dotbox.guard import LiveSandbox
-from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
 
 
 class HarnessInputs(Inputs):
-    sandbox: str = Field(description="sandbox id")
+    sandbox: SandboxId
     cases: Path | None = Field(None, description="cases file (YAML): statement + SQLSTATE")
     auto: bool = Field(False, description="derive cases from the catalog")
-
-    @field_validator("sandbox")
-    @classmethod
-    def _sandbox(cls, v: str) -> str:
-        sandboxes.refuse_dsn(v)
-        return names.sandbox_name(v)
 
     @field_validator("cases")
     @classmethod

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from dotbox import db, evidence
 from dotbox.catalogue import ENTRIES, Describe, Entry
@@ -25,6 +25,17 @@ FACETS = ("describe", "contract", "guard", "plan", "apply", "verify", "rollback"
 
 class Inputs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+def _sandbox_id(value: str) -> str:
+    """A sandbox id, never a connection string (refused with exit 4)."""
+    from dotbox import names, sandboxes
+
+    sandboxes.refuse_dsn(value)
+    return names.sandbox_name(value)
+
+
+SandboxId = Annotated[str, AfterValidator(_sandbox_id)]
 
 
 class Plan(Frozen):

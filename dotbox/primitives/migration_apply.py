@@ -8,21 +8,15 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from dotbox import db, fingerprint, guard, names, sandboxes, sqltext, verify
+from dotbox import db, fingerprint, guard, sqltext, verify
 from dotbox.errors import ApplyFailed, InvalidInput
 from dotbox.guard import LiveSandbox
-from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
 
 
 class ApplyInputs(Inputs):
-    sandbox: str = Field(description="sandbox id")
+    sandbox: SandboxId
     files: list[Path] = Field(min_length=1, description="SQL files, applied in order")
-
-    @field_validator("sandbox")
-    @classmethod
-    def _sandbox(cls, v: str) -> str:
-        sandboxes.refuse_dsn(v)
-        return names.sandbox_name(v)
 
     @field_validator("files")
     @classmethod

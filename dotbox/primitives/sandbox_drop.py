@@ -5,22 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
-
-from dotbox import names, paths, sandboxes
+from dotbox import paths, sandboxes
 from dotbox.errors import DropIncomplete, NotFound
 from dotbox.models import Frozen
-from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
 
 
 class DropInputs(Inputs):
-    sandbox: str = Field(description="sandbox id")
-
-    @field_validator("sandbox")
-    @classmethod
-    def _sandbox(cls, v: str) -> str:
-        sandboxes.refuse_dsn(v)
-        return names.sandbox_name(v)
+    sandbox: SandboxId
 
 
 class DropTarget(Frozen):

@@ -7,21 +7,15 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from dotbox import guard, images, names, sandboxes, verify
+from dotbox import guard, images, verify
 from dotbox.errors import Drift
 from dotbox.guard import LiveSandbox
-from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
 
 
 class VerifyInputs(Inputs):
-    sandbox: str = Field(description="sandbox id")
+    sandbox: SandboxId
     checks: Path | None = Field(None, description="checks file (YAML): SQL with expected results")
-
-    @field_validator("sandbox")
-    @classmethod
-    def _sandbox(cls, v: str) -> str:
-        sandboxes.refuse_dsn(v)
-        return names.sandbox_name(v)
 
     @field_validator("checks")
     @classmethod

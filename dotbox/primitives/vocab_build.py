@@ -9,25 +9,19 @@ from typing import Any
 from psycopg import sql
 from pydantic import Field, field_validator
 
-from dotbox import db, evidence, guard, names, sandboxes
+from dotbox import db, evidence, guard
 from dotbox import vocab as vb
 from dotbox.errors import ApplyFailed, CouldNotVerify
 from dotbox.guard import LiveSandbox
 from dotbox.models import Frozen
-from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
 
 S = vb.S
 
 
 class VocabInputs(Inputs):
-    sandbox: str = Field(description="sandbox id")
+    sandbox: SandboxId
     vocab: Path = Field(description="vocabulary file (YAML)")
-
-    @field_validator("sandbox")
-    @classmethod
-    def _sandbox(cls, v: str) -> str:
-        sandboxes.refuse_dsn(v)
-        return names.sandbox_name(v)
 
     @field_validator("vocab")
     @classmethod
