@@ -123,11 +123,15 @@ def check_tcp(creds: SandboxCredentials, *, deadline: float) -> None:
         raise NotReady(f"the forwarder on 127.0.0.1:{port} relayed no query: {exc}") from None
 
 
-def system_identifier(creds: SandboxCredentials) -> str:
-    """The server's system_identifier (readable by any role through pg_control_system())."""
+def identity(creds: SandboxCredentials) -> tuple[str, bool]:
+    """The server's system_identifier (readable by any role through pg_control_system()) and
+    whether the role the sandbox hands out is a superuser: one connection, one query."""
     with connect(creds) as conn:
-        row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
-    return str(row[0]) if row else ""
+        row = conn.execute(
+            "SELECT system_identifier, (SELECT rolsuper FROM pg_roles"
+            " WHERE rolname = current_user) FROM pg_control_system()"
+        ).fetchone()
+    return (str(row[0]), bool(row[1])) if row else ("", False)
 
 
 # What a snapshot's counts are compared with: objects of the DDL's own schemas, not those an

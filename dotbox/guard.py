@@ -16,6 +16,7 @@ class LiveSandbox(Frozen):
     info: SandboxInfo
     credentials: SandboxCredentials
     system_identifier: str
+    superuser: bool  # read back from the server, not from the labels
 
 
 def require_live(ref: str) -> LiveSandbox:
@@ -32,14 +33,16 @@ def require_live(ref: str) -> LiveSandbox:
     creds = sandboxes.credentials(info)
     if creds is None:
         raise Refused(f"the credentials of sandbox {sandbox_id} are not on this host")
-    system_identifier = db.system_identifier(creds)
+    system_identifier, superuser = db.identity(creds)
     official = _official_system_identifier(info)
     if official is not None and official == system_identifier:
         raise Refused(
             f"sandbox {sandbox_id} has the official server's system_identifier {official};"
             " refusing to act on what may be the official runtime"
         )
-    return LiveSandbox(info=info, credentials=creds, system_identifier=system_identifier)
+    return LiveSandbox(
+        info=info, credentials=creds, system_identifier=system_identifier, superuser=superuser
+    )
 
 
 def _official_system_identifier(info: SandboxInfo) -> str | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from dotbox import db, engine, guard, images, limits, names, paths, sandboxes, snapshots
+from dotbox import engine, guard, images, limits, names, paths, sandboxes, snapshots
 from dotbox.errors import Conflict, NotFound, NotReady
 from dotbox.models import SandboxCredentials, SandboxInfo, SnapshotManifest
 from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
@@ -129,13 +129,9 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
     ) -> Verdict:
         try:
             live = guard.require_live(outputs["id"])
-            with db.connect(live.credentials) as conn:
-                row = conn.execute(
-                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-                ).fetchone()
         except Exception as exc:  # the postcondition failed: say how, the record keeps it
             return Verdict(ok=False, checks={"guard": str(exc)})
-        superuser = bool(row and row[0])
+        superuser = live.superuser
         return Verdict(
             ok=superuser == inputs.superuser,
             checks={
