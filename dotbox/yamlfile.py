@@ -76,7 +76,12 @@ class _Walk:
         if not isinstance(node, yaml.ScalarNode):
             line = node.start_mark.line + 1
             raise InvalidInput(f"{self.path}:{line}: a key must be a plain value")
-        return self.loader.construct_object(node)
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError as exc:
+            line = node.start_mark.line + 1
+            problem = getattr(exc, "problem", None) or "unsupported value"
+            raise InvalidInput(f"{self.path}:{line}: not a plain YAML value: {problem}") from None
 
 
 def parse(doc: YamlDoc, model: type[M]) -> M:
