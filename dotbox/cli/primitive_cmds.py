@@ -154,14 +154,13 @@ def harness_(
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    outcome = run_primitive(
+    run_primitive(
         "bad-input-harness",
         {"sandbox": sandbox, "cases": cases, "auto": auto},
         dry_run=dry_run,
         as_json=as_json,
         render=_render_harness,
     )
-    del outcome
 
 
 # ---- apply -------------------------------------------------------------------------------
