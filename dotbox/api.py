@@ -202,8 +202,9 @@ def drop(sandbox_id: str) -> DropReport:
 
     outcome = run(SandboxDrop(), {"sandbox": sandbox_id})
     if not outcome.ok:
-        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {outcome.verify}")
-    return DropReport.model_validate(outcome.outputs)
+        left = ", ".join(outcome.verify.checks["left"]) if outcome.verify else "?"
+        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {left}")
+    return DropReport(**outcome.outputs, confirmed=True, seconds=outcome.seconds)
 
 
 def _run(name: str, raw: dict[str, Any], *, dry_run: bool = False) -> Outcome:

@@ -201,8 +201,10 @@ def answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
 
 
 def _discard(sandbox_id: str) -> None:
+    from dotbox import api
+
     with contextlib.suppress(DotboxError):
-        sandboxes.drop(sandbox_id)
+        api.drop(sandbox_id)
 
 
 def spawn_refill(snapshot: str) -> None:
@@ -322,7 +324,7 @@ def _fill_locked(
         assert creator.created is not None
         info = creator.created[0]
         if not outcome.ok:
-            sandboxes.drop(info.id)
+            _discard(info.id)
             raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
         tmp = _dir(snapshot) / f".entry.{info.id}"
         tmp.write_text(info.model_dump_json())

@@ -13,11 +13,10 @@ from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import db, engine, forwarder, images, inventory, limits, names, paths, snapshots
+from dotbox import db, engine, forwarder, images, inventory, limits, names, paths
 from dotbox.errors import (
     Conflict,
     DotboxError,
-    DropIncomplete,
     EngineUnavailable,
     InvalidInput,
     NotFound,
@@ -33,7 +32,13 @@ from dotbox.inventory import L_ROLE as L_ROLE
 from dotbox.inventory import READY_MARKER as READY_MARKER
 from dotbox.inventory import ROLE as ROLE
 from dotbox.inventory import sandbox_state as sandbox_state
-from dotbox.models import ContainerInfo, DropReport, SandboxCredentials, SandboxInfo
+from dotbox.models import (
+    ContainerInfo,
+    ImageInfo,
+    SandboxCredentials,
+    SandboxInfo,
+    SnapshotManifest,
+)
 
 DEFAULT_TTL = timedelta(hours=2)
 READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
@@ -60,7 +65,8 @@ def refuse_dsn(value: str) -> None:
 
 def create(
     *,
-    snapshot: str = snapshots.DEFAULT_SNAPSHOT,
+    manifest: SnapshotManifest,
+    image: ImageInfo | None = None,
     name: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
     superuser: bool = False,
@@ -69,18 +75,12 @@ def create(
     progress: Progress = _no_progress,
     extra_labels: dict[str, str] | None = None,
 ) -> tuple[SandboxInfo, SandboxCredentials]:
-    """Start a sandbox from ``snapshot`` (baking it first if needed) and return once a query
-    with its own credentials succeeds. On any failure nothing of it is left behind."""
-    if name is not None:
-        refuse_dsn(name)
-        names.sandbox_name(name)
-    manifest = snapshots.get(snapshot)
-    image = images.sandbox_image(manifest, progress=progress)
+    """Start a sandbox from ``manifest``'s image (``image`` if the caller found it already,
+    else baked first if needed) and return once a query with its own credentials succeeds.
+    Inputs are validated by the caller (sandbox-create's contract and guard); a name taken
+    meanwhile is refused by the engine. On any failure nothing of it is left behind."""
+    image = image or images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
-    if name is not None and find(sandbox_id) is not None:
-        raise Conflict(
-            f"a sandbox named {sandbox_id!r} exists", hint="drop it or pick another --name"
-        )
 
     home = paths.sandbox_dir(sandbox_id)
     sock = home / "sock"
@@ -321,37 +321,22 @@ def credentials(info: SandboxInfo) -> SandboxCredentials | None:
     )
 
 
-def drop(ref: str) -> DropReport:
-    """Remove the sandbox's container, volumes and socket directory, then read the engine and
-    the file system back to confirm nothing of it is left."""
-    started = time.monotonic()
-    try:
-        container: ContainerInfo | None = resolve(ref)
-    except NotFound:
-        container = None  # gone already: still clear its forwarder, runners and directory
-        if not _remnants(ref):
-            raise
-    sandbox_id = container.labels[L_ID] if container else ref
-    home = Path(
-        (container.labels.get("dotbox.dir") if container else None) or paths.sandbox_dir(sandbox_id)
-    )
-    removed = engine.remove_container(container.id) if container else False
+def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, object]:
+    """Remove the sandbox's container with its volumes, every container and volume labelled
+    with its id (forwarder, runners, socket volume) and its directory. Reading back what is
+    left is sandbox-drop's verify (``remnants``)."""
+    removed = engine.remove_container(container_id) if container_id else False
     by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
     for other in engine.containers(by_label):  # its forwarder, and runners still going
         engine.remove_container(other.id)
     volumes = [v for v in engine.volumes(by_label) if engine.remove_volume(v)]
     shutil.rmtree(home, ignore_errors=True)
-    left = remnants(sandbox_id, home)
-    if left:
-        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {', '.join(left)}")
-    return DropReport(
-        id=sandbox_id,
-        container_removed=removed,
-        volumes_removed=len(volumes),
-        socket_dir_removed=True,
-        confirmed=True,
-        seconds=round(time.monotonic() - started, 4),
-    )
+    return {
+        "id": sandbox_id,
+        "container_removed": removed,
+        "volumes_removed": len(volumes),
+        "socket_dir_removed": not home.exists(),
+    }
 
 
 def remnants(sandbox_id: str, home: Path) -> list[str]:
@@ -365,9 +350,3 @@ def remnants(sandbox_id: str, home: Path) -> list[str]:
     if home.exists():
         left.append(f"directory {home}")
     return left
-
-
-def _remnants(sandbox_id: str) -> bool:
-    """Whether this DOTBOX_HOME still holds containers or a directory of a vanished sandbox."""
-    mine = {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())}
-    return bool(engine.containers(mine)) or paths.sandbox_dir(sandbox_id).exists()

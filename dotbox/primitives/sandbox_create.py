@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dotbox import engine, guard, images, limits, names, paths, sandboxes, snapshots
 from dotbox.errors import Conflict, NotFound, NotReady
-from dotbox.models import SandboxCredentials, SandboxInfo, SnapshotManifest
+from dotbox.models import ImageInfo, SandboxCredentials, SandboxInfo, SnapshotManifest
 from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
 
 
@@ -59,6 +59,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
     def __init__(self, progress: Any = None, *, extra_labels: dict[str, str] | None = None) -> None:
         super().__init__(progress)
         self.extra_labels = extra_labels  # e.g. the review environment a sandbox belongs to
+        self.image: ImageInfo | None = None
         self.created: tuple[SandboxInfo, SandboxCredentials] | None = None
 
     def guard(self, inputs: CreateInputs) -> SnapshotManifest:
@@ -74,7 +75,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         try:
             base = images.base_image(target.pg_major, build=False)
             tag = images.sandbox_tag(target, base)
-            bake = engine.image(tag) is None
+            self.image = engine.image(tag)  # found here, so that apply does not look again
+            bake = self.image is None
         except NotFound:
             tag, bake = (
                 f"{images.SANDBOX_REPO}:<after building dotbox/base:pg{target.pg_major}>",
@@ -103,7 +105,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
 
     def apply(self, inputs: CreateInputs, target: SnapshotManifest, plan: Plan) -> dict[str, Any]:
         info, creds = sandboxes.create(
-            snapshot=target.name,
+            manifest=target,
+            image=self.image,
             name=inputs.name,
             ttl=names.ttl(inputs.ttl),
             superuser=inputs.superuser,

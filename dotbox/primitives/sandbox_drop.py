@@ -51,7 +51,7 @@ class SandboxDrop(Primitive[DropInputs, DropTarget]):
         return Plan(summary=f"drop {target.id}", steps=steps)
 
     def apply(self, inputs: DropInputs, target: DropTarget, plan: Plan) -> dict[str, Any]:
-        return sandboxes.drop(target.id).model_dump(mode="json")
+        return sandboxes.remove(target.id, target.container, target.home)
 
     def verify(self, inputs: DropInputs, target: DropTarget, outputs: dict[str, Any]) -> Verdict:
         left = sandboxes.remnants(target.id, target.home)

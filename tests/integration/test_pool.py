@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 import dotbox
-from dotbox import engine, lease, paths, pool, sandboxes
+from dotbox import api, engine, lease, paths, pool, sandboxes
 from tests.integration.conftest import cli_json, run_cli
 
 POOLED = {engine.MANAGED_BY: "dotbox", pool.LABEL: "default"}
@@ -44,7 +44,7 @@ def drained() -> Iterator[None]:
     yield
     pool.drain()
     for sid in _mine({engine.MANAGED_BY: "dotbox", sandboxes.L_ROLE: "sandbox"}):
-        sandboxes.drop(sid)
+        api.drop(sid)
 
 
 def test_fill_status_and_list(drained: None) -> None:
@@ -253,4 +253,4 @@ def test_sixteen_creates_from_sixteen_processes_at_once(drained: None, tmp_path:
     if report:
         Path(report).write_text(json.dumps({"processes": 16, "total_s": total}) + "\n")
     for sid in ids:
-        sandboxes.drop(sid)
+        api.drop(sid)
