@@ -173,12 +173,12 @@ def sandbox(
         outcome = run(primitive, raw)
     except BaseException:
         if primitive.created is not None:  # made, but not verified and recorded: taken back
-            _sandbox.unready(primitive.created[0].id)
+            _sandbox.unready(primitive.created.info.id)
             with suppress(DotboxError):
-                drop(primitive.created[0].id)
+                drop(primitive.created.info.id)
         raise
     assert primitive.created is not None
-    info, creds = primitive.created
+    info, creds = primitive.created.info, primitive.created.credentials
     if not outcome.ok:
         _sandbox.unready(info.id)  # never listed ready, even if the drop cannot finish
         drop(info.id)

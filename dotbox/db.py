@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -58,9 +58,11 @@ def connect(
     )
 
 
-def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) -> None:
+def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) -> Identity:
     """First connection to a new sandbox, as dotbox_admin (trusted once, see pg_hba.conf):
-    give the sandbox role its random password (and SUPERUSER if asked), then close that door.
+    give the sandbox role its random password (and SUPERUSER if asked), close that door, and
+    read back in the same round trip what took: the stored verifier, the flags, the server's
+    identity. Raises NotReady if any of it did not.
 
     Retries until the server accepts connections or ``deadline`` seconds pass.
     """
@@ -71,22 +73,51 @@ def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) ->
             user="dotbox_admin",
             dbname=creds.database,
             connect_timeout=2,
+            autocommit=True,
             **PINNED,
         )
 
-    conn = poll(attempt, deadline=deadline, interval=0.005, retry_on=(psycopg.OperationalError,))
-    with conn:
-        for statement in bootstrap_sql(creds, superuser=superuser):
-            conn.execute(statement.encode())
+    verifier = scram_verifier(creds.password)
+    statements = [*bootstrap_sql(creds, superuser=superuser, verifier=verifier), _read_back(creds)]
+    conn = poll(attempt, deadline=deadline, interval=0.002, retry_on=(psycopg.OperationalError,))
+    with conn:  # one round trip: the statements run as one implicit transaction
+        cur = conn.execute("; ".join(statements).encode(), prepare=False)
+        while cur.nextset():  # to the read-back's result, the last one
+            pass
+        system_identifier, stored, rolsuper, closed = cur.fetchone() or ("", None, None, None)
+    if stored != verifier or closed is not True or rolsuper is not superuser:
+        raise NotReady(
+            "the bootstrap did not take: password stored, SUPERUSER as asked and"
+            f" dotbox_admin NOLOGIN read back as {stored == verifier}, {rolsuper is superuser},"
+            f" {closed is True}"
+        )
+    return Identity(str(system_identifier), superuser)
 
 
-def bootstrap_sql(creds: SandboxCredentials, *, superuser: bool) -> list[str]:
+def _read_back(creds: SandboxCredentials) -> str:
+    role = sql.Literal(creds.user)
+    return (
+        sql.SQL(
+            "SELECT system_identifier,"
+            " (SELECT rolpassword FROM pg_authid WHERE rolname = {role}),"
+            " (SELECT rolsuper FROM pg_authid WHERE rolname = {role}),"
+            " (SELECT NOT rolcanlogin FROM pg_authid WHERE rolname = 'dotbox_admin')"
+            " FROM pg_control_system()"
+        )
+        .format(role=role)
+        .as_string(None)
+    )
+
+
+def bootstrap_sql(
+    creds: SandboxCredentials, *, superuser: bool, verifier: str | None = None
+) -> list[str]:
     """The bootstrap: the sandbox role's password as a SCRAM verifier (the plain text never
     reaches the server), SUPERUSER if asked, and dotbox_admin closed for good."""
     role = sql.Identifier(creds.user)
     statements: list[sql.Composable] = [
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-            role, sql.Literal(scram_verifier(creds.password))
+            role, sql.Literal(verifier or scram_verifier(creds.password))
         )
     ]
     if superuser:
@@ -95,43 +126,37 @@ def bootstrap_sql(creds: SandboxCredentials, *, superuser: bool) -> list[str]:
     return [s.as_string(None) for s in statements]
 
 
-def check_query(creds: SandboxCredentials) -> None:
-    """A real query with the sandbox's own credentials: the readiness that counts."""
-    with connect(creds) as conn:
-        conn.execute("SELECT 1").fetchone()
+class Identity(NamedTuple):
+    """Who a sandbox's server is, read back from it: its ``system_identifier`` (readable by any
+    role through pg_control_system()) and whether the role it hands out is a superuser."""
+
+    system_identifier: str
+    superuser: bool
 
 
-def check_tcp(creds: SandboxCredentials, *, deadline: float) -> None:
-    """A real query through the forwarder on 127.0.0.1:``creds.tcp_port``, retried until
+def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
+    """One connection with the sandbox's own credentials, one query: the readiness that counts
+    and the guard's read-back. ``is_superuser`` is reported by the server at connect."""
+    with connect(creds, timeout=timeout, autocommit=True) as conn:
+        row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+        superuser = conn.info.parameter_status("is_superuser") == "on"
+    return Identity(str(row[0]) if row else "", superuser)
+
+
+def identity_over_tcp(creds: SandboxCredentials, *, deadline: float) -> Identity:
+    """``identity`` through the forwarder on 127.0.0.1:``creds.tcp_port``, retried until
     ``deadline``."""
-    port = creds.tcp_port
-
-    def attempt() -> None:
-        with psycopg.connect(
-            host="127.0.0.1",
-            user=creds.user,
-            password=creds.password,
-            dbname=creds.database,
-            connect_timeout=2,
-            **(PINNED | {"port": port}),
-        ) as conn:
-            conn.execute("SELECT 1").fetchone()
-
     try:
-        poll(attempt, deadline=deadline, interval=0.01, retry_on=(psycopg.OperationalError,))
+        return poll(
+            lambda: identity(creds, timeout=2),
+            deadline=deadline,
+            interval=0.01,
+            retry_on=(psycopg.OperationalError,),
+        )
     except psycopg.OperationalError as exc:
-        raise NotReady(f"the forwarder on 127.0.0.1:{port} relayed no query: {exc}") from None
-
-
-def identity(creds: SandboxCredentials) -> tuple[str, bool]:
-    """The server's system_identifier (readable by any role through pg_control_system()) and
-    whether the role the sandbox hands out is a superuser: one connection, one query."""
-    with connect(creds) as conn:
-        row = conn.execute(
-            "SELECT system_identifier, (SELECT rolsuper FROM pg_roles"
-            " WHERE rolname = current_user) FROM pg_control_system()"
-        ).fetchone()
-    return (str(row[0]), bool(row[1])) if row else ("", False)
+        raise NotReady(
+            f"the forwarder on 127.0.0.1:{creds.tcp_port} relayed no query: {exc}"
+        ) from None
 
 
 # What a snapshot's counts are compared with: objects of the DDL's own schemas, not those an

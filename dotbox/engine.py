@@ -543,9 +543,17 @@ def volumes(labels: dict[str, str]) -> list[str]:
 
 
 def labelled_volumes(labels: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Volumes carrying every given label, each with all its labels."""
-    with _translated("list volumes"):
-        found = client().api.volumes(filters={"label": _label_filters(labels)})
+    """Volumes carrying every given label, each with all its labels (on a Unix-socket engine
+    without the SDK, like ``container_records``)."""
+    path = unix_socket()
+    if path is None:
+        with _translated("list volumes"):
+            found = client().api.volumes(filters={"label": _label_filters(labels)})
+    else:
+        filters = quote(json.dumps({"label": _label_filters(labels)}))
+        found = _get_json(path, f"/volumes?filters={filters}", "list volumes")
+        if not isinstance(found, dict):
+            raise EngineUnavailable(f"list volumes: unexpected answer from the engine: {found!r}")
     return {v["Name"]: v.get("Labels") or {} for v in (found.get("Volumes") or [])}
 
 

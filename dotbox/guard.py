@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dotbox import db, sandboxes, snapshots
 from dotbox.errors import DotboxError, Refused
-from dotbox.models import Frozen, SandboxCredentials, SandboxInfo
+from dotbox.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 
 
 class LiveSandbox(Frozen):
@@ -22,6 +22,23 @@ class LiveSandbox(Frozen):
 def require_live(ref: str) -> LiveSandbox:
     container = sandboxes.resolve(ref)  # refuses DSNs, unlabelled containers, unknown ids
     sandbox_id = container.labels.get(sandboxes.L_ID, ref)
+    _require_running_isolated(container, sandbox_id)
+    info = sandboxes.info_of(container)
+    creds = sandboxes.credentials(info)
+    if creds is None:
+        raise Refused(f"the credentials of sandbox {sandbox_id} are not on this host")
+    return judge(info, creds, db.identity(creds))
+
+
+def require_created(created: sandboxes.Created) -> LiveSandbox:
+    """The guard's checks on what a create read back (its container once ready, its server's
+    identity from the query that proved it ready), without asking either again."""
+    info = created.info
+    _require_running_isolated(created.container, info.id)
+    return judge(info, created.credentials, created.identity)
+
+
+def _require_running_isolated(container: ContainerInfo, sandbox_id: str) -> None:
     if container.status != "running":
         raise Refused(f"sandbox {sandbox_id} is not running (it is {container.status})")
     if container.network_mode != "none":
@@ -29,19 +46,20 @@ def require_live(ref: str) -> LiveSandbox:
             f"sandbox {sandbox_id} has network mode {container.network_mode!r}, not 'none';"
             " refusing to act on it"
         )
-    info = sandboxes.info_of(container)
-    creds = sandboxes.credentials(info)
-    if creds is None:
-        raise Refused(f"the credentials of sandbox {sandbox_id} are not on this host")
-    system_identifier, superuser = db.identity(creds)
+
+
+def judge(info: SandboxInfo, creds: SandboxCredentials, identity: db.Identity) -> LiveSandbox:
     official = _official_system_identifier(info)
-    if official is not None and official == system_identifier:
+    if official is not None and official == identity.system_identifier:
         raise Refused(
-            f"sandbox {sandbox_id} has the official server's system_identifier {official};"
+            f"sandbox {info.id} has the official server's system_identifier {official};"
             " refusing to act on what may be the official runtime"
         )
     return LiveSandbox(
-        info=info, credentials=creds, system_identifier=system_identifier, superuser=superuser
+        info=info,
+        credentials=creds,
+        system_identifier=identity.system_identifier,
+        superuser=identity.superuser,
     )
 
 

@@ -322,7 +322,7 @@ def _fill_locked(
         creator = SandboxCreate(extra_labels={LABEL: snapshot})  # governed: recorded, verified
         outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
         assert creator.created is not None
-        info = creator.created[0]
+        info = creator.created.info
         if not outcome.ok:
             _discard(info.id)
             raise NotReady(f"pooled sandbox {info.id} failed its postconditions")

@@ -165,7 +165,7 @@ def up(
         creator = SandboxCreate(extra_labels={L_REVIEW: review_id})
         run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
         assert creator.created is not None
-        info, creds = creator.created
+        info, creds = creator.created.info, creator.created.credentials
         project = compose.transform(
             app,
             review_id=review_id,

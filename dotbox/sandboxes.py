@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from dotbox import db, engine, forwarder, images, inventory, limits, names, paths
 from dotbox.errors import (
@@ -63,6 +64,19 @@ def refuse_dsn(value: str) -> None:
         )
 
 
+class Created(NamedTuple):
+    """A sandbox just made, as read back: its container from the engine, once ready, and its
+    server's identity from the bootstrap's read-back (through the forwarder with --tcp)."""
+
+    container: ContainerInfo
+    credentials: SandboxCredentials
+    identity: db.Identity
+
+    @property
+    def info(self) -> SandboxInfo:
+        return info_of(self.container)
+
+
 def create(
     *,
     manifest: SnapshotManifest,
@@ -74,9 +88,9 @@ def create(
     resources: limits.Limits = limits.DEFAULT,
     progress: Progress = _no_progress,
     extra_labels: dict[str, str] | None = None,
-) -> tuple[SandboxInfo, SandboxCredentials]:
+) -> Created:
     """Start a sandbox from ``manifest``'s image (``image`` if the caller found it already,
-    else baked first if needed) and return once a query with its own credentials succeeds.
+    else baked first if needed) and return once its server answered and the bootstrap took.
     Inputs are validated by the caller (sandbox-create's contract and guard); a name taken
     meanwhile is refused by the engine. On any failure nothing of it is left behind."""
     image = image or images.sandbox_image(manifest, progress=progress)
@@ -162,8 +176,7 @@ def create(
                 if tcp:
                     _bootstrap_inside(container, creds, superuser=superuser)
                 else:
-                    db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
-                    db.check_query(creds)
+                    identity = db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
             except Exception as exc:
                 logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
                 raise NotReady(
@@ -173,18 +186,18 @@ def create(
                 ) from None
             if starting is not None:
                 creds = creds.model_copy(update={"tcp_port": starting.result()})
-                db.check_tcp(creds, deadline=READY_DEADLINE)
+                identity = db.identity_over_tcp(creds, deadline=READY_DEADLINE)
         if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
         with paths.writing(home):
             (home / READY_MARKER).touch()
         # Read back, or not handed out: a create that fails from here on (the engine gone)
         # takes the sandbox down with it.
-        info = info_of(engine.inspect_container(container) or _gone(sandbox_id))
+        read_back = engine.inspect_container(container) or _gone(sandbox_id)
     except BaseException:
         _undo_create(sandbox_id, home, container)
         raise
-    return info, creds
+    return Created(read_back, creds, identity)
 
 
 def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
@@ -325,10 +338,13 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
     """Remove the sandbox's container with its volumes, every container and volume labelled
     with its id (forwarder, runners, socket volume) and its directory. Reading back what is
     left is sandbox-drop's verify (``remnants``)."""
-    removed = engine.remove_container(container_id) if container_id else False
     by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
-    for other in engine.containers(by_label):  # its forwarder, and runners still going
-        engine.remove_container(other.id)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's kill is most of a drop
+        removing = pool.submit(engine.remove_container, container_id) if container_id else None
+        for other in engine.containers(by_label):  # its forwarder, and runners still going
+            if other.id != container_id:
+                engine.remove_container(other.id)
+        removed = removing.result() if removing else False
     volumes = [v for v in engine.volumes(by_label) if engine.remove_volume(v)]
     shutil.rmtree(home, ignore_errors=True)
     return {

@@ -31,9 +31,21 @@ psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/finish.sql"
 echo "dotbox:phase fingerprint"
 psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/fingerprint.sql" \
   -o /var/lib/postgresql/dotbox-fingerprint.json
+# The large catalogs every first connection reads: a sandbox starts opening them at once (see
+# images.server_entrypoint), so that overlayfs copies them up while the server starts.
+psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -o /var/lib/postgresql/dotbox-warm \
+  -c "SELECT pg_relation_filepath(oid) FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace
+      AND relname IN ('pg_class', 'pg_attribute', 'pg_index', 'pg_class_oid_index',
+        'pg_class_relname_nsp_index', 'pg_attribute_relid_attnum_index',
+        'pg_attribute_relid_attnam_index', 'pg_index_indexrelid_index')
+      AND pg_relation_size(oid) >= 1048576 ORDER BY pg_relation_size(oid) DESC"
 cp "$work/pg_hba.conf" "$PGDATA/pg_hba.conf"
 cp "$work/pg_hba_forwarded.conf" /var/lib/postgresql/dotbox-hba-forwarded.conf
 cp "$work/pg_ident_forwarded.conf" /var/lib/postgresql/dotbox-ident-forwarded.conf
 pg_ctl -w -s -m fast stop
-rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$work"/*
+# A sandbox starts from a clean shutdown: it needs only the WAL segment of that checkpoint (not
+# the bake's hundred segments of DDL), and no statistics of the bake.
+redo=$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's REDO WAL file: *//p")
+[ -n "$redo" ] && find "$PGDATA/pg_wal" -maxdepth 1 -type f -name '0*' ! -name "$redo" -delete
+rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$PGDATA/pg_stat"/* "$work"/*
 echo "dotbox:phase done"

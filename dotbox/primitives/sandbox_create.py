@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dotbox import engine, guard, images, limits, names, paths, sandboxes, snapshots
 from dotbox.errors import Conflict, NotFound, NotReady
-from dotbox.models import ImageInfo, SandboxCredentials, SandboxInfo, SnapshotManifest
+from dotbox.models import ImageInfo, SnapshotManifest
 from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
 
 
@@ -60,7 +60,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         super().__init__(progress)
         self.extra_labels = extra_labels  # e.g. the review environment a sandbox belongs to
         self.image: ImageInfo | None = None
-        self.created: tuple[SandboxInfo, SandboxCredentials] | None = None
+        self.created: sandboxes.Created | None = None
 
     def guard(self, inputs: CreateInputs) -> SnapshotManifest:
         manifest = snapshots.get(inputs.snapshot)
@@ -94,17 +94,23 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             f"run container dotbox-{sid} from {tag}: network none, mount sock/ at /sock,"
             f" memory {r.memory_bytes >> 20} MiB, cpus {r.cpus}, pids {r.pids}"
             + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else ""),
-            "bootstrap as dotbox_admin: ALTER ROLE sandbox PASSWORD <SCRAM verifier>"
+            "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox PASSWORD"
+            " <SCRAM verifier>"
             + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
-            + "; ALTER ROLE dotbox_admin NOLOGIN",
-            "SELECT 1 with the sandbox's own password; write the ready marker",
+            + "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags and"
+            " the server's system_identifier",
+            "write the ready marker",
         ]
         if inputs.tcp:
-            steps.insert(-1, f"run forwarder dotbox-fwd-{sid}: one port on 127.0.0.1")
+            steps[-2:-1] = [
+                "bootstrap inside the container (docker exec psql, peer authentication)",
+                f"run forwarder dotbox-fwd-{sid}: one port on 127.0.0.1; a query through it"
+                " with the sandbox's own password",
+            ]
         return Plan(summary=f"create {sid} from snapshot {target.name}", steps=steps)
 
     def apply(self, inputs: CreateInputs, target: SnapshotManifest, plan: Plan) -> dict[str, Any]:
-        info, creds = sandboxes.create(
+        created = sandboxes.create(
             manifest=target,
             image=self.image,
             name=inputs.name,
@@ -115,7 +121,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             progress=self.progress,
             extra_labels=self.extra_labels,
         )
-        self.created = (info, creds)
+        self.created = created
+        info, creds = created.info, created.credentials
         return {
             "id": info.id,
             "container": info.container,
@@ -131,7 +138,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         self, inputs: CreateInputs, target: SnapshotManifest, outputs: dict[str, Any]
     ) -> Verdict:
         try:
-            live = guard.require_live(outputs["id"])
+            assert self.created is not None  # apply ran
+            live = guard.require_created(self.created)
         except Exception as exc:  # the postcondition failed: say how, the record keeps it
             return Verdict(ok=False, checks={"guard": str(exc)})
         superuser = live.superuser
@@ -139,7 +147,9 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             ok=superuser == inputs.superuser,
             checks={
                 "running_network_none_labelled": True,
-                "query_with_own_password": True,
+                "credentials": "a query through the forwarder with its own password"
+                if inputs.tcp
+                else "its password's verifier and dotbox_admin NOLOGIN read back",
                 "system_identifier": live.system_identifier,
                 "official_system_identifier": target.system_identifier,
                 "superuser": superuser,

@@ -3,6 +3,8 @@ a snapshot needing a newer major is refused before any container; rm and diff.""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +119,44 @@ def test_missing_extension_is_named_and_nothing_is_left(
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "vec.sql:2:" in proc.stderr and '"vector"' in proc.stderr
     assert "CREATE EXTENSION IF NOT EXISTS vector" in proc.stderr
+
+
+def _image_entrypoint_and_files(manifest: SnapshotManifest) -> tuple[list[str], list[str]]:
+    """The sandbox image's entrypoint, and what its data directory holds of WAL and stats."""
+    image = images.sandbox_image(manifest)
+    entry = json.loads(
+        subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{json .Config.Entrypoint}}", image.id],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    listing = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh", image.id, "-c",
+         f"cd {images.DATA_DIR} && ls pg_stat pg_wal | grep -v ':$'"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    return entry, listing
+
+
+def test_large_catalogs_are_opened_while_the_server_starts(gitlab: SnapshotManifest) -> None:
+    entry, listing = _image_entrypoint_and_files(gitlab)
+    assert entry[:2] == ["sh", "-c"], entry
+    warmed = entry[2].split(" in ", 1)[1].split(";", 1)[0].split()
+    assert "base/" in warmed[0] and len(warmed) >= 3  # pg_attribute, pg_class, … of 1,401 tables
+    with dotbox.sandbox(gitlab.name) as sb, sb.connect() as conn:
+        paths = conn.execute(
+            "SELECT pg_relation_filepath(oid) FROM pg_class WHERE relname = ANY(%s)",
+            (["pg_attribute", "pg_class"],),
+        ).fetchall()
+        assert {p for (p,) in paths} <= set(warmed)
+        logs = engine.container_logs(sb.info.container, tail=200)
+    assert "exited with exit code" not in logs and "terminating" not in logs, logs
+    # only the WAL segment of the bake's last checkpoint, no statistics of the bake
+    assert [f for f in listing if f.startswith("0")] and len(listing) <= 3, listing
+
+
+def test_small_catalogs_start_the_server_directly() -> None:
+    entry, _ = _image_entrypoint_and_files(snapshots.get(snapshots.DEFAULT_SNAPSHOT))
+    assert entry[0].endswith("/bin/postgres") and entry[1:] == ["-D", images.DATA_DIR]

@@ -1,4 +1,7 @@
+import pytest
+
 from dotbox import db, images, sqltext
+from dotbox.errors import BakeFailed
 
 
 def test_progress_marks_map_back_to_original_lines() -> None:
@@ -33,3 +36,15 @@ def test_exit_codes_are_distinct() -> None:
     codes = [c.exit_code for c in classes if c is not errors.DotboxError]
     assert len(codes) == len(set(codes))
     assert set(codes) <= set(errors.EXIT_CODES)
+
+
+def test_server_entrypoint_warms_only_listed_relation_files() -> None:
+    plain = images.server_entrypoint(17, [])
+    assert plain == ["/usr/lib/postgresql/17/bin/postgres", "-D", images.DATA_DIR]
+    warm = images.server_entrypoint(17, ["base/16385/1249", "global/1260"])
+    assert warm[:2] == ["sh", "-c"] and warm[3] == "dotbox-sandbox"
+    assert "base/16385/1249 global/1260;" in warm[2]
+    assert warm[2].endswith(f'exec /usr/lib/postgresql/17/bin/postgres -D {images.DATA_DIR} "$@"')
+    for bad in ["base/1/1; rm -rf /", "../x", "base/16385/1249 x"]:
+        with pytest.raises(BakeFailed):
+            images.server_entrypoint(17, [bad])
