@@ -153,6 +153,23 @@ def rows(*, every_home: bool = False) -> list[SandboxRow]:
     return sorted(found, key=lambda s: (s.created, s.id))
 
 
+def json_text(found: list[SandboxRow]) -> str:
+    """``dotbox list --json``: what ``SandboxInfo.model_dump(mode="json")`` gives, indented."""
+    return json.dumps([s.as_json() for s in found], indent=2)
+
+
+def text_lines(found: list[SandboxRow]) -> list[str]:
+    """``dotbox list``'s text: a header and one line per sandbox, or "no sandboxes"."""
+    if not found:
+        return ["no sandboxes"]
+    header = f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} SOCKET"
+    return [header] + [
+        f"{s.id:<20} {s.state:<9} {s.snapshot:<16} {s.pg_major:<3} "
+        f"{s.expires:%Y-%m-%d %H:%M:%S}  {s.socket_dir}"
+        for s in found
+    ]
+
+
 def ids() -> list[str]:
     """The ids of this DOTBOX_HOME's sandboxes (for shell completion), sorted."""
     labels = [d.get("Labels") or {} for d in _records(False)]
