@@ -1,10 +1,11 @@
 """The entry point answers `dotbox`, `dotbox --help` and `dotbox list [--json]` without typer:
 the overview is the text typer prints (from the same table), errors are the same line and exit
 code, and every other word still goes to typer. No engine needed here (an absent socket gives
-the error); tests/integration/test_cli_fast.py compares listings of real sandboxes."""
+the error); tests/integration/test_cli_fast_list.py compares listings of real sandboxes."""
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from dotbox import cli, commands
 from dotbox.catalogue import ENTRIES
 from dotbox.cli.options import short_help
+from dotbox.entry import storage_failure
 
 REPO = Path(__file__).resolve().parents[2]
 # The typer path: dotbox.cli imported directly (every command registered), then its main().
@@ -66,13 +68,17 @@ def test_the_exit_code_table_is_in_the_overview() -> None:
 
 
 def test_a_primitive_command_has_the_catalogue_line() -> None:
-    top_level = {e.command.split()[1]: e.name for e in ENTRIES.values()}
-    top_level = {word: name for word, name in top_level.items() if len(word.split()) == 1}
-    runs_a_primitive = {w: n for w, n in top_level.items() if w in commands.COMMANDS}
-    assert {"create", "drop", "verify", "harness", "apply"} <= set(runs_a_primitive)
+    words = {e.command.removeprefix("dotbox "): e.name for e in ENTRIES.values()}
+    runs_a_primitive = {word: name for word, name in words.items() if word in commands.COMMANDS}
+    assert set(runs_a_primitive) == {"create", "drop", "verify", "harness", "apply"}
     for word, name in runs_a_primitive.items():
-        if ENTRIES[name].command == f"dotbox {word}":
-            assert commands.COMMANDS[word][1] == short_help(name), word
+        assert commands.COMMANDS[word][1] == short_help(name), word
+
+
+def test_a_full_disk_is_a_storage_error_and_other_os_errors_are_not() -> None:
+    full = storage_failure(OSError(errno.ENOSPC, "No space left on device", "/x/y"))
+    assert full is not None and full.exit_code == 18 and "/x/y" in full.one_line()
+    assert storage_failure(OSError(errno.ECONNREFUSED, "refused")) is None
 
 
 @pytest.mark.parametrize(("args", "columns"), [(["--help"], "80"), ([], "80"), (["--help"], "60")])
