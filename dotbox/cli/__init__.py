@@ -1,7 +1,8 @@
 """The dotbox command line: parse, call the API, print text or --json, map errors to exit codes.
 
 One module per command group; heavy modules (docker, psycopg, pglast, rich) are imported inside
-the commands that need them, so that ``dotbox --help`` starts fast.
+the commands that need them, so that each command starts fast. (``dotbox``, ``dotbox --help``
+and ``dotbox list [--json]`` do not even import this package: ``dotbox.entry`` answers them.)
 """
 
 from __future__ import annotations
