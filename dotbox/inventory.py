@@ -1,26 +1,26 @@
 """Which sandboxes exist, read from the engine's labels: cheaply, for ``dotbox list`` and
 shell completion.
 
-No docker SDK, no psycopg, no pydantic here (``engine.container_records`` speaks to the
-engine's socket with the standard library): a ``dotbox list`` costs little more than the
-interpreter's start. ``sandboxes.info_of`` builds its ``SandboxInfo`` from ``row_of``, so the
-state and the fields of a sandbox are computed in one place.
+No docker SDK, no psycopg, no pydantic, not even dataclasses here (``dotbox.engine_socket``
+speaks to the engine's socket with the standard library; any other ``DOCKER_HOST`` goes
+through ``dotbox.engine``): a ``dotbox list`` costs little more than the interpreter's start.
+``sandboxes.info_of`` builds its ``SandboxInfo`` from ``row_of``, so the state and the fields
+of a sandbox are computed in one place.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from dotbox import engine, paths
+from dotbox import engine_socket, paths
 
 ROLE = "sandbox"  # the sandbox's login role
 DATABASE = "sandbox"
 
-L_MANAGED = engine.MANAGED_BY
+L_MANAGED = engine_socket.MANAGED_BY
 L_ROLE = "dotbox.role"
 L_ID = "dotbox.id"
 L_READY_BY = "dotbox.ready-by"  # a sandbox with no ready marker by then is broken
@@ -30,8 +30,7 @@ L_POOL = "dotbox.pool"  # started ahead of time for a warm pool (see dotbox.pool
 CLAIM, LEASE = "claimed", "lease"  # files of dotbox.lease, read here without pydantic
 
 
-@dataclass(frozen=True)
-class SandboxRow:
+class SandboxRow(NamedTuple):
     """A sandbox as ``list`` shows it: the fields of ``models.SandboxInfo``, in its order."""
 
     id: str
@@ -51,11 +50,11 @@ class SandboxRow:
     tcp: bool = False
 
     def fields(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return self._asdict()
 
     def as_json(self) -> dict[str, Any]:
         """What ``SandboxInfo.model_dump(mode="json")`` gives for the same sandbox."""
-        out = asdict(self)
+        out = self._asdict()
         out["socket_dir"] = str(self.socket_dir)
         out["created"] = _iso(self.created)
         out["expires"] = _iso(self.expires)
@@ -140,7 +139,12 @@ def _records(every_home: bool) -> list[dict[str, Any]]:
     labels = {L_MANAGED: "dotbox", L_ROLE: "sandbox"}
     if not every_home:
         labels[L_HOME] = str(paths.data_home())
-    return engine.container_records(labels)
+    socket_path = engine_socket.unix_socket()
+    if socket_path is None:  # tcp://, ssh://: the SDK's way
+        from dotbox import engine
+
+        return engine.container_records(labels)
+    return engine_socket.socket_records(socket_path, labels)
 
 
 def rows(*, every_home: bool = False) -> list[SandboxRow]:
@@ -151,6 +155,23 @@ def rows(*, every_home: bool = False) -> list[SandboxRow]:
         if not unclaimed(d.get("Labels") or {})
     ]
     return sorted(found, key=lambda s: (s.created, s.id))
+
+
+def json_text(found: list[SandboxRow]) -> str:
+    """``dotbox list --json``: what ``SandboxInfo.model_dump(mode="json")`` gives, indented."""
+    return json.dumps([s.as_json() for s in found], indent=2)
+
+
+def text_lines(found: list[SandboxRow]) -> list[str]:
+    """``dotbox list``'s text: a header and one line per sandbox, or "no sandboxes"."""
+    if not found:
+        return ["no sandboxes"]
+    header = f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} SOCKET"
+    return [header] + [
+        f"{s.id:<20} {s.state:<9} {s.snapshot:<16} {s.pg_major:<3} "
+        f"{s.expires:%Y-%m-%d %H:%M:%S}  {s.socket_dir}"
+        for s in found
+    ]
 
 
 def ids() -> list[str]:

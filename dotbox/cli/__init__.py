@@ -1,12 +1,12 @@
 """The dotbox command line: parse, call the API, print text or --json, map errors to exit codes.
 
 One module per command group; heavy modules (docker, psycopg, pglast, rich) are imported inside
-the commands that need them, so that ``dotbox --help`` starts fast.
+the commands that need them, so that each command starts fast. (``dotbox``, ``dotbox --help``
+and ``dotbox list [--json]`` do not even import this package: ``dotbox.entry`` answers them.)
 """
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
@@ -14,7 +14,8 @@ from typing import Any, NoReturn
 
 import typer
 
-from dotbox.errors import EXIT_CODES, DotboxError
+from dotbox import commands
+from dotbox.errors import DotboxError
 
 
 def _cheap_plain_values() -> None:
@@ -62,11 +63,11 @@ def _cheap_plain_values() -> None:
 
 _cheap_plain_values()
 
-EXIT_TABLE = "\n\n".join(["Exit codes:"] + [f"{code}  {text}" for code, text in EXIT_CODES.items()])
+EXIT_TABLE = commands.EXIT_TABLE
 
 app = typer.Typer(
     name="dotbox",
-    help="Disposable, isolated PostgreSQL sandboxes seeded from a snapshot of official DDL.",
+    help=commands.DESCRIPTION,
     epilog=EXIT_TABLE,
     no_args_is_help=True,
     add_completion=True,
@@ -78,7 +79,7 @@ app = typer.Typer(
 def group(name: str, help_: str) -> typer.Typer:
     """A command group (``dotbox NAME …``), registered on the main app."""
     sub = typer.Typer(help=help_, no_args_is_help=True, epilog=EXIT_TABLE, rich_markup_mode=None)
-    app.add_typer(sub, name=name)
+    app.add_typer(sub, name=name, short_help=commands.COMMANDS[name][1])
     return sub
 
 
@@ -88,7 +89,7 @@ _debug = False
 
 
 @app.callback()
-def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
+def _main(debug: bool = typer.Option(False, "--debug", help=commands.DEBUG_HELP)) -> None:
     global _debug
     _debug = debug or os.environ.get("DOTBOX_DEBUG") == "1"
 
@@ -126,34 +127,12 @@ def _invalid(message: str) -> DotboxError:
 
 
 # Command modules register their commands on `app` when imported. Each top-level command or
-# group is registered by the module named here (tests/unit/test_cli_commands.py keeps the table
-# complete); main() imports only the module of the command being run, so that `dotbox list`
-# builds one module's commands instead of all of them. A command missing here still works: an
-# unknown word loads every module.
-COMMANDS: dict[str, str] = {
-    "config": "config_cmds",
-    "doctor": "doctor_cmds",
-    "evidence": "evidence_cmds",
-    "gc": "gc_cmds",
-    "image": "image_cmds",
-    "pool": "pool_cmds",
-    "vocab": "primitive_cmds",
-    "verify": "primitive_cmds",
-    "harness": "primitive_cmds",
-    "apply": "primitive_cmds",
-    "rollback": "primitive_cmds",
-    "primitives": "primitive_cmds",
-    "review": "review_cmds",
-    "run": "run_cmds",
-    "psql": "run_cmds",
-    "create": "sandbox_cmds",
-    "list": "sandbox_cmds",
-    "show": "sandbox_cmds",
-    "drop": "sandbox_cmds",
-    "demo": "sandbox_cmds",
-    "env": "sandbox_cmds",
-    "snapshot": "snapshot_cmds",
-}
+# group is registered by the module that dotbox.commands.COMMANDS names (which also holds its
+# line in `dotbox --help`; tests/unit/test_cli_commands.py keeps the table complete); main()
+# imports only the module of the command being run, so that `dotbox show` builds one module's
+# commands instead of all of them. A command missing there still works: an unknown word loads
+# every module.
+COMMANDS: dict[str, str] = {name: module for name, (module, _) in commands.COMMANDS.items()}
 MODULES = sorted(set(COMMANDS.values()))
 
 
@@ -164,7 +143,28 @@ def load_commands(command: str | None = None) -> typer.Typer:
 
     for module in [COMMANDS[command]] if command in COMMANDS else MODULES:
         importlib.import_module(f"dotbox.cli.{module}")
+    _overview_lines()
     return app
+
+
+def _overview_lines() -> None:
+    """Give each top-level command its line of ``dotbox.commands.COMMANDS`` as short_help, and
+    put commands and groups in the table's order: typer's ``dotbox --help`` then prints what
+    ``dotbox.commands.overview`` prints without typer."""
+    order = list(COMMANDS)
+
+    def name_of(info: Any) -> str:  # typer's name of a command: given, else its function's
+        callback = getattr(info, "callback", None)
+        return str(info.name or (callback.__name__ if callback else "")).lower().replace("_", "-")
+
+    def place(info: Any) -> int:
+        return order.index(name_of(info)) if name_of(info) in order else len(order)
+
+    for info in app.registered_commands:
+        if name_of(info) in COMMANDS:
+            info.short_help = commands.COMMANDS[name_of(info)][1]
+    app.registered_commands.sort(key=place)
+    app.registered_groups.sort(key=place)
 
 
 def _command_word(argv: list[str]) -> str | None:
@@ -188,11 +188,11 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:
         # A full or read-only disk met somewhere no write was expected: still one line.
-        if _debug or exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-            raise
-        from dotbox.paths import storage_error
+        from dotbox.entry import storage_failure
 
-        error = storage_error(exc.filename, exc)
+        error = None if _debug else storage_failure(exc)
+        if error is None:
+            raise
         typer.echo(f"dotbox: error: {error.one_line()}", err=True)
         sys.exit(error.exit_code)
 

@@ -93,17 +93,10 @@ def list_(as_json: bool = JsonOpt) -> None:
     except DotboxError as exc:
         fail(exc)
     if as_json:
-        emit([s.as_json() for s in found])
+        typer.echo(inventory.json_text(found))
         return
-    if not found:
-        typer.echo("no sandboxes")
-        return
-    typer.echo(f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} SOCKET")
-    for s in found:
-        typer.echo(
-            f"{s.id:<20} {s.state:<9} {s.snapshot:<16} {s.pg_major:<3} "
-            f"{s.expires:%Y-%m-%d %H:%M:%S}  {s.socket_dir}"
-        )
+    for line in inventory.text_lines(found):
+        typer.echo(line)
 
 
 @app.command()
