@@ -481,13 +481,11 @@ def labelled_volumes(labels: dict[str, str]) -> dict[str, dict[str, str]]:
     path = unix_socket()
     if path is None:
         with _translated("list volumes"):
-            found = client().api.volumes(filters={"label": _label_filters(labels)})
+            found = client().api.volumes(filters={"label": _label_filters(labels)}) or {}
+        listed = found.get("Volumes") or []
     else:
-        filters = quote(json.dumps({"label": _label_filters(labels)}))
-        found = _get_json(path, f"/volumes?filters={filters}", "list volumes")
-        if not isinstance(found, dict):
-            raise EngineUnavailable(f"list volumes: unexpected answer from the engine: {found!r}")
-    return {v["Name"]: v.get("Labels") or {} for v in (found.get("Volumes") or [])}
+        listed = engine_socket.socket_volumes(path, labels)
+    return {v["Name"]: v.get("Labels") or {} for v in listed}
 
 
 def create_tmpfs_volume(name: str, labels: dict[str, str], options: str) -> None:

@@ -98,3 +98,13 @@ def socket_records(
     if not isinstance(data, list):
         raise EngineUnavailable(f"list containers: unexpected answer from the engine: {data!r}")
     return data
+
+
+def socket_volumes(socket_path: str, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The engine's own listing (``GET /volumes``) of volumes carrying every given label, read
+    from its Unix socket."""
+    filters = quote(json.dumps({"label": _label_filters(labels)}))
+    data = _get_json(socket_path, f"/volumes?filters={filters}", "list volumes")
+    if not isinstance(data, dict):
+        raise EngineUnavailable(f"list volumes: unexpected answer from the engine: {data!r}")
+    return list(data.get("Volumes") or [])
