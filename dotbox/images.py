@@ -32,6 +32,7 @@ RECIPE_FILES = (
     "pg_hba.conf",
     "pg_hba_forwarded.conf",
     "pg_ident_forwarded.conf",
+    "warm.sql",
 )
 FORWARDED_AUTH = [  # server options of a sandbox made with --tcp (see pg_hba_forwarded.conf)
     "-c",
@@ -40,7 +41,7 @@ FORWARDED_AUTH = [  # server options of a sandbox made with --tcp (see pg_hba_fo
     "ident_file=/var/lib/postgresql/dotbox-ident-forwarded.conf",
 ]
 FINGERPRINT_FILE = "/var/lib/postgresql/dotbox-fingerprint.json"  # written by bake.sh
-WARM_FILE = "/var/lib/postgresql/dotbox-warm"  # written by bake.sh: large catalogs' files
+WARM_FILE = "/var/lib/postgresql/dotbox-warm"  # written by bake.sh (warm.sql)
 _RELATION_FILE = re.compile(r"^(global|base/[0-9]+)/[0-9]+$")
 OFFLINE_MAJORS = (15, 17, 18)
 PROGRESS_MARKS = 100
@@ -230,7 +231,7 @@ def bake(
     )
     files = {
         "bake.sh": _recipe("bake.sh"),
-        **{name: _recipe(name) for name in RECIPE_FILES if name.endswith(".conf")},
+        **{name: _recipe(name) for name in RECIPE_FILES if name.endswith((".conf", ".sql"))},
         "prepare.sql": _PREPARE.format(roles=roles).encode(),
         "finish.sql": _FINISH.format(
             demote="\n".join(
@@ -298,11 +299,9 @@ def bake(
 
 
 def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:
-    """A sandbox image's entrypoint: the server. With large catalogs (``warm``: their files,
-    relative to the data directory), it first opens each for writing in the background:
-    overlayfs copies a file up from the image at its first open for writing, and fsyncs it,
-    which for gitlab's catalogs is ~30 ms that the first connection would otherwise wait for;
-    begun at once, the copies overlap the server's own start."""
+    """A sandbox image's entrypoint: the server, and beside it, in the background, an open for
+    writing of each catalog file in ``warm`` (relative to the data directory; see warm.sql), so
+    that overlayfs copies them up while the server starts rather than when it first reads them."""
     server = f"/usr/lib/postgresql/{pg_major}/bin/postgres"
     if not warm:
         return [server, "-D", DATA_DIR]
@@ -310,8 +309,8 @@ def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:
     if bad:
         raise BakeFailed(f"the bake listed unexpected catalog files: {bad!r}")
     script = (
-        f"cd {DATA_DIR} && for f in {' '.join(warm)}; do"
-        ' ([ -f "$f" ] && true 3<>"$f"; exit 0) & done;'  # exit 0: the server reaps these
+        f"cd {DATA_DIR} && (for f in {' '.join(warm)}; do"
+        ' [ -f "$f" ] && true 3<>"$f"; done; exit 0) &'  # exit 0: the server reaps it
         f' exec {server} -D {DATA_DIR} "$@"'
     )
     return ["sh", "-c", script, "dotbox-sandbox"]

@@ -5,6 +5,7 @@
 #   prepare.sql   roles the DDL references, the sandbox role and database
 #   finish.sql    what follows the DDL (memberships, least privilege, catalog facts)
 #   fingerprint.sql  the schema's fingerprint, kept in the image for verify
+#   warm.sql      the catalog files a sandbox opens while its server starts
 #   runtime.conf  appended to postgresql.conf: how a sandbox's server runs
 #   pg_hba.conf   how a sandbox is reached: its Unix socket, with a password
 #   pg_hba_forwarded.conf, pg_ident_forwarded.conf   the same for a sandbox made with --tcp
@@ -31,14 +32,8 @@ psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/finish.sql"
 echo "dotbox:phase fingerprint"
 psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/fingerprint.sql" \
   -o /var/lib/postgresql/dotbox-fingerprint.json
-# The large catalogs every first connection reads: a sandbox starts opening them at once (see
-# images.server_entrypoint), so that overlayfs copies them up while the server starts.
-psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -o /var/lib/postgresql/dotbox-warm \
-  -c "SELECT pg_relation_filepath(oid) FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace
-      AND relname IN ('pg_class', 'pg_attribute', 'pg_index', 'pg_class_oid_index',
-        'pg_class_relname_nsp_index', 'pg_attribute_relid_attnum_index',
-        'pg_attribute_relid_attnam_index', 'pg_index_indexrelid_index')
-      AND pg_relation_size(oid) >= 1048576 ORDER BY pg_relation_size(oid) DESC"
+psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$work/warm.sql" \
+  -o /var/lib/postgresql/dotbox-warm
 cp "$work/pg_hba.conf" "$PGDATA/pg_hba.conf"
 cp "$work/pg_hba_forwarded.conf" /var/lib/postgresql/dotbox-hba-forwarded.conf
 cp "$work/pg_ident_forwarded.conf" /var/lib/postgresql/dotbox-ident-forwarded.conf

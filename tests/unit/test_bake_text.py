@@ -43,7 +43,7 @@ def test_server_entrypoint_warms_only_listed_relation_files() -> None:
     assert plain == ["/usr/lib/postgresql/17/bin/postgres", "-D", images.DATA_DIR]
     warm = images.server_entrypoint(17, ["base/16385/1249", "global/1260"])
     assert warm[:2] == ["sh", "-c"] and warm[3] == "dotbox-sandbox"
-    assert "base/16385/1249 global/1260;" in warm[2]
+    assert "for f in base/16385/1249 global/1260; do" in warm[2]
     assert warm[2].endswith(f'exec /usr/lib/postgresql/17/bin/postgres -D {images.DATA_DIR} "$@"')
     for bad in ["base/1/1; rm -rf /", "../x", "base/16385/1249 x"]:
         with pytest.raises(BakeFailed):
