@@ -6,6 +6,7 @@ same suite on testcontainers-python's PostgresContainer.
 1. Overhead per test: one suite run twice, with ``dotbox_sandbox`` and without; each test's
    setup + teardown time as pytest measures it (median). Setup is create → ready, teardown is
    drop → confirmed gone.
+   The same with a warm pool filled to the number of tests first: setup is a checkout.
 2. Wall time of a ``--tests``-test suite (each test: create a table, insert, count) with
    ``dotbox_sandbox``, serially and with ``-n 4``; the same suite with a function-scoped
    PostgresContainer per test on an image built from the same base (bench/official-like/,
@@ -84,18 +85,31 @@ def test_db(n, pg_dsn):
 """
 
 
-def run_suite(root: Path, body: str, *args: str) -> tuple[float, list[list[object]]]:
+def run_suite(root: Path, body: str, *args: str, pool: int = 0) -> tuple[float, list[list[object]]]:
+    """Run ``body`` as a pytest suite; with ``pool``, in a DOTBOX_HOME whose warm pool of the
+    default snapshot was filled to that size first (not timed) and is drained after."""
     suite: Suite = make_suite(root)
     suite.write("conftest.py", RECORDER)
     suite.write("test_suite.py", body)
     out_file = root / "durations.jsonl"
     suite.env["BENCH_OUT"] = str(out_file)
     suite.env["TESTCONTAINERS_RYUK_DISABLED"] = "true"
+
+    def pool_cli(*words: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "dotbox", "pool", *words],
+            env=suite.env, check=True, capture_output=True, timeout=1800,
+        )  # fmt: skip
+
     try:
+        if pool:
+            pool_cli("fill", "default", "--size", str(pool))
         t = time.perf_counter()
         proc = suite.run("-q", "-p", "no:randomly", *args, timeout=7200)
         wall = time.perf_counter() - t
     finally:
+        if pool:
+            pool_cli("drain")
         remove_run_dir(suite)
     counts = outcomes(proc.stdout)
     if counts.get("failed") or counts.get("error") or not counts.get("passed"):
@@ -151,6 +165,20 @@ def main() -> None:
         "p95_setup_plus_teardown_s": sorted(overhead)[int(0.95 * (len(overhead) - 1))],
     }
     print(json.dumps(report["overhead"], indent=2))
+
+    # 1b. the same with a warm pool holding a sandbox for every test (checkout, no create)
+    _, pooled_rows = run_suite(
+        tmp / "pooled", DOTBOX_SUITE.format(n=args.overhead_tests), pool=args.overhead_tests
+    )
+    pooled = per_test(pooled_rows, ("setup", "teardown"))
+    report["overhead_from_pool"] = {
+        "tests": args.overhead_tests,
+        "median_setup_plus_teardown_s": statistics.median(pooled),
+        "median_overhead_s": statistics.median(pooled) - statistics.median(baseline),
+        "median_setup_checkout_s": statistics.median(per_test(pooled_rows, ("setup",))),
+        "median_teardown_drop_s": statistics.median(per_test(pooled_rows, ("teardown",))),
+    }
+    print(json.dumps(report["overhead_from_pool"], indent=2))
 
     # 2. suite wall times
     walls: dict[str, object] = {}

@@ -135,8 +135,9 @@ class Identity(NamedTuple):
 
 
 def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
-    """One connection with the sandbox's own credentials, one query: the readiness that counts
-    and the guard's read-back. ``is_superuser`` is reported by the server at connect."""
+    """One connection with the sandbox's own credentials, one query: the guard's read-back
+    (and, through the forwarder, a --tcp create's). The server reports ``is_superuser`` at
+    connect."""
     with connect(creds, timeout=timeout, autocommit=True) as conn:
         row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
         superuser = conn.info.parameter_status("is_superuser") == "on"

@@ -32,7 +32,7 @@ def require_live(ref: str) -> LiveSandbox:
 
 def require_created(created: sandboxes.Created) -> LiveSandbox:
     """The guard's checks on what a create read back (its container once ready, its server's
-    identity from the query that proved it ready), without asking either again."""
+    identity from the bootstrap's read-back), without asking either again."""
     info = created.info
     _require_running_isolated(created.container, info.id)
     return judge(info, created.credentials, created.identity)

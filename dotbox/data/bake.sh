@@ -41,6 +41,6 @@ pg_ctl -w -s -m fast stop
 # A sandbox starts from a clean shutdown: it needs only the WAL segment of that checkpoint (not
 # the bake's hundred segments of DDL), and no statistics of the bake.
 redo=$(pg_controldata "$PGDATA" | sed -n "s/^Latest checkpoint's REDO WAL file: *//p")
-[ -n "$redo" ] && find "$PGDATA/pg_wal" -maxdepth 1 -type f -name '0*' ! -name "$redo" -delete
+[ -n "$redo" ] && find "$PGDATA/pg_wal" -maxdepth 1 -type f -name '0*' ! -name '*.*' ! -name "$redo" -delete
 rm -rf "$PGDATA/log" "$PGDATA/pg_stat_tmp"/* "$PGDATA/pg_stat"/* "$work"/*
 echo "dotbox:phase done"
