@@ -144,17 +144,31 @@ def version() -> dict[str, Any]:
         return data
 
 
+def _inspect(kind: str, ref: str) -> dict[str, Any] | None:
+    """Inspect a container or image (``kind``: "containers", "images"); None if there is none.
+    Over the Unix socket without the SDK where the engine is reached so."""
+    path = unix_socket()
+    if path is not None:
+        return engine_socket.socket_inspect(path, kind, ref)
+    api = client().api
+    call = api.inspect_image if kind == "images" else api.inspect_container
+    with _translated(f"inspect {ref}"):
+        try:
+            found: dict[str, Any] = call(ref)
+        except _docker_errors().NotFound:
+            return None
+    return found
+
+
 # ---- images -------------------------------------------------------------------------------
 
 
 def image(ref: str) -> ImageInfo | None:
     from dotbox.models import ImageInfo
 
-    with _translated(f"inspect image {ref}"):
-        try:
-            data = client().api.inspect_image(ref)
-        except _docker_errors().ImageNotFound:
-            return None
+    data = _inspect("images", ref)
+    if data is None:
+        return None
     return ImageInfo(
         id=data["Id"],
         tags=data.get("RepoTags") or [],
@@ -362,11 +376,9 @@ def _container_info(d: dict[str, Any]) -> ContainerInfo:
 def inspect_container(ref: str) -> ContainerInfo | None:
     from dotbox.models import ContainerInfo
 
-    with _translated(f"inspect container {ref}"):
-        try:
-            d = client().api.inspect_container(ref)
-        except _docker_errors().NotFound:
-            return None
+    d = _inspect("containers", ref)
+    if d is None:
+        return None
     return ContainerInfo(
         id=d["Id"],
         name=d["Name"].lstrip("/"),

@@ -66,6 +66,11 @@ def _get_json(socket_path: str, query: str, action: str) -> Any:
         raise EngineUnavailable(
             f"{action}: Docker engine unreachable at {socket_path} ({exc})", hint=engine_hint()
         ) from None
+    if not chunks:  # the engine (or what stands for it) hung up without an answer
+        raise EngineUnavailable(
+            f"{action}: Docker engine unreachable at {socket_path} (no answer)",
+            hint=engine_hint(),
+        )
     head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     parts = status_line.split(" ", 2)
@@ -108,3 +113,15 @@ def socket_volumes(socket_path: str, labels: dict[str, str]) -> list[dict[str, A
     if not isinstance(data, dict):
         raise EngineUnavailable(f"list volumes: unexpected answer from the engine: {data!r}")
     return list(data.get("Volumes") or [])
+
+
+def socket_inspect(socket_path: str, kind: str, ref: str) -> dict[str, Any] | None:
+    """The engine's inspect (``GET /containers/REF/json``, ``/images/REF/json``) of ``ref``,
+    read from its Unix socket; None if it has no such object."""
+    try:
+        data = _get_json(socket_path, f"/{kind}/{quote(ref, safe='/:@')}/json", f"inspect {ref}")
+    except NotFound:
+        return None
+    if not isinstance(data, dict):
+        raise EngineUnavailable(f"inspect {ref}: unexpected answer from the engine: {data!r}")
+    return data
