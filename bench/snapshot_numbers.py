@@ -38,7 +38,7 @@ def bake_once(manifest: snapshots.SnapshotManifest) -> float:
     base = images.base_image(manifest.pg_major)
     tag = f"{images.SANDBOX_REPO}:bench-{secrets.token_hex(4)}"
     started = time.monotonic()
-    images.bake(manifest, base, tag)
+    images.bake(manifest, base, tag, recipe=images.recipe_digest())
     took = time.monotonic() - started
     engine.remove_image(tag)
     return took

@@ -117,29 +117,38 @@ def check_major(manifest: SnapshotManifest) -> None:
         )
 
 
-def sandbox_key(manifest: SnapshotManifest, base: ImageInfo) -> str:
-    text = f"{manifest.digest}|pg{manifest.pg_major}|{base.id}|{recipe_digest()}"
+def sandbox_key(manifest: SnapshotManifest, base: ImageInfo, recipe: str | None = None) -> str:
+    text = f"{manifest.digest}|pg{manifest.pg_major}|{base.id}|{recipe or recipe_digest()}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo) -> str:
-    return f"{SANDBOX_REPO}:pg{manifest.pg_major}-{sandbox_key(manifest, base)[:20]}"
+def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo, recipe: str | None = None) -> str:
+    return f"{SANDBOX_REPO}:pg{manifest.pg_major}-{sandbox_key(manifest, base, recipe)[:20]}"
+
+
+def baked_image(tag: str, recipe: str) -> ImageInfo | None:
+    """The image at ``tag`` if it was baked by ``recipe`` (its label says so). An image whose
+    label disagrees with its tag (its recipe changed while it baked) is not used: it is baked
+    anew, which moves the tag."""
+    found = engine.image(tag)
+    return found if found is not None and found.labels.get("dotbox.recipe") == recipe else None
 
 
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
     """The baked image for ``manifest``, baking it first if it does not exist yet."""
     check_major(manifest)
     base = base_image(manifest.pg_major, progress=progress)
-    tag = sandbox_tag(manifest, base)
-    found = engine.image(tag)
+    recipe = recipe_digest()  # once: the tag and the label of a bake must agree
+    tag = sandbox_tag(manifest, base, recipe)
+    found = baked_image(tag, recipe)
     if found is not None:
         return found
     with _bake_lock(tag):
-        found = engine.image(tag)  # another process may have baked it while we waited
+        found = baked_image(tag, recipe)  # another process may have baked it while we waited
         if found is not None:
             return found
-        bake(manifest, base, tag, progress=progress)
-    baked = engine.image(tag)
+        bake(manifest, base, tag, recipe=recipe, progress=progress)
+    baked = baked_image(tag, recipe)
     if baked is None:
         raise BakeFailed(f"bake of {manifest.name} reported success but {tag} is missing")
     return baked
@@ -216,7 +225,12 @@ def original_line(reported: int, inserted: list[int]) -> int:
 
 
 def bake(
-    manifest: SnapshotManifest, base: ImageInfo, tag: str, *, progress: Progress = _no_progress
+    manifest: SnapshotManifest,
+    base: ImageInfo,
+    tag: str,
+    *,
+    recipe: str,
+    progress: Progress = _no_progress,
 ) -> None:
     """Apply the snapshot to a fresh data directory in a throwaway container; commit it."""
     text = snapshots.ddl_text(manifest)
@@ -289,7 +303,7 @@ def bake(
                 "dotbox.snapshot.digest": manifest.digest,
                 "dotbox.pg": str(manifest.pg_major),
                 "dotbox.base": base.id,
-                "dotbox.recipe": recipe_digest(),
+                "dotbox.recipe": recipe,
                 "dotbox.bake-seconds": f"{time.monotonic() - started:.1f}",
             },
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from dotbox import engine, guard, images, limits, names, paths, sandboxes, snapshots
+from dotbox import guard, images, limits, names, paths, sandboxes, snapshots
 from dotbox.errors import Conflict, NotFound, NotReady
 from dotbox.models import ImageInfo, SnapshotManifest
 from dotbox.primitives.base import Inputs, Plan, Primitive, Verdict
@@ -74,8 +74,9 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         r = inputs.resources()
         try:
             base = images.base_image(target.pg_major, build=False)
-            tag = images.sandbox_tag(target, base)
-            self.image = engine.image(tag)  # found here, so that apply does not look again
+            recipe = images.recipe_digest()
+            tag = images.sandbox_tag(target, base, recipe)
+            self.image = images.baked_image(tag, recipe)  # found here: apply does not look again
             bake = self.image is None
         except NotFound:
             tag, bake = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,23 @@ def test_bake_is_keyed_by_content_and_done_once() -> None:
     before = engine.images({"dotbox.role": "sandbox-image"})
     assert images.sandbox_image(manifest).id == first.id
     assert engine.images({"dotbox.role": "sandbox-image"}) == before
+
+
+def test_an_image_whose_label_disagrees_with_its_tag_is_baked_anew(tmp_path: Path) -> None:
+    # What a bake whose recipe changed while it ran left behind: the right tag on an image
+    # baked by another recipe. Verify would refuse its sandboxes, so it must not be used.
+    ddl = tmp_path / "stale.sql"
+    ddl.write_text(f"CREATE TABLE stale_{secrets.token_hex(4)} (a int);\n")
+    manifest = dotbox.import_snapshot(ddl, f"stale-{secrets.token_hex(3)}")
+    base = images.base_image(manifest.pg_major)
+    tag = images.sandbox_tag(manifest, base)
+    subprocess.run(["docker", "tag", base.id, tag], check=True, capture_output=True)
+    try:
+        image = images.sandbox_image(manifest)
+        assert image.id != base.id and image.tags == [tag]
+        assert image.labels["dotbox.recipe"] == images.recipe_digest()
+    finally:
+        engine.remove_image(tag)
 
 
 def test_bake_failure_names_file_line_statement_and_leaves_nothing(
