@@ -97,8 +97,9 @@ def _main(debug: bool = typer.Option(False, "--debug", help=commands.DEBUG_HELP)
 def fail(exc: DotboxError) -> NoReturn:
     if _debug:
         raise exc
-    typer.echo(f"dotbox: error: {exc.one_line()}", err=True)
-    raise typer.Exit(exc.exit_code)
+    from dotbox.entry import failed
+
+    raise typer.Exit(failed(exc))
 
 
 def emit(data: Any) -> None:
@@ -188,13 +189,12 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:
         # A full or read-only disk met somewhere no write was expected: still one line.
-        from dotbox.entry import storage_failure
+        from dotbox.entry import failed, storage_failure
 
         error = None if _debug else storage_failure(exc)
         if error is None:
             raise
-        typer.echo(f"dotbox: error: {error.one_line()}", err=True)
-        sys.exit(error.exit_code)
+        sys.exit(failed(error))
 
 
 def _imported_by_the_entry_point() -> bool:
