@@ -132,6 +132,22 @@ def client() -> docker.DockerClient:
         return _client
 
 
+_log_driver: str | None = None
+
+
+def default_log_driver() -> str:
+    """The engine's default log driver (``docker info``), read once."""
+    global _log_driver
+    if _log_driver is None:
+        _log_driver = str(ping().get("LoggingDriver") or "")
+    return _log_driver
+
+
+def cgroup_version() -> str:
+    """The engine's cgroup version ("1" or "2")."""
+    return str(ping().get("CgroupVersion") or "1")
+
+
 def ping() -> dict[str, Any]:
     with _translated("ping the Docker engine"):
         info: dict[str, Any] = client().info()
@@ -158,6 +174,22 @@ def _inspect(kind: str, ref: str) -> dict[str, Any] | None:
         except _docker_errors().NotFound:
             return None
     return found
+
+
+def container_json(ref: str) -> dict[str, Any]:
+    """The engine's whole record of a container (``docker inspect``)."""
+    found = _inspect("containers", ref)
+    if found is None:
+        raise NotFound(f"container {ref} is gone")
+    return found
+
+
+def image_id(ref: str) -> str:
+    """The id of image ``ref`` (a tag is resolved once)."""
+    found = image(ref)
+    if found is None:
+        raise NotFound(f"image {ref} is missing")
+    return found.id
 
 
 # ---- images -------------------------------------------------------------------------------

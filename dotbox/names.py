@@ -49,3 +49,17 @@ def ttl(value: str) -> timedelta:
     if duration <= timedelta(0) or duration > MAX_TTL:
         raise InvalidInput(f"invalid TTL {value!r}: it must be between 1s and 30d")
     return duration
+
+
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
+def assignments(values: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` options (``--env``) as a dict; anything else is refused."""
+    out: dict[str, str] = {}
+    for value in values:
+        m = _ASSIGNMENT.fullmatch(value)
+        if m is None:
+            raise InvalidInput(f"--env {value!r}: write KEY=VALUE (KEY: letters, digits, _)")
+        out[m.group(1)] = m.group(2)
+    return out

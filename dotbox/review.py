@@ -16,8 +16,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from dotbox import compose, engine, evidence, names, paths, sandboxes, snapshots
+from dotbox import compose, containment, engine, evidence, names, paths, sandboxes, snapshots
 from dotbox.errors import (
     ComposeFailed,
     Conflict,
@@ -25,6 +26,7 @@ from dotbox.errors import (
     EngineUnavailable,
     InvalidInput,
     NotFound,
+    Refused,
 )
 from dotbox.models import ReviewDown, ReviewInfo, ReviewPart
 
@@ -35,9 +37,10 @@ COMPOSE_DEADLINE = 600.0
 DOCKERFILE = Path(__file__).parent / "data" / "review-tools.Dockerfile"
 
 
-def reviews_dir() -> Path:
+def reviews_dir(*, create: bool = True) -> Path:
     path = paths.data_home() / "reviews"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if create:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -93,33 +96,40 @@ def labels_of(review_id: str, created: datetime, ttl: timedelta) -> dict[str, st
     }
 
 
-def _db_env(user: str, password: str, database: str) -> dict[str, str]:
+def _db_env(user: str, database: str) -> dict[str, str]:
+    """What an app's libpq needs; the password is in the file ``PGPASSFILE`` names."""
     return {
         "PGHOST": "127.0.0.1",
         "PGPORT": "5432",
         "PGUSER": user,
-        "PGPASSWORD": password,
         "PGDATABASE": database,
-        "DOTBOX_DATABASE_URL": f"postgresql://{user}:{password}@127.0.0.1:5432/{database}",
+        "DOTBOX_DATABASE_URL": f"postgresql://{user}@127.0.0.1:5432/{database}",
     }
 
 
 def plan(
-    app_file: Path, *, name: str | None = None, ttl: timedelta = DEFAULT_TTL
+    app_file: Path,
+    *,
+    name: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    env: dict[str, str] | None = None,
 ) -> tuple[str, Path, str]:
     """What ``up`` would write, made of the checked file: (review id, directory, compose YAML).
-    Nothing is created; the password and socket directory are placeholders."""
+    Nothing is created; images are named as written, the socket directory is a placeholder."""
     review_id = _new_id(name)
-    app = compose.load(app_file)
+    app = compose.load(app_file, env)
     created = datetime.now(UTC).replace(microsecond=0)
-    project = compose.transform(
-        app,
+    home = reviews_dir(create=False) / review_id
+    images = {s: app.images.get(s) or compose.built_tag(review_id, s) for s in app.services}
+    at = compose.Placement(
         review_id=review_id,
         labels=labels_of(review_id, created, ttl),
-        db_socket_dir=paths.socket_dir(f"{review_id}-db"),
-        db_env=_db_env(sandboxes.ROLE, "<generated at up>", sandboxes.DATABASE),
+        db_socket_dir=Path("<run directory>") / f"{review_id}-db" / "sock",
+        db_env=_db_env(sandboxes.ROLE, sandboxes.DATABASE),
+        pgpass=home / "pgpass",
+        images=images,
     )
-    return review_id, reviews_dir() / review_id, compose.dump(project)
+    return review_id, home, compose.dump(compose.transform(app, at))
 
 
 def _new_id(name: str | None) -> str:
@@ -145,11 +155,14 @@ def up(
     snapshot: str = snapshots.DEFAULT_SNAPSHOT,
     name: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
+    env: dict[str, str] | None = None,
 ) -> ReviewInfo:
     """Check the application's compose file, start its sandbox and its containers (all with
-    network mode none), and return the loopback URLs. On any failure nothing is left."""
+    network mode none), and return the loopback URLs. Every container is created stopped and
+    read back from the engine before it starts. On any failure nothing is left."""
     review_id = _new_id(name)
-    app = compose.load(app_file)  # refusals happen here, before anything exists
+    app = compose.load(app_file, env)  # refusals happen here, before anything exists
+    images = _local_images(app, review_id)
     snapshots.get(snapshot)
     home = reviews_dir() / review_id
     if engine.containers({L_REVIEW: review_id}) or home.exists():
@@ -166,13 +179,19 @@ def up(
         run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
         assert creator.created is not None
         info, creds = creator.created.info, creator.created.credentials
-        project = compose.transform(
-            app,
+        pgpass = home / "pgpass"
+        with paths.writing(pgpass):
+            pgpass.touch(mode=0o600)
+            pgpass.write_text(f"*:*:*:{creds.user}:{creds.password}\n")
+        at = compose.Placement(
             review_id=review_id,
             labels=labels,
             db_socket_dir=creds.socket_dir,
-            db_env=_db_env(creds.user, creds.password, creds.database),
+            db_env=_db_env(creds.user, creds.database),
+            pgpass=pgpass,
+            images=images,
         )
+        project = compose.transform(app, at)
         file = home / "compose.yml"
         file.touch(mode=0o600)
         file.write_text(compose.dump(project))
@@ -185,12 +204,14 @@ def up(
             "expires": (created + ttl).isoformat(),
         }
         (home / "review.json").write_text(json.dumps(meta, indent=2))
-        proc = _build(review_id, file, app)
-        if proc is None or proc.returncode == 0:
-            proc = _compose(_project(review_id), file, "up", "-d", "--no-color")
-        if proc.returncode != 0:
-            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-            raise ComposeFailed(f"compose up of review {review_id} failed: {tail}")
+        _build(review_id, file, app)
+        ids = {s: engine.image_id(ref) for s, ref in images.items()}
+        ids[compose.TOOLS_IMAGE] = engine.image_id(compose.TOOLS_IMAGE)
+        apps = list(app.services)
+        parts = [s for s in project["services"] if s not in app.services]
+        for phase in (apps, parts):  # a relay joins its app's namespace: the app runs first
+            if phase:
+                _start_checked(review_id, file, project, ids, phase)
     except BaseException:
         _remove(review_id)
         raise
@@ -203,20 +224,83 @@ def up(
             "app": str(app_file.resolve()),
             "snapshot": snapshot,
             "ttl_seconds": ttl.total_seconds(),
+            "env": sorted(env or {}),
         },
         outputs=result.model_dump(mode="json"),
-        verify={"parts_running": len(result.model_dump().get("parts", []))},
+        verify={
+            "parts_running": len(result.model_dump().get("parts", [])),
+            "read_back": "each container before start",
+        },
         artifacts={"compose.yml": hashlib.sha256(file.read_bytes()).hexdigest()},
     )
     return result
 
 
-def _build(review_id: str, file: Path, app: compose.App) -> subprocess.CompletedProcess[str] | None:
-    """Build the services that have a build; a failed step leaves no container behind."""
+def _local_images(app: compose.App, review_id: str) -> dict[str, str]:
+    """Each service's image: the one the file names, which must already be on the engine
+    (dotbox never pulls), or the tag dotbox builds for it from bases that are on the engine."""
+    missing = [
+        f"services.{s}: image {ref}"
+        for s, refs in [*((s, (r,)) for s, r in app.images.items()), *app.bases.items()]
+        for ref in refs
+        if engine.image(ref) is None
+    ]
+    if missing:
+        raise Refused(
+            f"{app.path} refused: not on this engine: {'; '.join(missing)}",
+            hint="dotbox never pulls images: build or load them first; nothing was started",
+        )
+    return {s: app.images.get(s) or compose.built_tag(review_id, s) for s in app.services}
+
+
+def _start_checked(
+    review_id: str,
+    file: Path,
+    project: dict[str, Any],
+    ids: dict[str, str],
+    services: list[str],
+) -> None:
+    """Create ``services`` stopped, read each back from the engine, then start them."""
+    name = _project(review_id)
+    proc = _compose(name, file, "up", "--no-start", "--no-deps", "--no-build", *services)
+    _compose_ok(proc, review_id, "create")
+    found = {
+        c.labels.get("com.docker.compose.service", ""): c
+        for c in engine.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+    }
+    log_driver = engine.default_log_driver()
+    cgroup_v1 = engine.cgroup_version() == "1"
+    for service in services:
+        container = found.get(service)
+        if container is None:
+            raise ComposeFailed(f"compose made no container for service {service} of {review_id}")
+        inspect = engine.container_json(container.id)
+        expected = compose.expected(
+            project, service, ids, name, found, inspect, host_cgroupns=cgroup_v1
+        )
+        reasons = containment.violations(inspect, expected, default_log_driver=log_driver)
+        if reasons:
+            raise Refused(
+                f"review {review_id}: container {container.name}: {'; '.join(reasons)}",
+                hint="everything was removed; nothing was started",
+            )
+    _compose_ok(_compose(name, file, "start", *services), review_id, "start")
+
+
+def _compose_ok(proc: subprocess.CompletedProcess[str], review_id: str, what: str) -> None:
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise ComposeFailed(f"compose {what} of review {review_id} failed: {tail}")
+
+
+def _build(review_id: str, file: Path, app: compose.App) -> None:
+    """Build the services that have a build (network none); a failed step leaves no
+    container behind."""
     if not any("build" in svc for svc in app.services.values()):
-        return None
+        return
     legacy = compose_command() == ("docker-compose",)  # its builder keeps failed steps' containers
-    return _compose(_project(review_id), file, "build", *(["--force-rm"] if legacy else []))
+    proc = _compose(_project(review_id), file, "build", *(["--force-rm"] if legacy else []))
+    _compose_ok(proc, review_id, "build")
 
 
 def _project(review_id: str) -> str:
@@ -331,6 +415,8 @@ def _remove(review_id: str) -> tuple[int, int, int, bool]:
     removed = sum(engine.remove_container(c.id) for c in containers)
     volumes = sum(engine.remove_volume(v) for v in engine.volumes(by_label))
     nets = sum(engine.remove_network(n) for n in engine.networks(by_label))
+    for image in engine.images(by_label):
+        engine.remove_image(image.id)
     dropped = False
     for sb in engine.containers({**by_label, "dotbox.role": "sandbox"}):
         from dotbox import api
@@ -361,6 +447,8 @@ def down(review_id: str) -> ReviewDown:
         left.append("volumes")
     if engine.networks(by_label):
         left.append("networks")
+    if engine.images(by_label):
+        left.append("images")
     if home.exists():
         left.append(f"directory {home}")
     if paths.sandbox_dir(f"{review_id}-db").exists():

@@ -35,29 +35,36 @@ def up(
     snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot of the sandbox."),
     name: str = typer.Option(None, "--name", "-n", help="Review id (default: rv-XXXXXXXX)."),
     ttl: str = typer.Option("8h", "--ttl", help="Time to live: 90s, 15m, 8h, 1d."),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", help="KEY=VALUE for the file's ${KEY} (besides the project's .env)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the generated compose file."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Run an application against a sandbox, every container with network mode none.
 
-    Refuses compose files with network_mode host, privileged, devices, extra capabilities,
-    host namespaces, the Docker socket or bind mounts outside the project. Each exposed port
-    is published on 127.0.0.1 by one forwarder; the app reaches the sandbox on localhost:5432.
-    Rollback: 'dotbox review down ID'.
+    The file is resolved as compose would (anchors, merge keys, ${VAR} from the project's .env
+    and --env only, never the host's environment) and every key is allowlisted: anything that
+    reaches outside (host network or namespaces, privileges, devices, log drivers, binds outside
+    the project, images not on the engine, builds with a network) is refused with its path.
+    Each container is created stopped and read back from the engine before it starts. Each
+    exposed port is published on 127.0.0.1 by one forwarder; the app reaches the sandbox on
+    localhost:5432 (PGPASSFILE holds the password). Rollback: 'dotbox review down ID'.
     """
     from dotbox import names
     from dotbox import review as rv
 
     try:
         duration = names.ttl(ttl)
+        variables = names.assignments(env)
         if dry_run:
-            review_id, home, text = rv.plan(app, name=name, ttl=duration)
+            review_id, home, text = rv.plan(app, name=name, ttl=duration, env=variables)
             if as_json:
                 emit({"id": review_id, "dir": str(home), "compose": text, "dry_run": True})
             else:
                 typer.echo(f"# would write {home}/compose.yml (nothing was done)\n{text}")
             return
-        info = rv.up(app, snapshot=snapshot, name=name, ttl=duration)
+        info = rv.up(app, snapshot=snapshot, name=name, ttl=duration, env=variables)
     except DotboxError as exc:
         fail(exc)
     if as_json:

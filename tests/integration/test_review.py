@@ -181,8 +181,9 @@ BAD = {
     "host-network": ({"network_mode": "host"}, "network_mode: host"),
     "privileged": ({"privileged": True}, "privileged"),
     "devices": ({"devices": ["/dev/null:/dev/x"]}, "host devices"),
-    "docker-socket": ({"volumes": ["/var/run/docker.sock:/s"]}, "Docker socket"),
+    "docker-socket": ({"volumes": ["/var/run/docker.sock:/s"]}, "outside the project"),
     "outside-bind": ({"volumes": ["/etc:/e:ro"]}, "outside the project"),
+    "not-on-the-engine": ({"image": "127.0.0.1:5999/nothing-here"}, "dotbox never pulls"),
 }
 
 
@@ -190,7 +191,7 @@ BAD = {
 def test_refused_compose_files_leave_nothing(tmp_path: Path, case: str) -> None:
     extra, reason = BAD[case]
     app = tmp_path / "compose.yml"
-    app.write_text(yaml.safe_dump({"services": {"web": {"image": "x", **extra}}}))
+    app.write_text(yaml.safe_dump({"services": {"web": {"image": "dotbox/base:pg17", **extra}}}))
     proc = run_cli("review", "up", "--app", str(app), "--name", f"rv-bad-{case}")
     assert proc.returncode == 4
     assert reason in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -205,7 +206,7 @@ def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
     app.write_text(yaml.safe_dump({"services": {"web": {"build": "./b", "ports": ["80"]}}}))
     proc = run_cli("review", "up", "--app", str(app), "--name", "rv-broken")
     assert proc.returncode == 11, proc.stderr
-    assert "compose up of review rv-broken failed" in proc.stderr
+    assert "compose build of review rv-broken failed" in proc.stderr
     assert leftovers("rv-broken") == []
     builders = subprocess.run(
         [
