@@ -125,3 +125,11 @@ def socket_inspect(socket_path: str, kind: str, ref: str) -> dict[str, Any] | No
     if not isinstance(data, dict):
         raise EngineUnavailable(f"inspect {ref}: unexpected answer from the engine: {data!r}")
     return data
+
+
+def socket_info(socket_path: str) -> dict[str, Any]:
+    """The engine's ``GET /info`` (what ``docker info`` shows), read from its Unix socket."""
+    data = _get_json(socket_path, "/info", "read the engine's info")
+    if not isinstance(data, dict):
+        raise EngineUnavailable(f"read the engine's info: unexpected answer: {data!r}")
+    return data
