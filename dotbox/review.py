@@ -184,7 +184,7 @@ def up(
             "created": created.isoformat(),
             "expires": (created + ttl).isoformat(),
         }
-        (home / "review.json").write_text(json.dumps(meta, indent=2))
+        paths.write_private(home / "review.json", json.dumps(meta, indent=2).encode())
         proc = _build(review_id, file, app)
         if proc is None or proc.returncode == 0:
             proc = _compose(_project(review_id), file, "up", "-d", "--no-color")
