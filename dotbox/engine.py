@@ -164,6 +164,7 @@ def version() -> dict[str, Any]:
 def _inspect(kind: str, ref: str) -> dict[str, Any] | None:
     """Inspect a container or image (``kind``: "containers", "images"); None if there is none.
     Over the Unix socket without the SDK where the engine is reached so."""
+    engine_socket.api_path(ref)  # refuses a ref that would climb the API, on either route
     path = unix_socket()
     if path is not None:
         return engine_socket.socket_inspect(path, kind, ref)
