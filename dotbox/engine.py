@@ -11,6 +11,8 @@ the CLI's start fast. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through th
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dotbox import engine_socket
-from dotbox.errors import DotboxError, EngineUnavailable, NotFound
+from dotbox.containment import Expected, violations
+from dotbox.errors import DotboxError, EngineUnavailable, NotFound, Refused
 
 if TYPE_CHECKING:
     import docker
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from dotbox.models import ContainerInfo, ImageInfo
 
 T = TypeVar("T")
+_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 # What the light dotbox.engine_socket does (list containers over the Unix socket, without the
 # SDK), under the names callers know from this module.
@@ -132,20 +136,26 @@ def client() -> docker.DockerClient:
         return _client
 
 
-_log_driver: str | None = None
+_info: dict[str, Any] | None = None
+
+
+def _engine_info() -> dict[str, Any]:
+    """The engine's ``GET /info`` (what ``docker info`` shows), read once."""
+    global _info
+    if _info is None:
+        path = unix_socket()
+        _info = engine_socket.socket_info(path) if path is not None else ping()
+    return _info
 
 
 def default_log_driver() -> str:
-    """The engine's default log driver (``docker info``), read once."""
-    global _log_driver
-    if _log_driver is None:
-        _log_driver = str(ping().get("LoggingDriver") or "")
-    return _log_driver
+    """The engine's default log driver."""
+    return str(_engine_info().get("LoggingDriver") or "")
 
 
 def cgroup_version() -> str:
     """The engine's cgroup version ("1" or "2")."""
-    return str(ping().get("CgroupVersion") or "1")
+    return str(_engine_info().get("CgroupVersion") or "1")
 
 
 def ping() -> dict[str, Any]:
@@ -163,6 +173,7 @@ def version() -> dict[str, Any]:
 def _inspect(kind: str, ref: str) -> dict[str, Any] | None:
     """Inspect a container or image (``kind``: "containers", "images"); None if there is none.
     Over the Unix socket without the SDK where the engine is reached so."""
+    engine_socket.api_path(ref)  # refuses a ref that would climb the API, on either route
     path = unix_socket()
     if path is not None:
         return engine_socket.socket_inspect(path, kind, ref)
@@ -184,15 +195,17 @@ def container_json(ref: str) -> dict[str, Any]:
     return found
 
 
+# ---- images -------------------------------------------------------------------------------
+
+
 def image_id(ref: str) -> str:
-    """The id of image ``ref`` (a tag is resolved once)."""
+    """The id of image ``ref`` (a tag is resolved once; an id is taken as it is)."""
+    if _IMAGE_ID.fullmatch(ref):
+        return ref
     found = image(ref)
     if found is None:
         raise NotFound(f"image {ref} is missing")
     return found.id
-
-
-# ---- images -------------------------------------------------------------------------------
 
 
 def image(ref: str) -> ImageInfo | None:
@@ -250,7 +263,44 @@ def _quote_label(value: str) -> str:
 
 
 def create_container(spec: ContainerSpec) -> str:
-    """Create (not start) a container; returns its id."""
+    """Create (not start) a container; returns its id. The container is read back before it
+    is handed out: one that differs from what dotbox chose (``dotbox.containment``) is removed
+    and refused."""
+    spec, expected = _pinned(spec)
+    container_id = _create(spec)
+    try:
+        found = violations(
+            _inspect("containers", container_id) or {},
+            expected,
+            default_log_driver=default_log_driver(),
+        )
+    except BaseException:
+        remove_container(container_id)
+        raise
+    if found:
+        remove_container(container_id)
+        raise Refused(f"container {spec.name}: {'; '.join(found)}; nothing was started")
+    return container_id
+
+
+def _pinned(spec: ContainerSpec) -> tuple[ContainerSpec, Expected]:
+    """``spec`` with its image as an id and each bind source resolved (a source that is an
+    absolute path is a bind; a name is a volume), and what the engine must then report."""
+    mounts = tuple(
+        replace(m, source=os.path.realpath(m.source)) if m.source.startswith("/") else m
+        for m in spec.mounts
+    )
+    pinned = replace(spec, image=image_id(spec.image), mounts=mounts)
+    return pinned, Expected(
+        image_id=pinned.image,
+        network_mode=spec.network_mode,
+        binds={m.target: (m.source, m.read_only) for m in mounts if m.source.startswith("/")},
+        volumes={m.target: (m.source, m.read_only) for m in mounts if not m.source.startswith("/")},
+        tmpfs=frozenset(spec.tmpfs),
+    )
+
+
+def _create(spec: ContainerSpec) -> str:
     api = client().api
     with _translated(f"create container {spec.name}"):
         host_config = api.create_host_config(
@@ -269,6 +319,7 @@ def create_container(spec: ContainerSpec) -> str:
             security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
             port_bindings={f"{p.port}/tcp": (p.host_ip, p.host_port or None) for p in spec.publish}
             or None,
+            cgroupns="private",  # on cgroup v1 the engine's default is the host's
         )
         created = api.create_container(
             spec.image,

@@ -14,7 +14,7 @@ import socket
 from typing import Any
 from urllib.parse import quote
 
-from dotbox.errors import EngineUnavailable, NotFound
+from dotbox.errors import EngineUnavailable, InvalidInput, NotFound
 
 MANAGED_BY = "dotbox.managed-by"
 DEFAULT_TIMEOUT = 120.0  # seconds any one engine request may take (DOTBOX_ENGINE_TIMEOUT)
@@ -115,13 +115,30 @@ def socket_volumes(socket_path: str, labels: dict[str, str]) -> list[dict[str, A
     return list(data.get("Volumes") or [])
 
 
+def api_path(ref: str) -> str:
+    """``ref`` (a container, or an image with its repository path) as URL path segments, each
+    quoted; a ref with an empty, '.' or '..' segment is refused, so it cannot climb the API."""
+    segments = ref.split("/")
+    if any(s in ("", ".", "..") for s in segments):
+        raise InvalidInput(f"invalid engine reference {ref!r}")
+    return "/".join(quote(s, safe=":@") for s in segments)
+
+
 def socket_inspect(socket_path: str, kind: str, ref: str) -> dict[str, Any] | None:
     """The engine's inspect (``GET /containers/REF/json``, ``/images/REF/json``) of ``ref``,
     read from its Unix socket; None if it has no such object."""
     try:
-        data = _get_json(socket_path, f"/{kind}/{quote(ref, safe='/:@')}/json", f"inspect {ref}")
+        data = _get_json(socket_path, f"/{kind}/{api_path(ref)}/json", f"inspect {ref}")
     except NotFound:
         return None
     if not isinstance(data, dict):
         raise EngineUnavailable(f"inspect {ref}: unexpected answer from the engine: {data!r}")
+    return data
+
+
+def socket_info(socket_path: str) -> dict[str, Any]:
+    """The engine's ``GET /info`` (what ``docker info`` shows), read from its Unix socket."""
+    data = _get_json(socket_path, "/info", "read the engine's info")
+    if not isinstance(data, dict):
+        raise EngineUnavailable(f"read the engine's info: unexpected answer: {data!r}")
     return data

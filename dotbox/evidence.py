@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,12 +49,9 @@ def store_artifact(sandbox_id: str, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     target = artifacts_dir(sandbox_id) / digest
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        paths.write_private(tmp, data)
         tmp.replace(target)
     return digest
 
@@ -112,8 +108,10 @@ def _append(
     artifacts: dict[str, str] | None,
     seconds: float | None,
 ) -> dict[str, Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)  # a ledger written before dotbox kept them private
+    with os.fdopen(fd, "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             fh.seek(0)
@@ -201,13 +199,13 @@ def export(sandbox_id: str, out: Path) -> Path:
         raise NotFound(f"sandbox {sandbox_id} has no evidence ledger")
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"{out} exists and is not empty")
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, out / "ledger.jsonl")
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.write_private(out / "ledger.jsonl", source.read_bytes())
     referenced = {d for r in read(source) for d in (r.get("artifacts") or {}).values()}
     if referenced:
-        (out / "artifacts").mkdir()
+        (out / "artifacts").mkdir(mode=0o700)
         for digest in sorted(referenced):
-            (out / "artifacts" / digest).write_bytes(read_artifact(sandbox_id, digest))
+            paths.write_private(out / "artifacts" / digest, read_artifact(sandbox_id, digest))
     files = {
         str(p.relative_to(out)): {
             "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
@@ -224,7 +222,7 @@ def export(sandbox_id: str, out: Path) -> Path:
         "chain_head": report.head,
         "records": report.records,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    paths.write_private(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return out
 
 

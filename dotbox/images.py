@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from dotbox import engine, fingerprint, paths, snapshots, sqltext
-from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound
+from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.models import ImageInfo, SnapshotManifest
 
 BASE_REPO = "dotbox/base"
@@ -76,7 +76,7 @@ def base_image(major: int, *, build: bool = True, progress: Progress = _no_progr
     """The base image for ``major``; built from Debian packages if missing and ``build``."""
     found = engine.image(base_tag(major))
     if found is not None:
-        return found
+        return dotbox_made(found, base_tag(major), "dotbox.base", f"pg{major}")
     if not build:
         raise NotFound(
             f"base image {base_tag(major)} is missing",
@@ -86,7 +86,21 @@ def base_image(major: int, *, build: bool = True, progress: Progress = _no_progr
     built = engine.image(base_tag(major))
     if built is None:
         raise NotFound(f"base image {base_tag(major)} is still missing after building it")
-    return built
+    return dotbox_made(built, base_tag(major), "dotbox.base", f"pg{major}")
+
+
+def dotbox_made(found: ImageInfo, tag: str, label: str, value: str | None = None) -> ImageInfo:
+    """``found`` (the image at ``tag``) if it carries dotbox's ``label`` (equal to ``value``,
+    if given): an image at a dotbox tag without it was not made by dotbox and is refused."""
+    actual = found.labels.get(label)
+    if actual is None or (value is not None and actual != value):
+        wanted = f"{label}={value}" if value is not None else label
+        raise Refused(
+            f"image {tag} ({found.id[:19]}) has no {wanted} label: dotbox did not make it;"
+            " refusing to run it",
+            hint=f"remove that tag ('docker rmi {tag}') and let dotbox build it",
+        )
+    return found
 
 
 def build_base(major: int, *, progress: Progress = _no_progress) -> None:
@@ -129,9 +143,16 @@ def sandbox_tag(manifest: SnapshotManifest, base: ImageInfo, recipe: str | None 
 def baked_image(tag: str, recipe: str) -> ImageInfo | None:
     """The image at ``tag`` if it was baked by ``recipe`` (its label says so). An image whose
     label disagrees with its tag (its recipe changed while it baked) is not used: it is baked
-    anew, which moves the tag."""
+    anew, which moves the tag. An image there with no recipe label at all is not dotbox's and
+    is refused."""
     found = engine.image(tag)
-    return found if found is not None and found.labels.get("dotbox.recipe") == recipe else None
+    if found is None:
+        return None
+    return (
+        found
+        if dotbox_made(found, tag, "dotbox.recipe").labels["dotbox.recipe"] == recipe
+        else None
+    )
 
 
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:

@@ -9,6 +9,7 @@ from dotbox.errors import InvalidInput
 
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
 _SNAPSHOT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
+_CONTAINER = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
 _TTL_PART = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TTL = timedelta(days=30)
@@ -17,6 +18,17 @@ MAX_TTL = timedelta(days=30)
 def sandbox_name(value: str) -> str:
     """A sandbox id: 1-32 of a-z, 0-9 and '-', starting and ending with a letter or digit."""
     if not _NAME.fullmatch(value):
+        raise InvalidInput(
+            f"invalid sandbox name {value!r}: use 1-32 characters a-z, 0-9 and '-',"
+            " starting and ending with a letter or digit"
+        )
+    return value
+
+
+def container_name(value: str) -> str:
+    """A Docker container's name or id as the engine accepts one (letters, digits, '_', '.',
+    '-'; no '/'), so that it can go into an engine API path."""
+    if not _CONTAINER.fullmatch(value):
         raise InvalidInput(
             f"invalid sandbox name {value!r}: use 1-32 characters a-z, 0-9 and '-',"
             " starting and ending with a letter or digit"

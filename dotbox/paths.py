@@ -13,11 +13,37 @@ from dotbox.errors import Refused, StorageFailed
 
 
 def data_home() -> Path:
-    """Snapshots, locks and (later) evidence ledgers: ``$DOTBOX_HOME`` or the XDG data dir."""
+    """Snapshots, locks and evidence ledgers: ``$DOTBOX_HOME`` or the XDG data dir, kept
+    private (0700)."""
     if env := os.environ.get("DOTBOX_HOME"):
-        return Path(env)
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "dotbox"
+        home = Path(env)
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        home = Path(xdg) / "dotbox"
+    _keep_private(home)
+    return home
+
+
+def _keep_private(path: Path) -> None:
+    """Make ``path`` 0700, or tighten it to 0700 if it is ours and looser. A directory that
+    cannot be made is left to the write that needs it (a one-line StorageFailed there)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            path.chmod(0o700)
+    except OSError:
+        pass
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (0600, also when it existed)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fd, 0o600)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fd)
 
 
 def run_root() -> Path:

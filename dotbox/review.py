@@ -203,7 +203,7 @@ def up(
             "created": created.isoformat(),
             "expires": (created + ttl).isoformat(),
         }
-        (home / "review.json").write_text(json.dumps(meta, indent=2))
+        paths.write_private(home / "review.json", json.dumps(meta, indent=2).encode())
         _build(review_id, file, app)
         ids = {s: engine.image_id(ref) for s, ref in images.items()}
         ids[compose.TOOLS_IMAGE] = engine.image_id(compose.TOOLS_IMAGE)

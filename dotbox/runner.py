@@ -18,8 +18,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dotbox import engine, guard, images, paths, sandboxes
-from dotbox.errors import InvalidInput
+from dotbox import engine, engine_socket, guard, images, paths, sandboxes
+from dotbox.errors import InvalidInput, Refused
 
 SOCKET = "/sock"
 PASSWORD_FILE = "/run/dotbox/password"
@@ -51,6 +51,49 @@ exec "$@"
 Output = Callable[[bytes | None, bytes | None], None]
 
 
+def _private() -> list[tuple[str, str]]:
+    """dotbox's own directories, (what, where): a runner mounts neither them nor what holds
+    them, nor anything inside them."""
+    return [
+        ("dotbox's run root (every sandbox's socket and password)", str(paths.run_root())),
+        ("dotbox's default run root", f"/tmp/dotbox-{os.getuid()}"),
+        ("dotbox's data (DOTBOX_HOME)", str(paths.data_home())),
+    ]
+
+
+def _host_state() -> list[tuple[str, str]]:
+    """The host's own state, (what, where): a runner mounts nothing that holds it."""
+    return [
+        ("the Docker engine's socket", engine_socket.unix_socket() or engine.DEFAULT_SOCKET),
+        *(
+            (f"{p} (the host's runtime state)", p)
+            for p in ("/run", "/var/run", "/proc", "/sys", "/dev")
+        ),
+    ]
+
+
+def work_dir(cwd: Path) -> Path:
+    """``cwd`` resolved, if a runner may mount it at /work: an ordinary directory, not ``/``,
+    holding neither dotbox's directories nor the host's state, and not inside dotbox's."""
+    resolved = Path(os.path.realpath(cwd))
+    if not resolved.is_dir():
+        _refuse(resolved, "it is not a directory")
+    for what, where in _private() + _host_state():
+        if any(Path(p).is_relative_to(resolved) for p in (where, os.path.realpath(where))):
+            _refuse(resolved, f"it holds {what}")
+    for what, where in _private():
+        if resolved.is_relative_to(os.path.realpath(where)):
+            _refuse(resolved, f"it is inside {what}")
+    return resolved
+
+
+def _refuse(cwd: Path, why: str) -> None:
+    raise Refused(
+        f"dotbox run will not mount {cwd} at {WORKDIR}: {why};"
+        " cd into your project directory and run it there"
+    )
+
+
 def spec(
     live: guard.LiveSandbox,
     command: Sequence[str],
@@ -59,7 +102,8 @@ def spec(
     rw: bool = False,
     tcp: bool = False,
 ) -> engine.ContainerSpec:
-    """The runner container for ``command`` against the guarded sandbox ``live``."""
+    """The runner container for ``command`` against the guarded sandbox ``live``, mounting
+    ``cwd`` (checked by ``work_dir``)."""
     info = live.info
     base = images.base_image(info.pg_major, build=False)
     password_file = info.socket_dir.parent / "password"
@@ -109,10 +153,9 @@ def run(
     removed afterwards, whatever happens."""
     if not command:
         raise InvalidInput("name the command to run: dotbox run SANDBOX -- CMD ...")
+    work = work_dir(cwd or Path.cwd())
     live = guard.require_live(ref)
-    return engine.run_attached(
-        spec(live, command, cwd=(cwd or Path.cwd()).resolve(), rw=rw, tcp=tcp), on_output
-    )
+    return engine.run_attached(spec(live, command, cwd=work, rw=rw, tcp=tcp), on_output)
 
 
 def run_interactive(
@@ -129,8 +172,9 @@ def run_interactive(
 
     if not command:
         raise InvalidInput("name the command to run")
+    work = work_dir(cwd or Path.cwd())
     live = guard.require_live(ref)
-    runner = spec(live, command, cwd=(cwd or Path.cwd()).resolve(), rw=rw)
+    runner = spec(live, command, cwd=work, rw=rw)
     if tty:
         env = {**runner.environment, "TERM": os.environ.get("TERM") or "xterm"}
         runner = dataclasses.replace(runner, tty=True, environment=env)

@@ -286,6 +286,7 @@ def resolve(ref: str) -> ContainerInfo:
     try:
         names.sandbox_name(ref)
     except InvalidInput:
+        names.container_name(ref)  # a path ('../x') never reaches the engine's API
         if engine.inspect_container(ref) is not None:
             raise Refused(
                 f"container {ref!r} was not made by dotbox; refusing to touch it"

@@ -19,7 +19,9 @@ esac
 
 if [ "${DOTBOX_BASE_FROM_REGISTRY:-auto}" != "never" ] \
    && timeout 20 docker pull -q "postgres:${major}" >/dev/null 2>&1; then
-  docker tag "postgres:${major}" "$tag"
+  # dotbox runs a base image only if it carries dotbox.base=pgMAJOR (dotbox/images.py).
+  printf 'FROM postgres:%s\nLABEL dotbox.base=pg%s dotbox.base.source=postgres-%s\n' \
+    "$major" "$major" "$major" | docker build -q -t "$tag" - >/dev/null
   echo "$tag from postgres:${major}"
   exit 0
 fi

@@ -101,11 +101,28 @@ def test_an_image_whose_label_disagrees_with_its_tag_is_baked_anew(tmp_path: Pat
     manifest = dotbox.import_snapshot(ddl, f"stale-{secrets.token_hex(3)}")
     base = images.base_image(manifest.pg_major)
     tag = images.sandbox_tag(manifest, base)
-    subprocess.run(["docker", "tag", base.id, tag], check=True, capture_output=True)
+    stale = f"FROM {base.id}\nLABEL dotbox.recipe=stale\n"
+    subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=stale, text=True, check=True)
     try:
         image = images.sandbox_image(manifest)
-        assert image.id != base.id and image.tags == [tag]
-        assert image.labels["dotbox.recipe"] == images.recipe_digest()
+        assert image.tags == [tag] and image.labels["dotbox.recipe"] == images.recipe_digest()
+    finally:
+        engine.remove_image(tag)
+
+
+def test_a_sandbox_tag_on_an_image_dotbox_did_not_bake_is_refused(tmp_path: Path) -> None:
+    ddl = tmp_path / "foreign.sql"
+    ddl.write_text(f"CREATE TABLE foreign_{secrets.token_hex(4)} (a int);\n")
+    manifest = dotbox.import_snapshot(ddl, f"foreign-{secrets.token_hex(3)}")
+    base = images.base_image(manifest.pg_major)
+    tag = images.sandbox_tag(manifest, base)
+    subprocess.run(["docker", "tag", base.id, tag], check=True, capture_output=True)
+    try:
+        proc = run_cli("create", "--snapshot", manifest.name)
+        assert proc.returncode == 4, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        assert f"image {tag} ({base.id[:19]}) has no dotbox.recipe label" in proc.stderr
+        assert list(run_root().iterdir()) == []
     finally:
         engine.remove_image(tag)
 
