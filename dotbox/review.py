@@ -284,7 +284,24 @@ def _start_checked(
                 f"review {review_id}: container {container.name}: {'; '.join(reasons)}",
                 hint="everything was removed; nothing was started",
             )
-    _compose_ok(_compose(name, file, "start", *services), review_id, "start")
+    for service in _dependency_order(project, services):
+        engine.start_container(found[service].id)
+
+
+def _dependency_order(project: dict[str, Any], services: list[str]) -> list[str]:
+    """``services`` with each one after those it ``depends_on`` (compose refuses cycles)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or name not in services:
+            return
+        for dep in compose.as_dict(project["services"][name].get("depends_on")):
+            visit(dep)
+        order.append(name)
+
+    for name in services:
+        visit(name)
+    return order
 
 
 def _compose_ok(proc: subprocess.CompletedProcess[str], review_id: str, what: str) -> None:
