@@ -90,7 +90,9 @@ def official_server(major: int = 17) -> Iterator[Official]:
         yield watched
 
 
-def cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it, importing this checkout's dotbox."""
     env = os.environ | {"PYTHONPATH": str(REPO)}
     return subprocess.run(
