@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import sql
 
-from dotbox.errors import NotReady
+from dotbox.errors import NotReady, Refused
 from dotbox.models import SandboxCredentials
 from dotbox.retry import poll
 
@@ -58,11 +58,14 @@ def connect(
     )
 
 
-def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) -> Identity:
+def bootstrap(
+    creds: SandboxCredentials, *, superuser: bool, hba_file: str, deadline: float
+) -> Identity:
     """First connection to a new sandbox, as dotbox_admin (trusted once, see pg_hba.conf):
     give the sandbox role its random password (and SUPERUSER if asked), close that door, and
     read back in the same round trip what took: the stored verifier, the flags, the server's
-    identity. Raises NotReady if any of it did not.
+    identity, and ``unsafe``'s findings. Raises NotReady if the bootstrap did not take,
+    Refused if the server is not safe to hand out.
 
     Retries until the server accepts connections or ``deadline`` seconds pass.
     """
@@ -78,35 +81,100 @@ def bootstrap(creds: SandboxCredentials, *, superuser: bool, deadline: float) ->
         )
 
     verifier = scram_verifier(creds.password)
-    statements = [*bootstrap_sql(creds, superuser=superuser, verifier=verifier), _read_back(creds)]
+    statements = [
+        *bootstrap_sql(creds, superuser=superuser, verifier=verifier),
+        _read_back(creds, unsafe(superuser=superuser, hba_file=hba_file)),
+    ]
     conn = poll(attempt, deadline=deadline, interval=0.002, retry_on=(psycopg.OperationalError,))
     with conn:  # one round trip: the statements run as one implicit transaction
         cur = conn.execute("; ".join(statements).encode(), prepare=False)
         while cur.nextset():  # to the read-back's result, the last one
             pass
-        system_identifier, stored, rolsuper, closed = cur.fetchone() or ("", None, None, None)
+        row = cur.fetchone() or ("", None, None, None, None)
+    system_identifier, stored, rolsuper, closed, problems = row
     if stored != verifier or closed is not True or rolsuper is not superuser:
         raise NotReady(
             "the bootstrap did not take: password stored, SUPERUSER as asked and"
             f" dotbox_admin NOLOGIN read back as {stored == verifier}, {rolsuper is superuser},"
             f" {closed is True}"
         )
+    refuse_unsafe(creds, problems)
     return Identity(str(system_identifier), superuser)
 
 
-def _read_back(creds: SandboxCredentials) -> str:
+def _read_back(creds: SandboxCredentials, problems: str) -> str:
     role = sql.Literal(creds.user)
     return (
         sql.SQL(
             "SELECT system_identifier,"
             " (SELECT rolpassword FROM pg_authid WHERE rolname = {role}),"
             " (SELECT rolsuper FROM pg_authid WHERE rolname = {role}),"
-            " (SELECT NOT rolcanlogin FROM pg_authid WHERE rolname = 'dotbox_admin')"
+            " (SELECT NOT rolcanlogin FROM pg_authid WHERE rolname = 'dotbox_admin'),"
+            " ({problems})"
             " FROM pg_control_system()"
         )
-        .format(role=role)
+        .format(role=role, problems=sql.SQL(problems))
         .as_string(None)
     )
+
+
+# Built-in roles whose members read and write the server's files or run programs.
+_SERVER_ACCESS_ROLES = (
+    "'pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'"
+)
+# Facts of a new sandbox's catalog and server, each an empty (NULL) result when safe.
+_UNSAFE = {
+    "superusers": "SELECT string_agg(rolname, ', ') FROM pg_roles"
+    " WHERE rolsuper AND rolname <> 'dotbox_admin' AND (rolname <> 'sandbox' OR NOT {superuser})",
+    "other roles that log in": "SELECT string_agg(rolname, ', ') FROM pg_roles"
+    " WHERE rolcanlogin AND rolname <> 'sandbox'",
+    "sandbox reaches privileged roles": "WITH RECURSIVE up AS ("
+    "SELECT oid FROM pg_roles WHERE rolname = 'sandbox'"
+    " UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid)"
+    " SELECT string_agg(rolname, ', ') FROM pg_roles JOIN up USING (oid) WHERE NOT {superuser}"
+    " AND (rolsuper OR rolcreaterole OR rolbypassrls OR rolreplication"
+    f" OR rolname IN ({_SERVER_ACCESS_ROLES}))",
+    "superuser-only role settings": "SELECT string_agg(c, ', ')"
+    " FROM pg_db_role_setting, unnest(setconfig) c"
+    " LEFT JOIN pg_settings p ON p.name = lower(split_part(c, '=', 1))"
+    " WHERE p.context IS DISTINCT FROM 'user'",
+    "C functions outside the server's library": "SELECT string_agg(p.oid::regprocedure::text,"
+    " ', ') FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+    " WHERE l.lanname = 'c' AND p.probin NOT LIKE '$libdir/%'",
+    "wrappers of restricted built-in functions": "SELECT string_agg(p.oid::regprocedure::text,"
+    " ', ') FROM pg_proc p JOIN pg_proc b ON b.prosrc = p.prosrc AND b.oid < 16384"
+    " WHERE p.oid >= 16384 AND p.prolang = 12 AND b.prolang = 12 AND b.proacl IS NOT NULL",
+    "security definer functions of a superuser": "SELECT string_agg(p.oid::regprocedure::text,"
+    " ', ') FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner"
+    " WHERE p.oid >= 16384 AND p.prosecdef AND r.rolsuper",
+    "server files": "SELECT 'hba_file ' || current_setting('hba_file')"
+    " WHERE current_setting('hba_file') <> {hba_file}",
+}
+
+
+def unsafe(*, superuser: bool, hba_file: str) -> str:
+    """A query (as dotbox_admin) of what would make a new sandbox unsafe to hand out: one text
+    value, empty when there is nothing. The snapshot's DDL ran as a superuser while it baked;
+    the bake undid what it knows of, and this reads back that nothing is left: no superuser
+    but the bootstrap (and sandbox if asked), no login but sandbox, no membership path from
+    sandbox to a privileged role, no superuser-only setting applied at login, no function
+    that runs code or a restricted built-in unchecked, and dotbox's own hba_file."""
+    values = {"superuser": sql.Literal(superuser), "hba_file": sql.Literal(hba_file)}
+    parts = [
+        sql.SQL("(SELECT {} || ': ' || ({}))").format(
+            sql.Literal(label), sql.SQL(query).format(**values)
+        )
+        for label, query in _UNSAFE.items()
+    ]
+    return sql.SQL("concat_ws('; ', {})").format(sql.SQL(", ").join(parts)).as_string(None)
+
+
+def refuse_unsafe(creds: SandboxCredentials, problems: str | None) -> None:
+    if problems:
+        raise Refused(
+            f"sandbox {creds.id} is not safe to hand out ({problems}); it was removed",
+            hint="its snapshot's DDL changed roles or the server; see SECURITY.md",
+        )
 
 
 def bootstrap_sql(

@@ -17,11 +17,15 @@ from dotbox import sqltext
 from dotbox.errors import InvalidInput
 
 # Meta-commands that pg_dump writes and that change nothing outside the session.
-_HARMLESS_META = re.compile(r"\\(set|unset|echo|encoding|restrict|unrestrict)\b")
+_HARMLESS_META = frozenset({"set", "unset", "echo", "encoding", "restrict", "unrestrict"})
+# A \set value is interpolated into later SQL as raw text (:name): plain words only.
+_PLAIN_ARG = re.compile(r"^[A-Za-z0-9_.,:+/-]+$")
 _STRIPPED_META = re.compile(r"\\(restrict|unrestrict)\b")
 _DUMPED_FROM = re.compile(r"^-- Dumped from database version (\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
 _INDEX_CONSTRAINTS = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"}
 INTERNAL_ROLES = frozenset({"dotbox_admin", "sandbox"})
+_UTF8 = frozenset({"UTF8", "UTF-8", "UNICODE"})
+_PSQL_SAFE = {"standard_conforming_strings": "on", "client_encoding": "UTF8"}
 # Meta-commands refused with a reason of their own (anything else not harmless is refused too).
 _REFUSED_META = {
     "connect": "switches to another database or server",
@@ -79,27 +83,18 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
 def analyse(text: str, origin: str) -> Analysis:
     """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
     try:
-        statements = sqltext.split(text)
+        statements = sqltext.split(text, psql=True)
     except sqltext.UnterminatedText as exc:
         raise InvalidInput(f"{origin}:{exc.line}: not valid SQL: {exc}") from None
+    except sqltext.PsqlMisreads as exc:
+        raise InvalidInput(f"{origin}:{exc.line}: {exc}") from None
     from pglast import parser
 
     result = Analysis()
     for st in statements:
         if st.kind == "meta":
-            word = st.text[1:].split(None, 1)[0] if len(st.text) > 1 else ""
-            if word.startswith("!"):
-                word = "!"
-            if word.lower() in _REFUSED_META:
-                raise InvalidInput(
-                    f"{origin}:{st.start_line}: psql meta-command '\\{word}' is refused: it"
-                    f" {_REFUSED_META[word.lower()]}"
-                )
-            if not _HARMLESS_META.match(st.text):
-                raise InvalidInput(
-                    f"{origin}:{st.start_line}: psql meta-command '{st.text.split()[0]}' is not"
-                    " allowed in a snapshot (only \\set, \\unset, \\echo, \\encoding)"
-                )
+            for command in sqltext.meta_commands(st.text):
+                _check_meta(command, st.start_line, origin)
             continue
         if st.kind == "copy-data":
             if st.text.strip():
@@ -115,6 +110,25 @@ def analyse(text: str, origin: str) -> Analysis:
     if result.statements == 0:
         raise InvalidInput(f"{origin}: holds no SQL statements")
     return result
+
+
+def _check_meta(command: sqltext.MetaCommand, line: int, origin: str) -> None:
+    """Refuse a psql meta-command outside the allowlist, or with arguments that are not plain."""
+    name = command.name
+    where = f"{origin}:{line}: psql meta-command '\\{name}'"
+    if name.lower() in _REFUSED_META:
+        raise InvalidInput(f"{where} is refused: it {_REFUSED_META[name.lower()]}")
+    if name not in _HARMLESS_META:
+        raise InvalidInput(
+            f"{where} is not allowed in a snapshot (only \\set, \\unset, \\echo, \\encoding,"
+            " \\restrict, \\unrestrict)"
+        )
+    if command.backtick:
+        raise InvalidInput(f"{where} is refused: a backquoted argument runs a shell command")
+    if name == "set" and not all(_PLAIN_ARG.match(a) for a in command.args):
+        raise InvalidInput(f"{where} is refused: its value is not a plain word")
+    if name == "encoding" and command.args and command.args[0].upper() not in _UTF8:
+        raise InvalidInput(f"{where} is refused: snapshots are read as UTF8")
 
 
 def _refuse(origin: str, line: int, what: str) -> InvalidInput:
@@ -193,11 +207,33 @@ def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: An
                 raise _refuse(origin, line, f"option {name!r} with a value")
             if name in ("passfile", "sslkey"):
                 raise _refuse(origin, line, f"option {name!r} (a credential file)")
+    elif kind == "VariableSetStmt" and _misleads_psql(body):
+        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
     elif kind == "VariableSetStmt" and body.get("name") in ("role", "session_authorization"):
         for arg in body.get("args", []):
             role = arg.get("A_Const", {}).get("sval", {}).get("sval")
             if role:
                 out.roles.add(role)
+
+
+def _misleads_psql(body: dict[str, Any]) -> bool:
+    """SET of what changes how psql reads the rest of the script (it follows the server's
+    standard_conforming_strings and client_encoding): only ``on`` and UTF8 are allowed."""
+    name = body.get("name")
+    if name not in _PSQL_SAFE:
+        return False
+    if body.get("kind") != "VAR_SET_VALUE":
+        return body.get("kind") not in ("VAR_SET_DEFAULT", "VAR_RESET")
+    values = [_const_text(arg) for arg in body.get("args", [])]
+    allowed = _UTF8 if name == "client_encoding" else {"ON", "TRUE", "1"}
+    return len(values) != 1 or values[0].upper() not in allowed
+
+
+def _const_text(arg: dict[str, Any]) -> str:
+    const = arg.get("A_Const", {})
+    if "ival" in const:
+        return str(const["ival"].get("ival", 0))
+    return str(const.get("sval", {}).get("sval", ""))
 
 
 def _note_min_major(body: Any, line: int, out: Analysis) -> None:

@@ -412,6 +412,12 @@ def published_port(container_id: str, port: int) -> int | None:
     return int(bound[0]["HostPort"]) if bound else None
 
 
+def kill_container(container_id: str) -> None:
+    """SIGKILL every process of a container at once (it stays, stopped)."""
+    with _translated(f"stop container {container_id[:12]}"):
+        client().api.kill(container_id)
+
+
 def remove_container(container_id: str, *, volumes: bool = True) -> bool:
     """Force-remove a container (and its anonymous volumes). False if it was already gone."""
     with _translated(f"remove container {container_id[:12]}"):
@@ -482,17 +488,21 @@ def container_logs(container_id: str, tail: int = 20) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def put_files(container_id: str, directory: str, files: dict[str, bytes]) -> None:
-    """Copy files into a new directory of a container; the directory is writable by all, so
-    that an unprivileged user there can work in it and remove it."""
+def put_files(
+    container_id: str, directory: str, files: dict[str, bytes], *, dir_mode: int | None = 0o777
+) -> None:
+    """Copy files (root's, mode 0644) into a container, running or stopped. ``dir_mode``: the
+    directory is made anew with that mode (0777 lets an unprivileged user there work in it and
+    remove it); None: it exists already and is left as it is."""
     import io
     import tarfile
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        dir_info = tarfile.TarInfo(directory.strip("/"))
-        dir_info.type, dir_info.mode = tarfile.DIRTYPE, 0o777
-        tar.addfile(dir_info)
+        if dir_mode is not None:
+            dir_info = tarfile.TarInfo(directory.strip("/"))
+            dir_info.type, dir_info.mode = tarfile.DIRTYPE, dir_mode
+            tar.addfile(dir_info)
         for name, data in files.items():
             info = tarfile.TarInfo(f"{directory.strip('/')}/{name}")
             info.size, info.mode = len(data), 0o644

@@ -13,6 +13,7 @@ memory limit is raised by ``disk``: ``memory`` stays what the server's processes
 from __future__ import annotations
 
 import re
+import shlex
 
 from pydantic import Field
 
@@ -80,9 +81,11 @@ def make(
     return limits
 
 
-def entrypoint(limits: Limits, data_dir: str, pg_major: int) -> list[str] | None:
+def entrypoint(
+    limits: Limits, data_dir: str, pg_major: int, options: list[str]
+) -> list[str] | None:
     """With a disk cap: copy the baked data directory onto the tmpfs, then run the server
-    there. Without one: None, the image's own entrypoint."""
+    there with ``options``. Without one: None, the image's own entrypoint."""
     if limits.disk_bytes is None:
         return None
     target = f"{CAPPED_DATA}/data"
@@ -90,7 +93,8 @@ def entrypoint(limits: Limits, data_dir: str, pg_major: int) -> list[str] | None
         "sh",
         "-c",
         f"mkdir -m 0700 {target} && cp -a {data_dir}/. {target}/ && "
-        f'exec /usr/lib/postgresql/{pg_major}/bin/postgres -D {target} "$@"',
+        f"exec /usr/lib/postgresql/{pg_major}/bin/postgres -D {target} {shlex.join(options)}"
+        ' "$@"',
         "dotbox-sandbox",
     ]
 

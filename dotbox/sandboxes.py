@@ -134,7 +134,9 @@ def create(
         memory_bytes=resources.engine_memory_bytes,
         nano_cpus=int(resources.cpus * 1e9),
         pids_limit=resources.pids,
-        entrypoint=limits.entrypoint(resources, images.DATA_DIR, manifest.pg_major),
+        entrypoint=limits.entrypoint(
+            resources, images.DATA_DIR, manifest.pg_major, images.SERVER_OPTIONS
+        ),
         tmpfs=limits.tmpfs(resources),
     )
     try:
@@ -176,7 +178,14 @@ def create(
                 if tcp:
                     _bootstrap_inside(container, creds, superuser=superuser)
                 else:
-                    identity = db.bootstrap(creds, superuser=superuser, deadline=READY_DEADLINE)
+                    identity = db.bootstrap(
+                        creds,
+                        superuser=superuser,
+                        hba_file=images.HBA_FILE,
+                        deadline=READY_DEADLINE,
+                    )
+            except Refused:
+                raise
             except Exception as exc:
                 logs = engine.container_logs(container, tail=5).strip().replace("\n", " | ")
                 raise NotReady(
@@ -228,11 +237,14 @@ def socket_source(info: SandboxInfo) -> str:
 
 def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: bool) -> None:
     """The bootstrap of a --tcp sandbox, run by the server's own OS user inside the container
-    (dotbox_admin is reached by peer authentication only): retried until the server answers."""
+    (dotbox_admin is reached by peer authentication only): retried until the server answers.
+    Its last statement reads back what would make the sandbox unsafe (Refused if anything)."""
     command = [
         "psql",
         "-X",
         "-q",
+        "-A",
+        "-t",
         "-v",
         "ON_ERROR_STOP=1",
         "-h",
@@ -244,10 +256,12 @@ def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: b
     ]
     for statement in db.bootstrap_sql(creds, superuser=superuser):
         command += ["-c", statement]
+    command += ["-c", "SELECT " + db.unsafe(superuser=superuser, hba_file=images.HBA_FORWARDED)]
     deadline = time.monotonic() + READY_DEADLINE
     while True:
-        code, _, err = engine.exec_output(container, command, user="postgres")
+        code, out, err = engine.exec_output(container, command, user="postgres")
         if code == 0:
+            db.refuse_unsafe(creds, out.decode(errors="replace").strip())
             return
         starting = b"No such file" in err or b"starting up" in err or b"shutting down" in err
         if not starting or time.monotonic() > deadline:

@@ -3,6 +3,11 @@
 Pure text work, aware of what psql is aware of: quotes, E'' escapes, quoted identifiers,
 dollar quoting, nested block comments, line comments, backslash meta-commands at the start of
 a line, and ``COPY … FROM stdin`` data blocks ending with ``\\.``.
+
+``split(script, psql=True)`` also refuses text that psql would read differently from this
+scanner: a backslash outside quotes and comments within SQL (psql runs it as a meta-command),
+and a string literal whose end moves when ``standard_conforming_strings`` is off (psql follows
+the server's setting, which a script can change while it runs).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Literal
 Kind = Literal["sql", "meta", "copy-data"]
 
 # Everything that can change the scanner's state; all else is skipped in bulk.
-_SPECIAL = re.compile(r"""[;'"$\n]|--|/\*""")
+_SPECIAL = re.compile(r"""[;'"$\n\\]|--|/\*""")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z_0-9\x80-\uffff]*)?\$")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b", re.IGNORECASE | re.DOTALL)
 _IDENT_CHAR = re.compile(r"[A-Za-z_0-9$\x80-\uffff]")
@@ -28,16 +33,27 @@ class Statement:
     end_line: int  # 1-based, line of its terminator (or last line)
 
 
-class UnterminatedText(ValueError):
-    """A quote, comment or dollar quote that never closes."""
+class ScanError(ValueError):
+    """Text that cannot be split safely; ``line`` is where it starts."""
 
-    def __init__(self, what: str, line: int) -> None:
-        super().__init__(f"unterminated {what} starting at line {line}")
-        self.what = what
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
         self.line = line
 
 
-def split(script: str) -> list[Statement]:
+class UnterminatedText(ScanError):
+    """A quote, comment or dollar quote that never closes."""
+
+    def __init__(self, what: str, line: int) -> None:
+        super().__init__(f"unterminated {what} starting at line {line}", line)
+        self.what = what
+
+
+class PsqlMisreads(ScanError):
+    """Text psql would read differently from this scanner (``split(…, psql=True)`` only)."""
+
+
+def split(script: str, *, psql: bool = False) -> list[Statement]:
     out: list[Statement] = []
     n = len(script)
     pos = 0
@@ -71,7 +87,7 @@ def split(script: str) -> list[Statement]:
             pos = e
             continue
         start, start_line = pos, line
-        pos, line, terminated = _scan_sql(script, pos, line)
+        pos, line, terminated = _scan_sql(script, pos, line, psql)
         text = script[start:pos].rstrip()
         out.append(Statement("sql", text, start_line, line))
         if not terminated:
@@ -118,7 +134,7 @@ def _skip_block_comment(s: str, p: int, ln: int) -> tuple[int, int]:
     raise UnterminatedText("block comment", start_line)
 
 
-def _scan_sql(s: str, p: int, ln: int) -> tuple[int, int, bool]:
+def _scan_sql(s: str, p: int, ln: int, psql: bool) -> tuple[int, int, bool]:
     """Scan one SQL statement from p; return (position after ';', line, terminated)."""
     n = len(s)
     while True:
@@ -137,9 +153,24 @@ def _scan_sql(s: str, p: int, ln: int) -> tuple[int, int, bool]:
             p = n if e < 0 else e
         elif tok == "/*":
             p, ln = _skip_block_comment(s, p, ln)
+        elif tok == "\\":
+            if psql:
+                raise PsqlMisreads(
+                    f"a backslash within SQL is refused: psql runs '{s[p:].split(None, 1)[0]}'"
+                    " as a meta-command",
+                    ln,
+                )
+            p += 1
         elif tok == "'":
             escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
+            start, start_line = p, ln
             p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
+            if psql and not escapes and _end_if_escaping(s, start) != p:
+                raise PsqlMisreads(
+                    "a backslash before a string's closing quote is refused: psql reads the"
+                    " string differently if standard_conforming_strings is off (write E'…')",
+                    start_line,
+                )
         elif tok == '"':
             p, ln = _skip_quoted(s, p, ln, '"', False, "quoted identifier")
         else:  # "$"
@@ -178,6 +209,50 @@ def _skip_quoted(s: str, p: int, ln: int, q: str, escapes: bool, what: str) -> t
             ln += 1
         p += 1
     raise UnterminatedText(what, start_line)
+
+
+def _end_if_escaping(s: str, p: int) -> int:
+    """Where the standard string starting at ``p`` would end if backslashes escaped (-1: never)."""
+    try:
+        return _skip_quoted(s, p, 0, "'", True, "string")[0]
+    except UnterminatedText:
+        return -1
+
+
+@dataclass(frozen=True)
+class MetaCommand:
+    name: str  # without the backslash: "echo", "!", "" for a lone backslash
+    args: list[str]  # raw, quotes kept
+    backtick: bool  # a `…` in the arguments: psql runs it as a shell command
+
+
+_META_NAME = re.compile(r"\\([A-Za-z0-9_\x80-\uffff]+|.?)")
+_META_ARG = re.compile(r"""(?:'(?:\\.|''|[^'\\])*'?|"[^"]*"?|`[^`]*`?|[^\s'"`\\])+""")
+
+
+def meta_commands(line: str) -> list[MetaCommand]:
+    """The backslash commands of one meta-command line, as psql reads them: arguments end at
+    an unquoted backslash, which starts the next command (``\\echo a \\! cmd`` is two)."""
+    out: list[MetaCommand] = []
+    p = 0
+    while p < len(line):
+        m = _META_NAME.match(line, p)
+        if m is None:  # only whitespace is left
+            break
+        p = m.end()
+        args: list[str] = []
+        while True:
+            while p < len(line) and line[p].isspace():
+                p += 1
+            arg = _META_ARG.match(line, p)
+            if arg is None:
+                break
+            args.append(arg.group())
+            p = arg.end()
+        out.append(MetaCommand(m.group(1), args, any("`" in a for a in args)))
+        while p < len(line) and line[p].isspace():
+            p += 1
+    return out
 
 
 def statement_at(statements: list[Statement], line: int) -> Statement | None:

@@ -98,8 +98,9 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox PASSWORD"
             " <SCRAM verifier>"
             + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
-            + "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags and"
-            " the server's system_identifier",
+            + "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags,"
+            " the server's system_identifier, and that no role but the bootstrap is a superuser"
+            " or logs in, sandbox reaches no privileged role and hba_file is dotbox's",
             "write the ready marker",
         ]
         if inputs.tcp:
@@ -151,6 +152,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
                 "credentials": "a query through the forwarder with its own password"
                 if inputs.tcp
                 else "its password's verifier and dotbox_admin NOLOGIN read back",
+                "roles_and_server_files": "read back safe at bootstrap",
                 "system_identifier": live.system_identifier,
                 "official_system_identifier": target.system_identifier,
                 "superuser": superuser,

@@ -40,11 +40,29 @@ def test_exit_codes_are_distinct() -> None:
 
 def test_server_entrypoint_warms_only_listed_relation_files() -> None:
     plain = images.server_entrypoint(17, [])
-    assert plain == ["/usr/lib/postgresql/17/bin/postgres", "-D", images.DATA_DIR]
+    assert plain[:3] == ["/usr/lib/postgresql/17/bin/postgres", "-D", images.DATA_DIR]
     warm = images.server_entrypoint(17, ["base/16385/1249", "global/1260"])
     assert warm[:2] == ["sh", "-c"] and warm[3] == "dotbox-sandbox"
     assert "for f in base/16385/1249 global/1260; do" in warm[2]
-    assert warm[2].endswith(f'exec /usr/lib/postgresql/17/bin/postgres -D {images.DATA_DIR} "$@"')
+    assert f"exec /usr/lib/postgresql/17/bin/postgres -D {images.DATA_DIR} -c " in warm[2]
+    assert warm[2].endswith('"$@"')
     for bad in ["base/1/1; rm -rf /", "../x", "base/16385/1249 x"]:
         with pytest.raises(BakeFailed):
             images.server_entrypoint(17, [bad])
+
+
+def test_the_server_configuration_is_pinned_on_its_command_line() -> None:
+    """Nothing in the data directory (ALTER SYSTEM's file, a rewritten postgresql.conf) can
+    move the configuration, authentication or listening of a sandbox's server."""
+    options = images.SERVER_OPTIONS
+    pinned = dict(o.split("=", 1) for o in options[1::2])
+    assert options[0::2] == ["-c"] * len(pinned)
+    assert pinned == {
+        "config_file": f"{images.CONF_DIR}/runtime.conf",
+        "hba_file": images.HBA_FILE,
+        "ident_file": f"{images.CONF_DIR}/pg_ident_forwarded.conf",
+        "listen_addresses": "",
+        "unix_socket_directories": "/sock",
+    }
+    assert images.server_entrypoint(17, [])[3:] == options
+    assert ["-c", f"hba_file={images.HBA_FORWARDED}"] == images.FORWARDED_AUTH

@@ -22,7 +22,8 @@ def test_disk_cap_raises_the_memory_limit_and_moves_the_data_directory() -> None
     capped = limits.make(memory="256m", disk="1g")
     assert capped.engine_memory_bytes == (256 << 20) + (1 << 30)
     assert limits.tmpfs(capped) == {limits.CAPPED_DATA: f"size={1 << 30},mode=1777"}
-    entry = limits.entrypoint(capped, "/var/lib/postgresql/dotbox", 17)
+    entry = limits.entrypoint(capped, "/var/lib/postgresql/dotbox", 17, ["-c", "hba_file=/h"])
     assert entry is not None and "cp -a /var/lib/postgresql/dotbox/." in entry[2]
-    assert limits.entrypoint(limits.DEFAULT, "/x", 17) is None
+    assert entry[2].endswith('-D /var/lib/postgresql/capped/data -c hba_file=/h "$@"')
+    assert limits.entrypoint(limits.DEFAULT, "/x", 17, []) is None
     assert limits.tmpfs(limits.DEFAULT) == {}
