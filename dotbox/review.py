@@ -18,7 +18,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dotbox import compose, containment, engine, evidence, names, paths, sandboxes, snapshots
+from dotbox import (
+    compose,
+    containment,
+    engine,
+    evidence,
+    images,
+    names,
+    paths,
+    sandboxes,
+    snapshots,
+)
 from dotbox.errors import (
     ComposeFailed,
     Conflict,
@@ -70,10 +80,12 @@ def _compose(project: str, file: Path, *args: str) -> subprocess.CompletedProces
         raise ComposeFailed(f"{what} ran over {COMPOSE_DEADLINE:.0f}s") from None
 
 
-def ensure_tools_image() -> None:
-    """The relays' image (socat, python3, psql), built locally from the base image once."""
-    if engine.image(compose.TOOLS_IMAGE) is not None:
-        return
+def ensure_tools_image() -> str:
+    """The relays' image (socat, python3, psql), built locally from the base image once; its
+    id, once its label shows dotbox made it."""
+    found = engine.image(compose.TOOLS_IMAGE)
+    if found is not None:
+        return images.dotbox_made(found, compose.TOOLS_IMAGE, "dotbox.role", "review-tools").id
     proc = subprocess.run(
         ["docker", "build", "-q", "-t", compose.TOOLS_IMAGE, "-"],
         input=DOCKERFILE.read_text(),
@@ -83,6 +95,7 @@ def ensure_tools_image() -> None:
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise EngineUnavailable(f"build {compose.TOOLS_IMAGE}: {tail}")
+    return ensure_tools_image()
 
 
 def labels_of(review_id: str, created: datetime, ttl: timedelta) -> dict[str, str]:
@@ -120,14 +133,14 @@ def plan(
     app = compose.load(app_file, env)
     created = datetime.now(UTC).replace(microsecond=0)
     home = reviews_dir(create=False) / review_id
-    images = {s: app.images.get(s) or compose.built_tag(review_id, s) for s in app.services}
+    refs = {s: app.images.get(s) or compose.built_tag(review_id, s) for s in app.services}
     at = compose.Placement(
         review_id=review_id,
         labels=labels_of(review_id, created, ttl),
         db_socket_dir=Path("<run directory>") / f"{review_id}-db" / "sock",
         db_env=_db_env(sandboxes.ROLE, sandboxes.DATABASE),
         pgpass=home / "pgpass",
-        images=images,
+        images=refs,
     )
     return review_id, home, compose.dump(compose.transform(app, at))
 
@@ -162,12 +175,12 @@ def up(
     read back from the engine before it starts. On any failure nothing is left."""
     review_id = _new_id(name)
     app = compose.load(app_file, env)  # refusals happen here, before anything exists
-    images = _local_images(app, review_id)
+    refs = _local_images(app, review_id)
     snapshots.get(snapshot)
     home = reviews_dir() / review_id
     if engine.containers({L_REVIEW: review_id}) or home.exists():
         raise Conflict(f"a review environment {review_id!r} exists", hint="pick another --name")
-    ensure_tools_image()
+    tools = ensure_tools_image()
     compose_command()
     created = datetime.now(UTC).replace(microsecond=0)
     labels = labels_of(review_id, created, ttl)
@@ -189,7 +202,7 @@ def up(
             db_socket_dir=creds.socket_dir,
             db_env=_db_env(creds.user, creds.database),
             pgpass=pgpass,
-            images=images,
+            images=refs,
         )
         project = compose.transform(app, at)
         file = home / "compose.yml"
@@ -205,8 +218,8 @@ def up(
         }
         paths.write_private(home / "review.json", json.dumps(meta, indent=2).encode())
         _build(review_id, file, app)
-        ids = {s: engine.image_id(ref) for s, ref in images.items()}
-        ids[compose.TOOLS_IMAGE] = engine.image_id(compose.TOOLS_IMAGE)
+        ids = {s: engine.image_id(ref) for s, ref in refs.items()}
+        ids[compose.TOOLS_IMAGE] = tools
         apps = list(app.services)
         parts = [s for s in project["services"] if s not in app.services]
         for phase in (apps, parts):  # a relay joins its app's namespace: the app runs first
