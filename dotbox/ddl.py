@@ -127,6 +127,8 @@ def _check_meta(command: sqltext.MetaCommand, line: int, origin: str) -> None:
         raise InvalidInput(f"{where} is refused: a backquoted argument runs a shell command")
     if name == "set" and not all(_PLAIN_ARG.match(a) for a in command.args):
         raise InvalidInput(f"{where} is refused: its value is not a plain word")
+    if name == "set" and command.args[:1] == ["SINGLELINE"]:
+        raise InvalidInput(f"{where} is refused: SINGLELINE changes where psql ends statements")
     if name == "encoding" and command.args and command.args[0].upper() not in _UTF8:
         raise InvalidInput(f"{where} is refused: snapshots are read as UTF8")
 

@@ -414,7 +414,7 @@ def published_port(container_id: str, port: int) -> int | None:
 
 def kill_container(container_id: str) -> None:
     """SIGKILL every process of a container at once (it stays, stopped)."""
-    with _translated(f"stop container {container_id[:12]}"):
+    with _translated(f"kill container {container_id[:12]}"):
         client().api.kill(container_id)
 
 

@@ -317,6 +317,8 @@ def bake(
         labels={engine.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
         command=["sleep", "infinity"],
         user="postgres",
+        cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root
+        no_new_privileges=True,
     )
     started = time.monotonic()
     container = engine.run_container(spec)

@@ -29,6 +29,7 @@ def test_backticks_are_seen_quoted_or_not() -> None:
         ("\\set x `id`\nSELECT 1;\n", "x.sql:1: .*backquoted argument runs a shell command"),
         ("\\echo `id`\nSELECT 1;\n", "x.sql:1: .*backquoted argument"),
         ("\\set x 'a; DROP TABLE t'\nSELECT 1;\n", "x.sql:1: .*not a plain word"),
+        ("\\set SINGLELINE on\nSELECT 1;\n", "x.sql:1: .*SINGLELINE changes where"),
         (
             "\\echo ok \\\\ SELECT 1;\nSELECT 1;\n",
             r"x.sql:1: psql meta-command '\\\\' is not allowed",
