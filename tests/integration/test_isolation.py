@@ -9,7 +9,6 @@ container 127.0.0.1 is that container's own loopback, and every other address ha
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import sys
@@ -22,22 +21,10 @@ import pytest
 import dotbox
 from dotbox import engine
 from tests.integration.conftest import interfaces
+from tests.security.attack import PROBE, PROBE_B64
 from tests.standin import StandIn, standin
 
 ATTEMPTS: list[tuple[str, str, bool]] = []  # (where, what, reached): all must be unreached
-
-# Tries a TCP connection to each HOST:PORT given; prints "HOST:PORT OPEN|FAIL reason".
-PROBE = """\
-import socket, sys
-for target in sys.argv[1:]:
-    host, port = target.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=3).close()
-        print(target, "OPEN")
-    except OSError as exc:
-        print(target, "FAIL", type(exc).__name__, exc.errno)
-"""
-PROBE_B64 = base64.b64encode(PROBE.encode()).decode()
 
 
 def targets(official: StandIn) -> list[str]:
