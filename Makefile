@@ -1,4 +1,5 @@
-PYTHON ?= python3
+# the virtual environment .ci/setup (make setup) makes
+PYTHON ?= .venv/bin/python
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -8,7 +9,7 @@ setup:  ## install the engine (docker.io), base images and the package on a fres
 	bash .ci/setup
 
 demo: setup  ## the main job on the bundled default snapshot: create -> query -> drop
-	dotbox demo
+	$(PYTHON) -m dotbox demo
 
 test:  ## run every test (unit + integration against the real engine)
 	$(PYTHON) -m pytest -q tests
@@ -28,7 +29,7 @@ docs:  ## regenerate docs/primitives/*.md from the catalogue (a test checks they
 images:  ## build the base images (PostgreSQL 15, 17, 18)
 	for m in 15 17 18; do bash images/base/build.sh $$m; done
 
-bench:  ## every speed number of issue 7 in one run: floor, create/drop x3 snapshots, pool, testcontainers (pip install -e '.[bench]')
+bench:  ## every speed number of issue 7 in one run: floor, create/drop x3 snapshots, pool, testcontainers (.venv/bin/pip install -e '.[bench]')
 	$(PYTHON) bench/suite.py
 
 bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering

@@ -27,7 +27,7 @@ from dotbox import engine, images, snapshots  # noqa: E402
 
 def ensure_snapshot(name: str) -> None:
     if name == "pagila":
-        corpus = REPO.parent / "shared" / "corpora" / "pagila.sql"
+        corpus = REPO / "tests" / "corpora" / "pagila.sql"
         dotbox.import_snapshot(corpus, "pagila", pg_major=15, replace=True)
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = REPO.parent / "shared" / "corpora"
+CORPORA = REPO / "tests" / "corpora"
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 

@@ -41,7 +41,7 @@ def main() -> None:
     for name in args.snapshots:
         file, major = CORPORA[name]
         dotbox.import_snapshot(
-            REPO.parent / "shared" / "corpora" / file, name, pg_major=major, replace=True
+            REPO / "tests" / "corpora" / file, name, pg_major=major, replace=True
         )
         dotbox.sandbox(name).drop()  # bake outside the timings
         times: dict[str, list[float]] = {

@@ -31,7 +31,7 @@ import dotbox  # noqa: E402
 from dotbox import capture, engine, images, snapshots  # noqa: E402
 from tests.standin import standin  # noqa: E402
 
-GITLAB = REPO.parent / "shared" / "corpora" / "gitlab.sql"
+GITLAB = REPO / "tests" / "corpora" / "gitlab.sql"
 
 
 def bake_once(manifest: snapshots.SnapshotManifest) -> float:
@@ -105,7 +105,7 @@ def main() -> None:
         creates_gitlab.append(create_once("gitlab"))
         creates_default.append(create_once("default"))
     captures = []
-    seed = (REPO.parent / "shared" / "corpora" / "supabase.sql").read_text()
+    seed = (REPO / "tests" / "corpora" / "supabase.sql").read_text()
     with standin(17, seed) as official:
         dsn = f"postgresql://official:{official.password}@{official.address}:5432/official"
         for i in range(runs):

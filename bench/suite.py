@@ -6,7 +6,7 @@ Measures, as median and p95 of ``--runs`` runs each, in one process and one run:
 - the floor: a container that runs `true` with network mode none and is removed (docker SDK,
   through dotbox.engine), on each snapshot's own baked image;
 - dotbox create → first query, and drop → confirmed gone, for the bundled default, pagila
-  (PostgreSQL 15, ../shared/corpora/pagila.sql) and gitlab (1,401 tables);
+  (PostgreSQL 15, tests/corpora/pagila.sql) and gitlab (1,401 tables);
 - a warm-pool checkout (dotbox.sandbox() taking a pooled sandbox), and checkout → first query;
 - testcontainers-python's PostgresContainer start → first query, empty and with the pagila and
   gitlab DDL in /docker-entrypoint-initdb.d, on the official-like image of the same base
@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = REPO.parent / "shared" / "corpora"
+CORPORA = REPO / "tests" / "corpora"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"

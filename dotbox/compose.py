@@ -440,7 +440,6 @@ def _ports(svc: dict[str, Any], reasons: list[str], where: str) -> list[int]:
 class Placement:
     """What the review environment is made of on the host and the engine."""
 
-    review_id: str
     labels: dict[str, str]
     db_socket_dir: Path
     db_env: dict[str, str]  # PG* variables, no password

@@ -135,7 +135,6 @@ def plan(
     home = reviews_dir(create=False) / review_id
     refs = {s: app.images.get(s) or compose.built_tag(review_id, s) for s in app.services}
     at = compose.Placement(
-        review_id=review_id,
         labels=labels_of(review_id, created, ttl),
         db_socket_dir=Path("<run directory>") / f"{review_id}-db" / "sock",
         db_env=_db_env(sandboxes.ROLE, sandboxes.DATABASE),
@@ -197,7 +196,6 @@ def up(
             pgpass.touch(mode=0o600)
             pgpass.write_text(f"*:*:*:{creds.user}:{creds.password}\n")
         at = compose.Placement(
-            review_id=review_id,
             labels=labels,
             db_socket_dir=creds.socket_dir,
             db_env=_db_env(creds.user, creds.database),

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = (REPO.parent / "shared" / "corpora").resolve()
+CORPORA = REPO / "tests" / "corpora"
 
 
 def corpus(name: str) -> Path:
     path = CORPORA / name
     if not path.exists():
-        pytest.fail(f"corpus {path} is missing: ../shared must sit beside the repository")
+        pytest.fail(f"corpus {path} is missing from the repository")
     return path
 
 

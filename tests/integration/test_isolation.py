@@ -9,7 +9,6 @@ container 127.0.0.1 is that container's own loopback, and every other address ha
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 import dotbox
 from dotbox import engine
 from tests.integration.conftest import interfaces
-from tests.security.attack import PROBE, PROBE_B64
+from tests.security.attack import PROBE, PROBE_B64, cli
 from tests.standin import StandIn, standin
 
 ATTEMPTS: list[tuple[str, str, bool]] = []  # (where, what, reached): all must be unreached
@@ -76,19 +75,6 @@ def untouched(official: StandIn) -> Iterator[StandIn]:
     assert connections(official) == before, "the stand-in saw a connection during the test"
     assert official.canary() == canary
     assert not [a for a in ATTEMPTS if a[2]], "an escape attempt reached its target"
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    repo = Path(__file__).resolve().parents[2]
-    env = os.environ | {"PYTHONPATH": str(repo)}
-    return subprocess.run(
-        [sys.executable, "-m", "dotbox", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
 
 
 def test_server_side_code_cannot_reach_the_official_server(untouched: StandIn) -> None:

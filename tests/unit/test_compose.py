@@ -194,7 +194,6 @@ def test_builds_name_only_local_images(tmp_path: Path) -> None:
 
 def placement(images: dict[str, str]) -> compose.Placement:
     return compose.Placement(
-        review_id="rv-1",
         labels=LABELS,
         db_socket_dir=Path("/run/sb/sock"),
         db_env={"PGUSER": "sandbox", "DOTBOX_DATABASE_URL": "postgresql://sandbox@…"},
