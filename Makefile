@@ -24,7 +24,7 @@ typecheck:  ## mypy --strict
 	$(PYTHON) -m mypy
 
 docs:  ## regenerate docs/primitives/*.md from the catalogue (a test checks they are current)
-	$(PYTHON) -c 'import pathlib; from dotbox import help_text; from dotbox.catalogue import ENTRIES; [pathlib.Path(f"docs/primitives/{e.name}.md").write_text(help_text.docs_page(e)) for e in ENTRIES.values()]'
+	$(PYTHON) -c 'import pathlib; from dotbox.cli import help_text; from dotbox.primitives.catalogue import ENTRIES; [pathlib.Path(f"docs/primitives/{e.name}.md").write_text(help_text.docs_page(e)) for e in ENTRIES.values()]'
 
 images:  ## build the base images (PostgreSQL 15, 17, 18)
 	for m in 15 17 18; do bash images/base/build.sh $$m; done

@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import dotbox  # noqa: E402
-from dotbox import engine, images, snapshots  # noqa: E402
+from dotbox import images  # noqa: E402
+from dotbox.engine import client  # noqa: E402
+from dotbox.snapshots import store  # noqa: E402
 
 
 def ensure_snapshot(name: str) -> None:
@@ -43,9 +45,9 @@ def main() -> None:
     args = parser.parse_args()
 
     ensure_snapshot(args.snapshot)
-    manifest = snapshots.get(args.snapshot)
+    manifest = store.get(args.snapshot)
     image = images.sandbox_image(manifest)
-    engine.ping()
+    client.ping()
     tag = image.tags[0]
 
     floor, create, drop = [], [], []
@@ -80,7 +82,7 @@ def main() -> None:
         "machine": {
             "cpus": __import__("os").cpu_count(),
             "python": platform.python_version(),
-            "engine": engine.version().get("Version"),
+            "engine": client.version().get("Version"),
         },
         "snapshot": args.snapshot,
         "image": tag,

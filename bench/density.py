@@ -29,7 +29,9 @@ os.environ["DOTBOX_HOME"] = str(_TMP / "home")
 os.environ["DOTBOX_RUN_DIR"] = str(_TMP / "r")
 
 import dotbox  # noqa: E402
-from dotbox import engine, paths, sandboxes  # noqa: E402
+from dotbox.core import paths  # noqa: E402
+from dotbox.engine import client  # noqa: E402
+from dotbox.sandbox import lifecycle  # noqa: E402
 
 MIB = 1 << 20
 
@@ -54,7 +56,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
-    engine.ping()
+    client.ping()
     dotbox.sandbox(args.snapshot).drop()  # bake (if needed) and warm, not counted
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.parallel) as workers:
@@ -63,10 +65,10 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
     create_s = time.perf_counter() - t
     print(f"{len(made)} sandboxes up in {create_s:.1f} s ({args.parallel} at a time)")
     time.sleep(args.settle)
-    containers = {sb.id: sandboxes.resolve(sb.id).id for sb in made}
+    containers = {sb.id: lifecycle.resolve(sb.id).id for sb in made}
     with ThreadPoolExecutor(max_workers=10) as workers:
         memory = dict(
-            zip(containers, workers.map(engine.container_memory, containers.values()), strict=True)
+            zip(containers, workers.map(client.container_memory, containers.values()), strict=True)
         )
     answered = 0
     t = time.perf_counter()
@@ -75,8 +77,8 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
             answered += 1
     query_s = time.perf_counter() - t
     running = len(
-        engine.containers(
-            {sandboxes.L_ROLE: "sandbox", sandboxes.L_HOME: str(paths.data_home())},
+        client.containers(
+            {lifecycle.L_ROLE: "sandbox", lifecycle.L_HOME: str(paths.data_home())},
             all_states=False,
         )
     )
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
         sb.drop()
         made.remove(sb)
     drop_s = time.perf_counter() - t
-    left = engine.containers({sandboxes.L_HOME: str(paths.data_home())})
+    left = client.containers({lifecycle.L_HOME: str(paths.data_home())})
     result = {
         "when": datetime.now(UTC).isoformat(),
         "cpus": os.cpu_count(),

@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 import dotbox  # noqa: E402
-from dotbox import images, snapshots  # noqa: E402
+from dotbox import images  # noqa: E402
+from dotbox.snapshots import store  # noqa: E402
 
 PEER_IMAGE = "dotbox/bench-official:pg17"
 
@@ -122,9 +123,9 @@ def main() -> None:
     for name, path in corpora.items():
         dotbox.import_snapshot(path, f"bench-{name}", pg_major=17, replace=True)
     build_peer_image()
-    tags = {"default": images.sandbox_image(snapshots.get("default")).tags[0]}
+    tags = {"default": images.sandbox_image(store.get("default")).tags[0]}
     for name in corpora:
-        tags[name] = images.sandbox_image(snapshots.get(f"bench-{name}")).tags[0]
+        tags[name] = images.sandbox_image(store.get(f"bench-{name}")).tags[0]
 
     results: dict[str, list[float]] = {}
     floor_cmd = [

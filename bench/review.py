@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dotbox import engine  # noqa: E402
+from dotbox.engine import client  # noqa: E402
 
 EXAMPLE = REPO / "compose" / "example" / "compose.yml"
 
@@ -69,8 +69,8 @@ def main() -> None:
         first_200(url)
         elapsed = time.perf_counter() - t
         time.sleep(2)  # idle
-        ids = [c.id for c in engine.containers({"dotbox.review": name})]
-        mem = sum(engine.container_memory(c) for c in ids)
+        ids = [c.id for c in client.containers({"dotbox.review": name})]
+        mem = sum(client.container_memory(c) for c in ids)
         t = time.perf_counter()
         report = cli("review", "down", name)
         assert report["confirmed"]

@@ -28,19 +28,21 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DOTBOX_HOME", tempfile.mkdtemp(prefix="dotbox-bench-"))
 
 import dotbox  # noqa: E402
-from dotbox import capture, engine, images, snapshots  # noqa: E402
+from dotbox import images  # noqa: E402
+from dotbox.engine import client  # noqa: E402
+from dotbox.snapshots import capture, store  # noqa: E402
 from tests.standin import standin  # noqa: E402
 
 GITLAB = REPO / "tests" / "corpora" / "gitlab.sql"
 
 
-def bake_once(manifest: snapshots.SnapshotManifest) -> float:
+def bake_once(manifest: store.SnapshotManifest) -> float:
     base = images.base_image(manifest.pg_major)
     tag = f"{images.SANDBOX_REPO}:bench-{secrets.token_hex(4)}"
     started = time.monotonic()
     images.bake(manifest, base, tag, recipe=images.recipe_digest())
     took = time.monotonic() - started
-    engine.remove_image(tag)
+    client.remove_image(tag)
     return took
 
 
@@ -99,7 +101,7 @@ def main() -> None:
         bakes.append(bake_once(manifest))
         plains.append(plain_once(manifest.pg_major))
     images.sandbox_image(manifest)
-    images.sandbox_image(snapshots.get("default"))
+    images.sandbox_image(store.get("default"))
     creates_gitlab, creates_default = [], []
     for _ in range(runs * 3):
         creates_gitlab.append(create_once("gitlab"))

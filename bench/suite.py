@@ -4,7 +4,7 @@
 
 Measures, as median and p95 of ``--runs`` runs each, in one process and one run:
 - the floor: a container that runs `true` with network mode none and is removed (docker SDK,
-  through dotbox.engine), on each snapshot's own baked image;
+  through dotbox.engine.client), on each snapshot's own baked image;
 - dotbox create → first query, and drop → confirmed gone, for the bundled default, pagila
   (PostgreSQL 15, tests/corpora/pagila.sql) and gitlab (1,401 tables);
 - a warm-pool checkout (dotbox.sandbox() taking a pooled sandbox), and checkout → first query;
@@ -40,7 +40,9 @@ os.environ["DOTBOX_HOME"] = str(_TMP / "home")
 os.environ["DOTBOX_RUN_DIR"] = str(_TMP / "r")
 
 import dotbox  # noqa: E402
-from dotbox import engine, images, pool, snapshots  # noqa: E402
+from dotbox import images, pool  # noqa: E402
+from dotbox.engine import client  # noqa: E402
+from dotbox.snapshots import store  # noqa: E402
 
 # name -> (corpus file or None for the bundled default, PostgreSQL major or None for its own)
 SNAPSHOTS: dict[str, tuple[str | None, int | None]] = {
@@ -70,15 +72,15 @@ def p95(values: list[float]) -> float:
 def floor_once(image: str) -> float:
     """`docker run --rm --network none IMAGE true` through the SDK: create, attach, start,
     wait, remove."""
-    spec = engine.ContainerSpec(
+    spec = client.ContainerSpec(
         image=image,
         name=f"dotbox-bench-floor-{os.getpid()}-{time.monotonic_ns()}",
-        labels={engine.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
+        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
         entrypoint=["true"],
         network_mode="none",
     )
     t = time.perf_counter()
-    code = engine.run_attached(spec, lambda out, err: None)
+    code = client.run_attached(spec, lambda out, err: None)
     elapsed = time.perf_counter() - t
     if code != 0:
         raise RuntimeError(f"floor container exited {code}")
@@ -126,13 +128,13 @@ def main() -> None:
 
 def run(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
     began = time.monotonic()
-    engine.ping()
+    client.ping()
     tags: dict[str, str] = {}
     majors: dict[str, int] = {}
     for name, (corpus, major) in SNAPSHOTS.items():
         if corpus is not None:
             dotbox.import_snapshot(CORPORA / corpus, name, pg_major=major, replace=True)
-        manifest = snapshots.get(name)
+        manifest = store.get(name)
         print(f"baking/finding the image of {name} (PostgreSQL {manifest.pg_major}) ...")
         tags[name] = images.sandbox_image(manifest).tags[0]
         majors[name] = manifest.pg_major
@@ -237,7 +239,7 @@ def report(
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "engine": engine.version().get("Version"),
+            "engine": client.version().get("Version"),
             "note": "shared machine: other sessions ran containers during this run",
         },
         "runs": {k: len(v) for k, v in samples.items()},

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         sandbox,
         snapshot,
     )
-    from dotbox.errors import DotboxError
+    from dotbox.core.errors import DotboxError
 
 _API = {
     "Sandbox",
@@ -55,7 +55,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "DotboxError":
-        from dotbox.errors import DotboxError
+        from dotbox.core.errors import DotboxError
 
         return DotboxError
     raise AttributeError(name)

@@ -1,3 +1,3 @@
-from dotbox.entry import main
+from dotbox.cli.entry import main
 
 main()

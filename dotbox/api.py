@@ -7,21 +7,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from dotbox import names
-from dotbox import sandboxes as _sandbox
-from dotbox import snapshots as _snapshots
-from dotbox.errors import DotboxError, DropIncomplete, NotFound, NotReady
-from dotbox.images import Progress
-from dotbox.models import (
+from dotbox.core import validate
+from dotbox.core.errors import DotboxError, DropIncomplete, NotFound, NotReady
+from dotbox.core.models import (
     DropReport,
     SandboxCredentials,
     SandboxInfo,
     SnapshotDiff,
     SnapshotManifest,
 )
+from dotbox.images import Progress
+from dotbox.sandbox import lifecycle as _sandbox
+from dotbox.snapshots import store as _snapshots
 
 if TYPE_CHECKING:
-    from dotbox.primitives import Outcome
+    from dotbox.primitives.registry import Outcome
 
 
 class Sandbox:
@@ -57,7 +57,7 @@ class Sandbox:
         its output goes to this process's stdout/stderr; returns its exit code."""
         import sys
 
-        from dotbox import runner
+        from dotbox.sandbox import runner
 
         def write(out: bytes | None, err: bytes | None) -> None:
             if out:
@@ -69,7 +69,7 @@ class Sandbox:
 
     def connect(self, **kwargs: Any) -> Any:
         """A psycopg connection to the sandbox (keyword arguments go to ``psycopg.connect``)."""
-        from dotbox import db
+        from dotbox.pg import db
 
         return db.connect(self.credentials, **kwargs)
 
@@ -95,7 +95,7 @@ class Sandbox:
                 )
         return self._dropped
 
-    # ---- the governed primitives, each through the lifecycle runner (dotbox.primitives) ----
+    # ---- the governed primitives, each through the lifecycle runner (primitives.registry) ----
 
     def vocab_build(self, vocab: str | Path, *, dry_run: bool = False) -> Outcome:
         """Build the vocabularies of ``vocab`` (YAML) into the sandbox (vocab-build)."""
@@ -155,8 +155,8 @@ def sandbox(
     caps its data directory on a tmpfs. An argument left out (None) comes from the
     configuration: ``DOTBOX_…`` variables, then dotbox.toml or ``[tool.dotbox]``, then the
     defaults above (see ``dotbox config``)."""
-    from dotbox import config, limits
-    from dotbox.primitives import SandboxCreate, run
+    from dotbox.core import config, limits
+    from dotbox.primitives.registry import SandboxCreate, run
 
     cfg = config.settings(
         snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory, cpus=cpus,
@@ -165,7 +165,7 @@ def sandbox(
     if name is None and not cfg.superuser and not cfg.tcp and cfg.resources() == limits.DEFAULT:
         from dotbox import pool  # a warm pool of this snapshot hands one out in milliseconds
 
-        if claimed := pool.checkout(cfg.snapshot, names.ttl(cfg.ttl)):
+        if claimed := pool.checkout(cfg.snapshot, validate.ttl(cfg.ttl)):
             return Sandbox(*claimed)
     primitive = SandboxCreate(progress)
     raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
@@ -198,7 +198,7 @@ def list_sandboxes() -> list[SandboxInfo]:
 
 def drop(sandbox_id: str) -> DropReport:
     """Destroy a sandbox (sandbox-drop): confirmed by reading the engine and host back."""
-    from dotbox.primitives import SandboxDrop, run
+    from dotbox.primitives.registry import SandboxDrop, run
 
     outcome = run(SandboxDrop(), {"sandbox": sandbox_id})
     if not outcome.ok:
@@ -208,7 +208,7 @@ def drop(sandbox_id: str) -> DropReport:
 
 
 def _run(name: str, raw: dict[str, Any], *, dry_run: bool = False) -> Outcome:
-    from dotbox.primitives import CATALOGUE, run
+    from dotbox.primitives.registry import CATALOGUE, run
 
     return run(CATALOGUE[name](), raw, dry_run=dry_run)
 
@@ -241,10 +241,10 @@ def remove_snapshot(name: str) -> SnapshotManifest:
 
 def diff_snapshots(a: str, b: str) -> SnapshotDiff:
     """Object-by-object difference from snapshot ``a`` to ``b``, read from their DDL."""
-    from dotbox import snapdiff
+    from dotbox.snapshots import diff
 
     ma, mb = _snapshots.get(a), _snapshots.get(b)
-    return snapdiff.diff(a, _snapshots.ddl_text(ma), b, _snapshots.ddl_text(mb))
+    return diff.diff(a, _snapshots.ddl_text(ma), b, _snapshots.ddl_text(mb))
 
 
 def capture_snapshot(
@@ -257,7 +257,7 @@ def capture_snapshot(
     progress: Progress | None = None,
 ) -> SnapshotManifest:
     """Read-only, schema-only capture of the server at ``dsn`` as snapshot ``name``."""
-    from dotbox import capture
+    from dotbox.snapshots import capture
 
     return capture.capture(
         dsn,

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dotbox import paths
-from dotbox.errors import EvidenceBroken, InvalidInput, NotFound
-from dotbox.models import Frozen
+from dotbox.core import paths
+from dotbox.core.errors import EvidenceBroken, InvalidInput, NotFound
+from dotbox.core.models import Frozen
 
 GENESIS = "0" * 64
 _SECRET_KEYS = re.compile(r"password|secret|token", re.IGNORECASE)

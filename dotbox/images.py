@@ -19,9 +19,13 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from dotbox import engine, fingerprint, paths, snapshots, sqltext
-from dotbox.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
-from dotbox.models import ImageInfo, SnapshotManifest
+from dotbox.core import paths
+from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
+from dotbox.core.models import ImageInfo, SnapshotManifest
+from dotbox.engine import client
+from dotbox.pg import fingerprint
+from dotbox.snapshots import store
+from dotbox.sql import sqltext
 
 BASE_REPO = "dotbox/base"
 SANDBOX_REPO = "dotbox/sandbox"
@@ -80,7 +84,7 @@ def base_tag(major: int) -> str:
 
 def base_image(major: int, *, build: bool = True, progress: Progress = _no_progress) -> ImageInfo:
     """The base image for ``major``; built from Debian packages if missing and ``build``."""
-    found = engine.image(base_tag(major))
+    found = client.image(base_tag(major))
     if found is not None:
         return dotbox_made(found, base_tag(major), "dotbox.base", f"pg{major}")
     if not build:
@@ -89,7 +93,7 @@ def base_image(major: int, *, build: bool = True, progress: Progress = _no_progr
             hint=f"build it with 'dotbox image build --pg {major}' or 'make images'",
         )
     build_base(major, progress=progress)
-    built = engine.image(base_tag(major))
+    built = client.image(base_tag(major))
     if built is None:
         raise NotFound(f"base image {base_tag(major)} is still missing after building it")
     return dotbox_made(built, base_tag(major), "dotbox.base", f"pg{major}")
@@ -111,7 +115,7 @@ def dotbox_made(found: ImageInfo, tag: str, label: str, value: str | None = None
 
 def build_base(major: int, *, progress: Progress = _no_progress) -> None:
     """Run the offline base recipe (mmdebstrap + docker import, or the official image)."""
-    engine.ping()
+    client.ping()
     script = resources.files("dotbox").joinpath("data/build-base.sh")
     with resources.as_file(script) as path:
         progress(f"base pg{major}", 0, 1)
@@ -151,7 +155,7 @@ def baked_image(tag: str, recipe: str) -> ImageInfo | None:
     label disagrees with its tag (its recipe changed while it baked) is not used: it is baked
     anew, which moves the tag. An image there with no recipe label at all is not dotbox's and
     is refused."""
-    found = engine.image(tag)
+    found = client.image(tag)
     if found is None:
         return None
     return (
@@ -292,7 +296,7 @@ def bake(
     progress: Progress = _no_progress,
 ) -> None:
     """Apply the snapshot to a fresh data directory in a throwaway container; commit it."""
-    text = snapshots.ddl_text(manifest)
+    text = store.ddl_text(manifest)
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
     # An event trigger's owner must be a superuser when it is given the trigger: such a role is
@@ -311,17 +315,17 @@ def bake(
         "fingerprint.sql": fingerprint.AS_JSON_SQL.encode(),
     }
     key = tag.rsplit(":", 1)[1]
-    spec = engine.ContainerSpec(
+    spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-bake-{key}-{int(time.time() * 1000) % 10**8}",
-        labels={engine.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
+        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
         command=["sleep", "infinity"],
         user="postgres",
         cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root
         no_new_privileges=True,
     )
     started = time.monotonic()
-    container = engine.run_container(spec)
+    container = client.run_container(spec)
     output: list[str] = []
 
     def on_line(line: str) -> None:
@@ -334,20 +338,20 @@ def bake(
             output.append(line)
 
     try:
-        engine.put_files(container, BAKE_DIR, files, dir_mode=0o755)
-        engine.put_files(container, CONF_DIR, {n: _recipe(n) for n in CONF_FILES}, dir_mode=0o755)
-        code = engine.exec_stream(
+        client.put_files(container, BAKE_DIR, files, dir_mode=0o755)
+        client.put_files(container, CONF_DIR, {n: _recipe(n) for n in CONF_FILES}, dir_mode=0o755)
+        code = client.exec_stream(
             container, ["sh", f"{BAKE_DIR}/bake.sh"], user="postgres", on_line=on_line
         )
         if code != 0:
             raise _bake_error(manifest, statements, inserted, output)
-        warm = (engine.read_file(container, WARM_FILE) or b"").decode().split()
+        warm = (client.read_file(container, WARM_FILE) or b"").decode().split()
         progress("commit", 0, 0)
-        engine.exec_output(container, ["rm", "-rf", BAKE_DIR], user="root")
+        client.exec_output(container, ["rm", "-rf", BAKE_DIR], user="root")
         # Nothing the DDL started runs on to undo what follows.
-        engine.kill_container(container)
-        engine.put_files(container, DATA_DIR, {"postgresql.auto.conf": AUTO_CONF}, dir_mode=None)
-        engine.commit(
+        client.kill_container(container)
+        client.put_files(container, DATA_DIR, {"postgresql.auto.conf": AUTO_CONF}, dir_mode=None)
+        client.commit(
             container,
             SANDBOX_REPO,
             key,
@@ -359,7 +363,7 @@ def bake(
                 "CMD []",
             ],
             labels={
-                engine.MANAGED_BY: "dotbox",
+                client.MANAGED_BY: "dotbox",
                 "dotbox.role": "sandbox-image",
                 "dotbox.snapshot": manifest.name,
                 "dotbox.snapshot.digest": manifest.digest,
@@ -371,7 +375,7 @@ def bake(
         )
         progress("done", 1, 1)
     finally:
-        engine.remove_container(container)
+        client.remove_container(container)
 
 
 def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:
@@ -424,11 +428,11 @@ def _bake_error(
 
 
 def remove_sandbox_images(manifest: SnapshotManifest | None = None) -> list[str]:
-    labels = {engine.MANAGED_BY: "dotbox", "dotbox.role": "sandbox-image"}
+    labels = {client.MANAGED_BY: "dotbox", "dotbox.role": "sandbox-image"}
     if manifest is not None:
         labels["dotbox.snapshot.digest"] = manifest.digest
     removed = []
-    for img in engine.images(labels):
-        engine.remove_image(img.id)
+    for img in client.images(labels):
+        client.remove_image(img.id)
         removed.append(img.id)
     return removed

@@ -11,7 +11,7 @@ socket root (one file system with the sandboxes' own directories)::
 
 Claiming is one ``rename(ready/DIGEST16.ID, RUN_ROOT/ID/claimed)``: the kernel lets exactly one
 process move a file, so no sandbox is handed out twice, across processes, without a daemon or
-a lock. The claimer then writes its lease (``dotbox.lease``: its owner and expiry), which list,
+a lock. The claimer then writes its lease (``dotbox.sandbox.lease``: owner and expiry), which list,
 show and gc read before the labels. A claimed sandbox is never put back: it is dropped like any
 other, and the pool is refilled by a detached ``python -m dotbox pool fill SNAPSHOT`` that the
 claim starts when no fill is running.
@@ -34,9 +34,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import engine, evidence, lease, names, paths, sandboxes, snapshots
-from dotbox.errors import DotboxError, InvalidInput, NotReady
-from dotbox.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+from dotbox import evidence
+from dotbox.core import paths, validate
+from dotbox.core.errors import DotboxError, InvalidInput, NotReady
+from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+from dotbox.engine import client
+from dotbox.sandbox import lease, lifecycle
+from dotbox.snapshots import store
 
 LABEL = "dotbox.pool"
 DEFAULT_TTL = timedelta(hours=12)
@@ -69,7 +73,7 @@ def root() -> Path:
 
 
 def _dir(snapshot: str) -> Path:
-    return root() / names.snapshot_name(snapshot)
+    return root() / validate.snapshot_name(snapshot)
 
 
 def _ready(snapshot: str) -> Path:
@@ -147,7 +151,7 @@ def checkout(
     if not directory.is_dir():
         return None
     started = time.monotonic()
-    digest = snapshots.get(snapshot).digest[:16]
+    digest = store.get(snapshot).digest[:16]
     try:
         entries = [e for e in os.listdir(_ready(snapshot)) if e.startswith(digest + ".")]
     except FileNotFoundError:
@@ -164,10 +168,10 @@ def checkout(
             _discard(info.id)
             continue
         home = paths.sandbox_dir(info.id)
-        owner = sandboxes._owner()
+        owner = lifecycle._owner()
         lease.write(home, lease.Lease(owner=owner, created=now, expires=now + ttl))
         info = info.model_copy(update={"created": now, "expires": now + ttl, "owner": owner})
-        creds = sandboxes.credentials(info)
+        creds = lifecycle.credentials(info)
         if creds is None or not answers(creds.socket_dir):  # died since it was pooled
             _discard(info.id)
             continue
@@ -241,7 +245,7 @@ def fill(
         raise InvalidInput(f"--parallel {parallel} must be between 1 and 16")
     recorded_size, recorded_ttl = _config(snapshot)
     ttl = ttl or (recorded_ttl if size is None else DEFAULT_TTL)
-    manifest = snapshots.get(snapshot)
+    manifest = store.get(snapshot)
     started: list[str] = []
     replaced: list[str] = []
     if size is None and recorded_size == 0:  # a refill of a pool that was drained meanwhile
@@ -317,7 +321,7 @@ def _fill_locked(
             replaced.append(info.id)
 
     def one() -> str:
-        from dotbox.primitives import SandboxCreate, run
+        from dotbox.primitives.registry import SandboxCreate, run
 
         creator = SandboxCreate(extra_labels={LABEL: snapshot})  # governed: recorded, verified
         outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
@@ -355,14 +359,14 @@ def _fill_locked(
 
 def _pooled_containers(snapshot: str | None = None) -> list[ContainerInfo]:
     labels = {
-        sandboxes.L_MANAGED: "dotbox",
-        sandboxes.L_ROLE: "sandbox",
-        sandboxes.L_HOME: str(paths.data_home()),
+        lifecycle.L_MANAGED: "dotbox",
+        lifecycle.L_ROLE: "sandbox",
+        lifecycle.L_HOME: str(paths.data_home()),
         LABEL: snapshot or "",
     }
     return [
         c
-        for c in engine.containers(labels)
+        for c in client.containers(labels)
         if not lease.claimed(Path(c.labels.get("dotbox.dir", "/nonexistent")))
     ]
 
@@ -376,14 +380,14 @@ def snapshots_pooled() -> list[str]:
 def status_of(snapshot: str) -> PoolStatus:
     size, ttl = _config(snapshot)
     try:
-        digest = snapshots.get(snapshot).digest
+        digest = store.get(snapshot).digest
     except DotboxError:
         digest = ""
     keep, stale = _current(snapshot, digest)
     ids = [_entry_id(e) for e in keep]
     pooled = {_entry_id(e) for e in keep + stale}
     starting = [
-        c for c in _pooled_containers(snapshot) if c.labels.get(sandboxes.L_ID) not in pooled
+        c for c in _pooled_containers(snapshot) if c.labels.get(lifecycle.L_ID) not in pooled
     ]
     return PoolStatus(
         snapshot=snapshot,
@@ -408,7 +412,7 @@ def drain(snapshot: str | None = None) -> list[str]:
 
     dropped: list[str] = []
     for name in [snapshot] if snapshot else snapshots_pooled():
-        names.snapshot_name(name)
+        validate.snapshot_name(name)
         if not _dir(name).is_dir():
             continue
         with contextlib.suppress(FileNotFoundError):
@@ -420,8 +424,8 @@ def drain(snapshot: str | None = None) -> list[str]:
                     api.drop(info.id)  # sandbox-drop: recorded beside its create
                     dropped.append(info.id)
             for c in _pooled_containers(name):  # started by a fill that was killed
-                api.drop(c.labels[sandboxes.L_ID])
-                dropped.append(c.labels[sandboxes.L_ID])
+                api.drop(c.labels[lifecycle.L_ID])
+                dropped.append(c.labels[lifecycle.L_ID])
         for leftover in (_dir(name) / "ready", _dir(name)):
             for f in leftover.glob("*") if leftover.is_dir() else []:
                 if f.is_file():
@@ -435,7 +439,7 @@ def drain(snapshot: str | None = None) -> list[str]:
 
 def orphaned(c: ContainerInfo, epoch: float) -> bool:
     """An unclaimed pooled sandbox that is in no pool (its fill was killed after starting it)."""
-    name, sid = c.labels.get(LABEL), c.labels.get(sandboxes.L_ID, "")
+    name, sid = c.labels.get(LABEL), c.labels.get(lifecycle.L_ID, "")
     home = Path(c.labels.get("dotbox.dir", "/nonexistent"))
     if not name or lease.claimed(home) or epoch - c.created_at < ORPHAN_GRACE:
         return False

@@ -129,7 +129,7 @@ class _Registry:
         """Drop whatever is still live, with Ctrl-C and SIGTERM held back until it is done."""
         if not self.live:
             return
-        from dotbox.errors import DotboxError, NotFound
+        from dotbox.core.errors import DotboxError, NotFound
 
         with _signals_deferred():
             for sandbox in list(self.live.values()):

@@ -102,7 +102,7 @@ def run_round(cycles: int = 50, workers: int = 8, *, deadline: float = 120.0) ->
 def leftovers(home: str | None = None, run_dir: Path | None = None) -> dict[str, list[str]]:
     """Every dotbox object of a DOTBOX_HOME (default: this process's) still there, read from the
     engine (docker CLI, not dotbox's own code) and from its run directory."""
-    from dotbox import paths
+    from dotbox.core import paths
 
     home = home or str(paths.data_home())
 
@@ -121,7 +121,7 @@ def leftovers(home: str | None = None, run_dir: Path | None = None) -> dict[str,
 
 
 def _result(exc: BaseException | None) -> str:
-    from dotbox.errors import DotboxError
+    from dotbox.core.errors import DotboxError
 
     if exc is None:
         return "ok"

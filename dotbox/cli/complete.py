@@ -6,12 +6,12 @@ snapshots directory and nothing heavier; if the engine is unreachable it offers 
 
 from __future__ import annotations
 
-from dotbox.errors import DotboxError
+from dotbox.core.errors import DotboxError
 
 
 def complete_sandbox(incomplete: str) -> list[str]:
     """Ids of this DOTBOX_HOME's sandboxes that start with ``incomplete``."""
-    from dotbox import inventory
+    from dotbox.sandbox import inventory
 
     try:
         found = inventory.ids()
@@ -22,7 +22,7 @@ def complete_sandbox(incomplete: str) -> list[str]:
 
 def complete_snapshot(incomplete: str) -> list[str]:
     """Names of the snapshots of this DOTBOX_HOME (and the bundled default)."""
-    from dotbox import paths
+    from dotbox.core import paths
 
     try:
         stored = {p.stem for p in paths.snapshots_dir().glob("*.json")}

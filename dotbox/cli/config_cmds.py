@@ -6,8 +6,9 @@ import json
 
 import typer
 
-from dotbox.cli import JsonOpt, app, emit, fail, options
-from dotbox.errors import DotboxError
+from dotbox.cli import options
+from dotbox.cli.app import JsonOpt, app, emit, fail
+from dotbox.core.errors import DotboxError
 
 
 @app.command("config")
@@ -30,7 +31,7 @@ def config_(
     same as create's, given here to preview them). Keys: snapshot, ttl, memory, cpus, pids,
     disk, superuser, tcp, pool_size.
     """
-    from dotbox import config
+    from dotbox.core import config
 
     flags = {
         "snapshot": snapshot,

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli import JsonOpt, app, emit
+from dotbox.cli.app import JsonOpt, app, emit
 
 
 @app.command()
 def doctor(as_json: bool = JsonOpt) -> None:
     """Check the engine, storage driver, base images, disk space and leftover sandboxes, with a
     fix for each problem. Exits 13 when a check fails."""
-    from dotbox import doctor as checks
-    from dotbox.errors import DoctorFailed
+    from dotbox.core.errors import DoctorFailed
+    from dotbox.maintenance import doctor as checks
 
     found = checks.run()
     if as_json:

@@ -7,9 +7,9 @@ from typing import Any
 
 import typer
 
-from dotbox.cli import JsonOpt, emit, fail, group
+from dotbox.cli.app import JsonOpt, emit, fail, group
 from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive, short_help
-from dotbox.errors import DotboxError
+from dotbox.core.errors import DotboxError
 
 evidence_app = group("evidence", "Read back a sandbox's evidence ledger, check it, export it.")
 
@@ -19,10 +19,11 @@ def evidence_show(
     sandbox: str = typer.Argument(..., help="Sandbox id."), as_json: bool = JsonOpt
 ) -> None:
     """Print the ledger's records (the ledger outlives its sandbox)."""
-    from dotbox import evidence, names
+    from dotbox import evidence
+    from dotbox.core import validate
 
     try:
-        names.sandbox_name(sandbox)
+        validate.sandbox_name(sandbox)
         records = evidence.read(evidence.ledger_path(sandbox))
     except DotboxError as exc:
         fail(exc)

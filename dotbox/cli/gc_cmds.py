@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli import JsonOpt, app, emit, fail
-from dotbox.errors import DotboxError
+from dotbox.cli.app import JsonOpt, app, emit, fail
+from dotbox.core.errors import DotboxError
 
 
 @app.command()
@@ -15,7 +15,7 @@ def gc(
 ) -> None:
     """Remove expired and broken sandboxes, expired review environments, dangling runners,
     forwarders and bake containers, orphan volumes and socket directories (dotbox's only)."""
-    from dotbox import gc as janitor
+    from dotbox.maintenance import janitor as janitor
 
     try:
         actions = janitor.plan_and_run(dry_run=dry_run)

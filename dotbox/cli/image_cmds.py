@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli import JsonOpt, _progress, emit, fail, group
-from dotbox.errors import DotboxError
+from dotbox.cli.app import JsonOpt, _progress, emit, fail, group
+from dotbox.core.errors import DotboxError
 
 image_app = group("image", "Base images (PostgreSQL per major) and baked sandbox images.")
 
@@ -28,11 +28,12 @@ def image_build(
 @image_app.command("bake")
 def image_bake(snapshot: str = typer.Argument("default"), as_json: bool = JsonOpt) -> None:
     """Bake a snapshot into its sandbox image (does nothing if that image exists)."""
-    from dotbox import images, snapshots
+    from dotbox import images
+    from dotbox.snapshots import store
 
     try:
         with _progress() as progress:
-            img = images.sandbox_image(snapshots.get(snapshot), progress=progress)
+            img = images.sandbox_image(store.get(snapshot), progress=progress)
     except DotboxError as exc:
         fail(exc)
     if as_json:

@@ -32,7 +32,7 @@ DryRunOpt = typer.Option(False, "--dry-run", help="Print the exact plan; change 
 
 def short_help(name: str) -> str:
     """The first sentence of a primitive's purpose: its line in ``dotbox --help``."""
-    from dotbox.catalogue import ENTRIES
+    from dotbox.primitives.catalogue import ENTRIES
 
     text = ENTRIES[name].describe.purpose
     for stop in (": ", ". ", "; ", ", or ", " ("):
@@ -42,8 +42,8 @@ def short_help(name: str) -> str:
 
 def cli_help(name: str) -> str:
     """A primitive's help for click: each section kept as written (\\b stops re-wrapping)."""
-    from dotbox.catalogue import ENTRIES
-    from dotbox.help_text import sections
+    from dotbox.cli.help_text import sections
+    from dotbox.primitives.catalogue import ENTRIES
 
     return "\n\n".join(f"\b\n{title}\n{body}" for title, body in sections(ENTRIES[name]))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli import JsonOpt, emit, fail, group
-from dotbox.errors import DotboxError
+from dotbox.cli.app import JsonOpt, emit, fail, group
+from dotbox.core.errors import DotboxError
 
 pool_app = group(
     "pool",
@@ -33,7 +33,8 @@ def fill(
 ) -> None:
     """Start sandboxes of SNAPSHOT until SIZE are ready in its pool (replacing those of an
     older version of the snapshot). Claimed sandboxes are never put back."""
-    from dotbox import config, names, pool
+    from dotbox import pool
+    from dotbox.core import config, validate
 
     try:
         if size is None:  # DOTBOX_POOL_SIZE or pool_size in dotbox.toml / [tool.dotbox]
@@ -41,7 +42,7 @@ def fill(
         report = pool.fill(
             snapshot,
             size,
-            ttl=names.ttl(ttl) if ttl else None,
+            ttl=validate.ttl(ttl) if ttl else None,
             parallel=parallel,
             on_started=(lambda sid: None) if as_json else (lambda sid: typer.echo(f"pooled {sid}")),
         )

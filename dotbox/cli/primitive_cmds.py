@@ -2,7 +2,7 @@
 and ``dotbox primitives`` (the catalogue with its facets, or a tool-registry manifest).
 
 Every primitive command has ``--dry-run`` (print the plan, change nothing) and ``--json``, and
-the same help sections, generated from dotbox.catalogue."""
+the same help sections, generated from dotbox.primitives.catalogue."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 
 import typer
 
-from dotbox.cli import JsonOpt, _progress, app, emit, fail, group
+from dotbox.cli.app import JsonOpt, _progress, app, emit, fail, group
 from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command modules
 from dotbox.cli.options import cli_help as cli_help
 from dotbox.cli.options import short_help as short_help
-from dotbox.errors import DotboxError
+from dotbox.core.errors import DotboxError
 
 
 def run_primitive(
@@ -29,13 +29,13 @@ def run_primitive(
 ) -> Any:
     """Run one primitive through the lifecycle; print its plan, report or error; exit with its
     failure code when its postconditions do not hold."""
-    from dotbox import primitives
+    from dotbox.primitives import registry
 
-    kind = primitives.CATALOGUE[name]
+    kind = registry.CATALOGUE[name]
     try:
         with _progress() as progress:
             primitive = kind(progress)
-            outcome = primitives.run(primitive, raw, dry_run=dry_run)
+            outcome = registry.run(primitive, raw, dry_run=dry_run)
     except DotboxError as exc:
         fail(exc)
     if dry_run:
@@ -235,7 +235,7 @@ def primitives_(
     as_json: bool = JsonOpt,
 ) -> None:
     """List the governed primitives with their eight facets."""
-    from dotbox.help_text import catalogue_data, registry_manifest
+    from dotbox.cli.help_text import catalogue_data, registry_manifest
 
     if registry:
         emit(registry_manifest())

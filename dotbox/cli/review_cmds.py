@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli import JsonOpt, emit, fail, group
-from dotbox.errors import DotboxError
+from dotbox.cli.app import JsonOpt, emit, fail, group
+from dotbox.core.errors import DotboxError
 
 review = group(
     "review",
@@ -16,7 +16,7 @@ review = group(
 
 
 def _print(info: object) -> None:
-    from dotbox.models import ReviewInfo
+    from dotbox.core.models import ReviewInfo
 
     assert isinstance(info, ReviewInfo)
     typer.echo(f"review   {info.id}  (compose project {info.project}, expires {info.expires})")
@@ -51,12 +51,12 @@ def up(
     exposed port is published on 127.0.0.1 by one forwarder; the app reaches the sandbox on
     localhost:5432 (PGPASSFILE holds the password). Rollback: 'dotbox review down ID'.
     """
-    from dotbox import names
-    from dotbox import review as rv
+    from dotbox.core import validate
+    from dotbox.review import environments as rv
 
     try:
-        duration = names.ttl(ttl)
-        variables = names.assignments(env)
+        duration = validate.ttl(ttl)
+        variables = validate.assignments(env)
         if dry_run:
             review_id, home, text = rv.plan(app, name=name, ttl=duration, env=variables)
             if as_json:
@@ -76,7 +76,7 @@ def up(
 @review.command("list")
 def list_(as_json: bool = JsonOpt) -> None:
     """List review environments (read from the engine's labels and dotbox's directory)."""
-    from dotbox import review as rv
+    from dotbox.review import environments as rv
 
     try:
         found = rv.list_reviews()
@@ -95,7 +95,7 @@ def list_(as_json: bool = JsonOpt) -> None:
 @review.command()
 def show(review_id: str = typer.Argument(..., help="Review id."), as_json: bool = JsonOpt) -> None:
     """Show a review environment: URLs, sandbox DSN, containers and their network modes."""
-    from dotbox import review as rv
+    from dotbox.review import environments as rv
 
     try:
         info = rv.show(review_id)
@@ -114,7 +114,7 @@ def logs(
     as_json: bool = JsonOpt,
 ) -> None:
     """The last log lines of every container of a review environment."""
-    from dotbox import review as rv
+    from dotbox.review import environments as rv
 
     try:
         found = rv.logs(review_id, tail=tail)
@@ -131,7 +131,7 @@ def logs(
 def down(review_id: str = typer.Argument(..., help="Review id."), as_json: bool = JsonOpt) -> None:
     """Remove every container, volume, network and socket directory of a review environment,
     its sandbox included, and confirm by reading the engine back. Cannot be undone."""
-    from dotbox import review as rv
+    from dotbox.review import environments as rv
 
     try:
         report = rv.down(review_id)

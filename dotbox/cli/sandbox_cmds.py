@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli import JsonOpt, _invalid, _progress, app, emit, fail, options
+from dotbox.cli import options
+from dotbox.cli.app import JsonOpt, _invalid, _progress, app, emit, fail
 from dotbox.cli.complete import complete_sandbox
 from dotbox.cli.options import DryRunOpt, cli_help, short_help
-from dotbox.errors import DotboxError
+from dotbox.core.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ def create(
     from dotbox import api
 
     if dry_run:
-        from dotbox import config
+        from dotbox.core import config
 
         try:  # the plan shows what create would use: flags over DOTBOX_… over the config file
             cfg = config.settings(
@@ -86,7 +87,7 @@ def create(
 @app.command("list")
 def list_(as_json: bool = JsonOpt) -> None:
     """List sandboxes (read from the engine's labels)."""
-    from dotbox import inventory
+    from dotbox.sandbox import inventory
 
     try:
         found = inventory.rows()
@@ -133,7 +134,7 @@ def drop(
     as_json: bool = JsonOpt,
 ) -> None:
     from dotbox import api
-    from dotbox import sandboxes as sb
+    from dotbox.sandbox import lifecycle as sb
 
     try:
         if all_ and sandboxes:
@@ -183,11 +184,11 @@ def demo(
 ) -> None:
     """The main job on the bundled default snapshot: create → vocab-build → apply a sample
     migration → verify → harness --auto → evidence export → drop, one line per step."""
-    from dotbox import main_job
+    from dotbox import demo
 
     try:
         with _progress() as progress:
-            main_job.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
+            demo.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
     except DotboxError as exc:
         fail(exc)
 

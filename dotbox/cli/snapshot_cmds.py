@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli import JsonOpt, emit, fail, group
-from dotbox.errors import DotboxError
+from dotbox.cli.app import JsonOpt, emit, fail, group
+from dotbox.core.errors import DotboxError
 
 snapshot_app = group(
     "snapshot", "Import, capture, list, show, diff and remove snapshots (DDL, content-addressed)."
@@ -67,7 +67,7 @@ def snapshot_capture(
     default_transaction_read_only=on; the password is never stored, logged or labelled. The dump
     is sanitised like an import. Exit 10 if the server cannot be read."""
     from dotbox import api
-    from dotbox.progress import display
+    from dotbox.cli.progress import display
 
     try:
         with display(not as_json) as progress:

@@ -10,10 +10,12 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from dotbox import db, guard, harness
-from dotbox.errors import HarnessFailed
-from dotbox.guard import LiveSandbox
-from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.core.errors import HarnessFailed
+from dotbox.pg import db
+from dotbox.primitives import harness
+from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.sandbox import guard
+from dotbox.sandbox.guard import LiveSandbox
 
 
 class HarnessInputs(Inputs):

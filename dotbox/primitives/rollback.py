@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from dotbox import evidence, names
-from dotbox.errors import EvidenceBroken, InvalidInput, Refused
+from dotbox import evidence
+from dotbox.core import validate
+from dotbox.core.errors import EvidenceBroken, InvalidInput, Refused
 
 
 def rollback(sandbox_id: str, seq: int, *, dry_run: bool = False) -> dict[str, Any]:
     """Find record ``seq`` in an intact ledger and run its primitive's rollback; the result is
     appended to the ledger as a ``rollback`` record."""
-    from dotbox.primitives import CATALOGUE
+    from dotbox.primitives.registry import CATALOGUE
 
-    names.sandbox_name(sandbox_id)
+    validate.sandbox_name(sandbox_id)
     path = evidence.ledger_path(sandbox_id)
     chain = evidence.verify_file(path)
     if not chain.ok:

@@ -7,10 +7,12 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from dotbox import guard, images, verify
-from dotbox.errors import Drift
-from dotbox.guard import LiveSandbox
-from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox import images
+from dotbox.core.errors import Drift
+from dotbox.primitives import verify
+from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.sandbox import guard
+from dotbox.sandbox.guard import LiveSandbox
 
 
 class VerifyInputs(Inputs):

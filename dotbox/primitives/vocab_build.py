@@ -9,12 +9,14 @@ from typing import Any
 from psycopg import sql
 from pydantic import Field, field_validator
 
-from dotbox import db, evidence, guard
-from dotbox import vocab as vb
-from dotbox.errors import ApplyFailed, CouldNotVerify
-from dotbox.guard import LiveSandbox
-from dotbox.models import Frozen
-from dotbox.primitives.base import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox import evidence
+from dotbox.core.errors import ApplyFailed, CouldNotVerify
+from dotbox.core.models import Frozen
+from dotbox.pg import db
+from dotbox.primitives import vocab as vb
+from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.sandbox import guard
+from dotbox.sandbox.guard import LiveSandbox
 
 S = vb.S
 

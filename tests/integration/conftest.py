@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import engine
-from dotbox.errors import EngineUnavailable
+from dotbox.core.errors import EngineUnavailable
+from dotbox.engine import client
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def docker_engine() -> None:
     try:
-        engine.ping()
+        client.ping()
     except EngineUnavailable as exc:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI=true and the Docker engine is missing: {exc}", pytrace=False)
@@ -109,7 +109,7 @@ def interfaces(container: str) -> list[str]:
 
 
 def _home() -> str:
-    from dotbox import paths
+    from dotbox.core import paths
 
     return str(paths.data_home())
 

@@ -11,8 +11,11 @@ from collections.abc import Iterator
 import pytest
 
 import dotbox
-from dotbox import db, engine, paths, snapshots
-from dotbox.models import SnapshotManifest
+from dotbox.core import paths
+from dotbox.core.models import SnapshotManifest
+from dotbox.engine import client
+from dotbox.pg import db
+from dotbox.snapshots import store
 from tests.conftest import corpus
 from tests.integration.conftest import engine_objects, run_cli
 from tests.standin import StandIn, standin
@@ -133,10 +136,10 @@ def test_capture_wrote_nothing_on_the_server(
 def test_password_is_nowhere(captured: tuple[SnapshotManifest, dict[str, object], str]) -> None:
     m, facts, password = captured
     # the dump container is gone (the engine is shared: other containers may come and go)
-    assert engine.containers({"dotbox.role": "capture"}) == []
+    assert client.containers({"dotbox.role": "capture"}) == []
     assert facts["engine_before"]["volumes"] == facts["engine_after"]["volumes"]  # type: ignore[index]
     assert password not in m.model_dump_json()
-    assert password not in snapshots.ddl_text(m)
+    assert password not in store.ddl_text(m)
     assert password not in str(facts["cli_output"])
     assert password not in str(facts["log"])  # the server's own log of the capture
     home = paths.data_home()

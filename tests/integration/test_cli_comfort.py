@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox import api, engine
+from dotbox import api
+from dotbox.engine import client
 from tests.integration.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def sb() -> Iterator[dotbox.Sandbox]:
 
 
 def runners(sandbox_id: str) -> list[str]:
-    found = engine.containers({"dotbox.role": "runner", "dotbox.id": sandbox_id})
+    found = client.containers({"dotbox.role": "runner", "dotbox.id": sandbox_id})
     return [c.name for c in found]
 
 
@@ -69,7 +70,7 @@ def test_list_imports_neither_docker_sdk_nor_pydantic_nor_psycopg(sb: dotbox.San
         "heavy = ('docker', 'pydantic', 'psycopg', 'requests')\n"
         "atexit.register(lambda: print('HEAVY', sorted(m for m in heavy if m in sys.modules)))\n"
         "sys.argv = ['dotbox', 'list']\n"
-        "from dotbox.entry import main\n"
+        "from dotbox.cli.entry import main\n"
         "main()\n"
     )
     done = subprocess.run(
@@ -186,7 +187,7 @@ def test_create_takes_its_defaults_from_the_configuration(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     made = json.loads(done.stdout)
     try:
-        container = engine.containers({"dotbox.id": made["id"], "dotbox.role": "sandbox"})[0]
+        container = client.containers({"dotbox.id": made["id"], "dotbox.role": "sandbox"})[0]
         limits = json.loads(container.labels["dotbox.limits"])
         assert limits["memory_bytes"] == 320 << 20  # the variable beats the file
         assert limits["cpus"] == 0.5  # the flag beats both

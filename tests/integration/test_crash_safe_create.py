@@ -9,7 +9,8 @@ import sys
 import time
 
 import dotbox
-from dotbox import gc, sandboxes
+from dotbox.maintenance import janitor
+from dotbox.sandbox import lifecycle
 
 
 def test_create_killed_before_ready_is_never_ready_and_gc_removes_it() -> None:
@@ -25,7 +26,7 @@ def test_create_killed_before_ready_is_never_ready_and_gc_removes_it() -> None:
         while not (
             dotbox.list_sandboxes()
             and (
-                sandboxes.info_of(sandboxes.resolve("killed-create")).socket_dir / ".s.PGSQL.5432"
+                lifecycle.info_of(lifecycle.resolve("killed-create")).socket_dir / ".s.PGSQL.5432"
             ).exists()
         ):
             assert time.monotonic() < deadline and proc.poll() is None
@@ -36,7 +37,7 @@ def test_create_killed_before_ready_is_never_ready_and_gc_removes_it() -> None:
         assert dotbox.get("killed-create").info.state == "creating"
         time.sleep(8)  # past ready-by (2 s + 5 s slack)
         assert dotbox.get("killed-create").info.state == "broken"
-        actions = gc.plan_and_run()
+        actions = janitor.plan_and_run()
         assert any(a.target == "killed-create" and a.done for a in actions)
         assert [s for s in dotbox.list_sandboxes() if s.id == "killed-create"] == []
     finally:

@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from dotbox import api, evidence
-from dotbox.catalogue import ENTRIES
-from dotbox.help_text import SECTIONS
+from dotbox.cli.help_text import SECTIONS
+from dotbox.primitives.catalogue import ENTRIES
 
 SCRIPTS = [e.script for e in ENTRIES.values() if e.script]
 

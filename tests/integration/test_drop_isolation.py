@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import dotbox
-from dotbox import engine
+from dotbox.engine import client
 
 
 def test_dropping_one_of_three_leaves_nothing_of_it_and_the_others_answer() -> None:
@@ -14,13 +14,13 @@ def test_dropping_one_of_three_leaves_nothing_of_it_and_the_others_answer() -> N
         for i, sb in enumerate(sandboxes):
             sb.query("INSERT INTO runtime.block (code, title) VALUES (%s, 'mine')", (f"S{i}",))
         victim = sandboxes[1]
-        (container,) = engine.containers({"dotbox.id": victim.id, "dotbox.role": "sandbox"})
-        assert engine.containers({"dotbox.id": victim.id, "dotbox.role": "forwarder"})
+        (container,) = client.containers({"dotbox.id": victim.id, "dotbox.role": "sandbox"})
+        assert client.containers({"dotbox.id": victim.id, "dotbox.role": "forwarder"})
         report = victim.drop()
         assert report.confirmed
-        assert engine.containers({"dotbox.id": victim.id}) == []  # sandbox and forwarder
-        assert engine.volumes({"dotbox.id": victim.id}) == []
-        assert engine.inspect_container(container.id) is None
+        assert client.containers({"dotbox.id": victim.id}) == []  # sandbox and forwarder
+        assert client.volumes({"dotbox.id": victim.id}) == []
+        assert client.inspect_container(container.id) is None
         assert not victim.info.socket_dir.parent.exists()
         names = subprocess.run(
             ["docker", "ps", "-a", "--format", "{{.Names}}"],
@@ -38,10 +38,10 @@ def test_dropping_one_of_three_leaves_nothing_of_it_and_the_others_answer() -> N
 
 def test_drop_clears_the_remnants_of_a_sandbox_whose_container_vanished() -> None:
     sb = dotbox.sandbox(tcp=True)
-    (container,) = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
+    (container,) = client.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
     subprocess.run(["docker", "rm", "-f", container.id], check=True, capture_output=True)
-    assert engine.containers({"dotbox.id": sb.id, "dotbox.role": "forwarder"})
+    assert client.containers({"dotbox.id": sb.id, "dotbox.role": "forwarder"})
     report = dotbox.drop(sb.id)
     assert report.confirmed and not report.container_removed
-    assert engine.containers({"dotbox.id": sb.id}) == []
+    assert client.containers({"dotbox.id": sb.id}) == []
     assert not sb.info.socket_dir.parent.exists()

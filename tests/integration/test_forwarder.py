@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dotbox import engine
+from dotbox.engine import client
 from tests.integration.conftest import cli_json, interfaces
 
 
@@ -34,8 +34,8 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
         wrong = tcp_dsn.replace(created["password"], "wrong")
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(wrong, connect_timeout=5)
-        sandbox = engine.containers({"dotbox.id": sid, "dotbox.role": "sandbox"})[0]
-        (fwd,) = engine.containers({"dotbox.id": sid, "dotbox.role": "forwarder"})
+        sandbox = client.containers({"dotbox.id": sid, "dotbox.role": "sandbox"})[0]
+        (fwd,) = client.containers({"dotbox.id": sid, "dotbox.role": "forwarder"})
         assert sandbox.network_mode == "none" and interfaces(sandbox.id) == ["lo"]
         host = inspect(fwd.id)["HostConfig"]
         assert isinstance(host, dict)
@@ -48,7 +48,7 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
             mounts = inspect(container)["Mounts"]
             assert [(m["Type"], m["Name"]) for m in mounts] == [("volume", volume)]  # type: ignore[index]
         assert not list(Path(created["socket_dir"]).iterdir())  # nothing on the host
-        assert engine.volumes({"dotbox.id": sid}) == [volume]
+        assert client.volumes({"dotbox.id": sid}) == [volume]
         # The forwarder's port is open before the bootstrap: dotbox_admin is never trusted
         # there (peer authentication, inside the container only), not just closed afterwards.
         admin = tcp_dsn.replace("sandbox:" + created["password"], "dotbox_admin")
@@ -63,6 +63,6 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
     finally:
         dropped = cli_json("drop", sid)
     assert isinstance(dropped, dict) and dropped["errors"] == []
-    assert engine.containers({"dotbox.id": sid}) == []
-    assert engine.volumes({"dotbox.id": sid}) == []
+    assert client.containers({"dotbox.id": sid}) == []
+    assert client.volumes({"dotbox.id": sid}) == []
     assert not Path(created["socket_dir"]).exists()

@@ -8,8 +8,11 @@ import subprocess
 import pytest
 
 import dotbox
-from dotbox import engine, guard, paths, snapshots
-from dotbox.errors import NotFound, Refused
+from dotbox.core import paths
+from dotbox.core.errors import NotFound, Refused
+from dotbox.engine import client
+from dotbox.sandbox import guard
+from dotbox.snapshots import store
 
 
 def test_guard_accepts_a_live_sandbox_and_reads_its_identity() -> None:
@@ -35,7 +38,7 @@ def test_guard_refuses_what_is_not_a_sandbox(ref: str, error: type, message: str
 
 def test_guard_refuses_a_stopped_sandbox() -> None:
     with dotbox.sandbox() as sb:
-        container = engine.containers({"dotbox.id": sb.id})[0]
+        container = client.containers({"dotbox.id": sb.id})[0]
         subprocess.run(["docker", "stop", "-t", "1", container.id], check=True, capture_output=True)
         with pytest.raises(Refused, match="is not running"):
             guard.require_live(sb.id)
@@ -49,7 +52,7 @@ def test_guard_refuses_the_official_system_identifier() -> None:
         forged = json.loads(original) | {"system_identifier": live.system_identifier}
         manifest_path.write_text(json.dumps(forged))
         try:
-            assert snapshots.get("default").system_identifier == live.system_identifier
+            assert store.get("default").system_identifier == live.system_identifier
             with pytest.raises(Refused, match="official server's system_identifier"):
                 guard.require_live(sb.id)
         finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dotbox.errors import StorageFailed
+from dotbox.core.errors import StorageFailed
 from tests.loadgen import leftovers
 
 DEFAULT_SQL = Path(__file__).resolve().parents[2] / "dotbox" / "data" / "default.sql"

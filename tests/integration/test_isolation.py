@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 import dotbox
-from dotbox import engine
+from dotbox.engine import client
 from tests.integration.conftest import interfaces
 from tests.security.attack import PROBE, PROBE_B64, cli
 from tests.standin import StandIn, standin
@@ -80,7 +80,7 @@ def untouched(official: StandIn) -> Iterator[StandIn]:
 def test_server_side_code_cannot_reach_the_official_server(untouched: StandIn) -> None:
     official = untouched
     with dotbox.sandbox(superuser=True) as sb:
-        container = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})[0]
+        container = client.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})[0]
         assert interfaces(container.id) == ["lo"]
         with sb.connect(autocommit=True) as conn:
             conn.execute("CREATE TEMP TABLE probe (line text)")
@@ -181,7 +181,7 @@ def test_a_sandbox_cannot_be_attached_to_the_official_network(untouched: StandIn
     """Re-networking a sandbox after create is refused by the engine itself (network mode
     'none' is exclusive), so the guard's network-mode check cannot be bypassed that way."""
     with dotbox.sandbox() as sb:
-        container = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})[0]
+        container = client.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})[0]
         proc = subprocess.run(
             ["docker", "network", "connect", untouched.network, container.id],
             capture_output=True,

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 import dotbox
-from dotbox import engine
+from dotbox.engine import client
 from tests.conftest import corpus
 from tests.standin import standin
 
@@ -22,7 +22,7 @@ from tests.standin import standin
 def test_pagila_user_owns_its_tables_but_is_not_superuser() -> None:
     dotbox.import_snapshot(corpus("pagila.sql"), "pagila-priv", pg_major=15, replace=True)
     with dotbox.sandbox("pagila-priv") as sb:
-        (container,) = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
+        (container,) = client.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
         assert container.labels["dotbox.superuser"] == "false"
         assert sb.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(False,)]
         (actor_id,) = sb.query(
@@ -44,7 +44,7 @@ def test_pagila_user_owns_its_tables_but_is_not_superuser() -> None:
 
 def test_superuser_is_an_explicit_labelled_opt_in() -> None:
     with dotbox.sandbox(superuser=True) as sb:
-        (container,) = engine.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
+        (container,) = client.containers({"dotbox.id": sb.id, "dotbox.role": "sandbox"})
         assert container.labels["dotbox.superuser"] == "true" and sb.info.superuser
         assert sb.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(True,)]
         sb.query("COPY (SELECT 1) TO PROGRAM 'true'")
@@ -95,7 +95,7 @@ def test_no_secret_in_any_container_image_label_or_log(tmp_path: Path) -> None:
             runner_env = (tmp_path / "env.txt").read_text().splitlines()
             assert f"PGPASSWORD={own_password}" in runner_env  # the process has the sandbox's
             assert not [e for e in runner_env if official.password in e]
-            mine = engine.containers({"dotbox.id": sid})
+            mine = client.containers({"dotbox.id": sid})
             assert sorted(c.labels["dotbox.role"] for c in mine) == [
                 "forwarder",
                 "runner",
@@ -112,7 +112,7 @@ def test_no_secret_in_any_container_image_label_or_log(tmp_path: Path) -> None:
         finally:
             runner.send_signal(signal.SIGTERM)
             runner.wait(timeout=60)
-            runners_left = engine.containers({"dotbox.id": sid, "dotbox.role": "runner"})
+            runners_left = client.containers({"dotbox.id": sid, "dotbox.role": "runner"})
             subprocess.run(
                 [sys.executable, "-m", "dotbox", "drop", sid],
                 env=env,
@@ -120,4 +120,4 @@ def test_no_secret_in_any_container_image_label_or_log(tmp_path: Path) -> None:
                 capture_output=True,
             )
         assert runners_left == []  # a terminated 'dotbox run' removes its runner
-        assert engine.containers({"dotbox.id": sid}) == []
+        assert client.containers({"dotbox.id": sid}) == []

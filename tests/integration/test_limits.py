@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 import dotbox
-from dotbox import engine, limits
+from dotbox.core import limits
+from dotbox.engine import client
 from tests.integration.conftest import run_cli, run_root
 
 EXHAUST_MEMORY = (
@@ -21,7 +22,7 @@ FILL_DISK = "CREATE TABLE fill AS SELECT repeat('x', 1000) r FROM generate_serie
 
 
 def host_config(sandbox_id: str) -> dict[str, object]:
-    container = engine.containers({"dotbox.id": sandbox_id, "dotbox.role": "sandbox"})[0]
+    container = client.containers({"dotbox.id": sandbox_id, "dotbox.role": "sandbox"})[0]
     out = subprocess.run(
         ["docker", "inspect", "-f", "{{json .HostConfig}}", container.id],
         capture_output=True,
@@ -75,10 +76,10 @@ def test_a_full_data_directory_fails_only_its_own_sandbox() -> None:
     ],
 )
 def test_bad_limits_are_refused_and_nothing_is_made(flag: str, value: str, message: str) -> None:
-    before = engine.containers({"dotbox.role": "sandbox", "dotbox.home": ""})
+    before = client.containers({"dotbox.role": "sandbox", "dotbox.home": ""})
     dirs = sorted(run_root().iterdir())
     proc = run_cli("create", flag, value)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert engine.containers({"dotbox.role": "sandbox", "dotbox.home": ""}) == before
+    assert client.containers({"dotbox.role": "sandbox", "dotbox.home": ""}) == before
     assert sorted(run_root().iterdir()) == dirs

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from dotbox import api, evidence, guard, harness, verify
-from dotbox.main_job import bundled
+from dotbox import api, evidence
+from dotbox.demo import bundled
+from dotbox.primitives import harness, verify
+from dotbox.sandbox import guard
 from tests.integration.conftest import engine_objects, run_cli
 
 VOCAB = bundled("default-vocab.yaml")

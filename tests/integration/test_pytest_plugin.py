@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox import engine, sandboxes
+from dotbox.engine import client
+from dotbox.sandbox import lifecycle
 from tests.pytest_runs import Suite, make_suite, outcomes, remove_run_dir
 
 RECORD = """
@@ -33,8 +34,8 @@ def record(name, *boxes):
 
 def live_in(suite: Suite) -> set[str]:
     """Ids of the sandboxes (containers) the engine holds for this suite's DOTBOX_HOME."""
-    found = engine.containers({sandboxes.L_MANAGED: "dotbox", sandboxes.L_HOME: suite.home})
-    return {c.labels.get(sandboxes.L_ID, "") for c in found}
+    found = client.containers({lifecycle.L_MANAGED: "dotbox", lifecycle.L_HOME: suite.home})
+    return {c.labels.get(lifecycle.L_ID, "") for c in found}
 
 
 def run_dir_entries(suite: Suite) -> list[str]:
@@ -300,7 +301,7 @@ def test_sigkilled_session_is_reaped_by_ttl_and_gc(suite: Suite) -> None:
     assert live_in(suite) == ids  # SIGKILL: nothing ran, they are still there
     latest = max(
         datetime.fromisoformat(c.labels["dotbox.expires"])
-        for c in engine.containers({sandboxes.L_HOME: suite.home, sandboxes.L_ROLE: "sandbox"})
+        for c in client.containers({lifecycle.L_HOME: suite.home, lifecycle.L_ROLE: "sandbox"})
     )
     while datetime.now(UTC) <= latest:
         time.sleep(0.5)

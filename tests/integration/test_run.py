@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox import engine
+from dotbox.engine import client
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -52,7 +52,7 @@ def test_run_passes_output_and_exit_code_through(tmp_path: Path) -> None:
         proc = run(sb.id, "--", "grep", "-E", "^Cap(Eff|Bnd)", "/proc/self/status", cwd=tmp_path)
         assert proc.stdout.split() == ["CapEff:", "0" * 16, "CapBnd:", "0" * 16]  # no capability
         assert sb.run(["sh", "-c", "psql -XAtc 'SELECT 1' && exit 3"]) == 3  # the Python API
-        assert engine.containers({"dotbox.id": sb.id, "dotbox.role": "runner"}) == []
+        assert client.containers({"dotbox.id": sb.id, "dotbox.role": "runner"}) == []
 
 
 @pytest.mark.parametrize(

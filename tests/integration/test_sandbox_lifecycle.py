@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 import dotbox
-from dotbox import engine, images, snapshots
+from dotbox import images
+from dotbox.engine import client
+from dotbox.snapshots import store
 from tests.conftest import corpus
 from tests.integration.conftest import cli_json, interfaces, run_cli, run_root
 
@@ -36,8 +38,8 @@ def test_corpus_sandbox_holds_the_snapshots_tables(file: str, pg: int | None) ->
         assert tables == manifest["counts"]["tables"]
         version = sb.query("SHOW server_version_num")[0][0]
         assert int(version) // 10000 == sb.info.pg_major
-        container = engine.containers({"dotbox.id": sb.id})[0]
-    assert engine.inspect_container(container.id) is None
+        container = client.containers({"dotbox.id": sb.id})[0]
+    assert client.inspect_container(container.id) is None
     assert not sb.info.socket_dir.exists()
 
 
@@ -51,8 +53,8 @@ def test_two_sandboxes_from_one_snapshot_are_independent() -> None:
 
 def test_sandbox_has_no_network_only_loopback() -> None:
     with dotbox.sandbox() as sb:
-        container = engine.containers({"dotbox.id": sb.id})[0]
-        assert engine.inspect_container(container.id).network_mode == "none"  # type: ignore[union-attr]
+        container = client.containers({"dotbox.id": sb.id})[0]
+        assert client.inspect_container(container.id).network_mode == "none"  # type: ignore[union-attr]
         assert interfaces(container.id) == ["lo"]
         out = subprocess.run(
             ["docker", "inspect", "-f", "{{json .NetworkSettings.Networks}}", container.id],
@@ -82,15 +84,15 @@ def test_every_connection_needs_the_sandbox_password() -> None:
 
 
 def test_bake_is_keyed_by_content_and_done_once() -> None:
-    manifest = snapshots.get("default")
+    manifest = store.get("default")
     first = images.sandbox_image(manifest)
     base = images.base_image(manifest.pg_major)
     assert first.tags == [images.sandbox_tag(manifest, base)]
     assert first.labels["dotbox.snapshot.digest"] == manifest.digest
     assert first.labels["dotbox.base"] == base.id
-    before = engine.images({"dotbox.role": "sandbox-image"})
+    before = client.images({"dotbox.role": "sandbox-image"})
     assert images.sandbox_image(manifest).id == first.id
-    assert engine.images({"dotbox.role": "sandbox-image"}) == before
+    assert client.images({"dotbox.role": "sandbox-image"}) == before
 
 
 def test_an_image_whose_label_disagrees_with_its_tag_is_baked_anew(tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ def test_an_image_whose_label_disagrees_with_its_tag_is_baked_anew(tmp_path: Pat
         image = images.sandbox_image(manifest)
         assert image.tags == [tag] and image.labels["dotbox.recipe"] == images.recipe_digest()
     finally:
-        engine.remove_image(tag)
+        client.remove_image(tag)
 
 
 def test_a_sandbox_tag_on_an_image_dotbox_did_not_bake_is_refused(tmp_path: Path) -> None:
@@ -124,7 +126,7 @@ def test_a_sandbox_tag_on_an_image_dotbox_did_not_bake_is_refused(tmp_path: Path
         assert f"image {tag} ({base.id[:19]}) has no dotbox.recipe label" in proc.stderr
         assert list(run_root().iterdir()) == []
     finally:
-        engine.remove_image(tag)
+        client.remove_image(tag)
 
 
 def test_bake_failure_names_file_line_statement_and_leaves_nothing(

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox import db, engine, images, snapshots
-from dotbox.models import SnapshotManifest
+from dotbox import images
+from dotbox.core.models import SnapshotManifest
+from dotbox.engine import client
+from dotbox.pg import db
+from dotbox.snapshots import store
 from tests.conftest import corpus
 from tests.integration.conftest import cli_json, run_cli
 
@@ -78,16 +81,16 @@ def test_rm_is_refused_while_a_sandbox_uses_the_snapshot(tmp_path: Path) -> None
     src = tmp_path / "mine.sql"
     src.write_text("CREATE TABLE mine (a int);\n")
     run_cli("snapshot", "import", str(src), "--name", "mine", check=True)
-    manifest = snapshots.get("mine")
+    manifest = store.get("mine")
     with dotbox.sandbox("mine") as sb:
         proc = run_cli("snapshot", "rm", "mine")
         assert proc.returncode == 8
         assert sb.info.container in proc.stderr or "dotbox-" + sb.id in proc.stderr
-        assert snapshots.ddl_path(manifest).exists()
-    assert engine.containers({"dotbox.id": sb.id}) == []
+        assert store.ddl_path(manifest).exists()
+    assert client.containers({"dotbox.id": sb.id}) == []
     run_cli("snapshot", "rm", "mine", check=True)
     assert run_cli("snapshot", "show", "mine").returncode == 3
-    assert not snapshots.ddl_path(manifest).exists()
+    assert not store.ddl_path(manifest).exists()
     assert run_cli("snapshot", "rm", "mine").returncode == 3
 
 
@@ -142,7 +145,7 @@ def _image_entrypoint_and_files(manifest: SnapshotManifest) -> tuple[list[str], 
 
 @pytest.mark.parametrize("which", ["default", "gitlab"])
 def test_catalogs_are_opened_while_the_server_starts(which: str, gitlab: SnapshotManifest) -> None:
-    manifest = gitlab if which == "gitlab" else snapshots.get(snapshots.DEFAULT_SNAPSHOT)
+    manifest = gitlab if which == "gitlab" else store.get(store.DEFAULT_SNAPSHOT)
     entry, listing = _image_entrypoint_and_files(manifest)
     assert entry[:2] == ["sh", "-c"], entry
     warmed = entry[2].split(" in ", 1)[1].split(";", 1)[0].split()
@@ -151,7 +154,7 @@ def test_catalogs_are_opened_while_the_server_starts(which: str, gitlab: Snapsho
             "SELECT pg_relation_filepath(oid) FROM pg_class WHERE relname = ANY(%s)",
             (["pg_authid", "pg_class", "pg_attribute", "pg_index", "pg_proc", "pg_type"],),
         ).fetchall()
-        logs = engine.container_logs(sb.info.container, tail=200)
+        logs = client.container_logs(sb.info.container, tail=200)
     assert len(paths) == 6 and {p for (p,) in paths} <= set(warmed), (paths, warmed)
     assert "exited with exit code" not in logs and "terminating" not in logs, logs
     # only the WAL segment of the bake's last checkpoint, no statistics of the bake

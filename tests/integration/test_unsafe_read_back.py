@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from dotbox import db
+from dotbox.pg import db
 
 HBA = "/tmp/d/pg_hba.conf"  # the plain server's own, as dotbox's would be
 LEFT_BEHIND = """\

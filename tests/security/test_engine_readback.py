@@ -1,4 +1,4 @@
-"""The engine read-back (``dotbox.containment``) on real containers: a container made with
+"""The engine read-back (``dotbox.engine.containment``) on real containers: a container made with
 properties dotbox did not choose has each one named from its real inspect; dotbox's own
 create refuses such a container and leaves nothing; bind sources and images are pinned (a
 symlink is resolved, a tag becomes an id) before the engine sees them."""
@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import engine, images, paths
-from dotbox.containment import Expected, violations
-from dotbox.errors import Refused
+from dotbox import images
+from dotbox.core import paths
+from dotbox.core.errors import Refused
+from dotbox.engine import client
+from dotbox.engine.containment import Expected, violations
 
 BASE = "dotbox/base:pg17"
 
@@ -29,7 +31,7 @@ def name() -> Iterator[str]:
 
 def labels() -> dict[str, str]:
     return {
-        engine.MANAGED_BY: "dotbox",
+        client.MANAGED_BY: "dotbox",
         "dotbox.role": "test",
         "dotbox.home": str(paths.data_home()),
     }
@@ -51,12 +53,12 @@ def test_each_property_dotbox_did_not_choose_is_named(name: str) -> None:
         capture_output=True,
         check=True,
     )
-    inspected = engine._inspect("containers", name)
+    inspected = client._inspect("containers", name)
     assert inspected is not None
     found = violations(
         inspected,
         Expected(image_id=base.id, network_mode="none", binds={}),
-        default_log_driver=engine.default_log_driver(),
+        default_log_driver=client.default_log_driver(),
     )
     text = "\n".join(found)
     for reason in (
@@ -79,15 +81,15 @@ def test_each_property_dotbox_did_not_choose_is_named(name: str) -> None:
 
 @pytest.mark.parametrize("source", ["/", "/run", "/var/run"])
 def test_dotbox_refuses_a_container_that_binds_the_engine_socket(name: str, source: str) -> None:
-    spec = engine.ContainerSpec(
+    spec = client.ContainerSpec(
         image=BASE,
         name=name,
         labels=labels(),
         command=["true"],
-        mounts=(engine.Mount(source, "/work", read_only=True),),
+        mounts=(client.Mount(source, "/work", read_only=True),),
     )
     with pytest.raises(Refused) as err:
-        engine.create_container(spec)
+        client.create_container(spec)
     line = err.value.one_line()
     assert line.startswith(f"container {name}: mount /work binds ")
     assert "holds the engine's socket" in line and line.endswith("nothing was started")
@@ -98,16 +100,16 @@ def test_dotbox_refuses_a_container_that_binds_the_engine_socket(name: str, sour
 def test_bind_sources_and_images_are_pinned_before_create(name: str, tmp_path: Path) -> None:
     (tmp_path / "project").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "project")
-    spec = engine.ContainerSpec(
+    spec = client.ContainerSpec(
         image=BASE,
         name=name,
         labels=labels(),
         command=["true"],
-        mounts=(engine.Mount(str(tmp_path / "link"), "/work", read_only=True),),
+        mounts=(client.Mount(str(tmp_path / "link"), "/work", read_only=True),),
     )
-    container = engine.create_container(spec)
+    container = client.create_container(spec)
     try:
-        inspected = engine._inspect("containers", container)
+        inspected = client._inspect("containers", container)
         assert inspected is not None
         assert inspected["Image"] == images.base_image(17, build=False).id
         assert inspected["Config"]["Image"].startswith("sha256:")
@@ -116,4 +118,4 @@ def test_bind_sources_and_images_are_pinned_before_create(name: str, tmp_path: P
         assert mount["RW"] is False
         assert inspected["HostConfig"]["CgroupnsMode"] == "private"
     finally:
-        engine.remove_container(container)
+        client.remove_container(container)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dotbox import compose
+from dotbox.review import compose
 from tests.security.attack import PROBE, Official, cli, labelled
 
 TOOLS = compose.TOOLS_IMAGE
@@ -219,8 +219,8 @@ def test_4_a_link_swapped_in_after_the_check_is_caught_by_the_read_back(
     """The race itself: ./data passes the check, then becomes a link to / before the
     containers are made. The engine would follow it; the read-back refuses."""
     official.control()
-    from dotbox import review
-    from dotbox.errors import Refused
+    from dotbox.core.errors import Refused
+    from dotbox.review import environments
 
     project = tmp_path / "p"
     (project / "data").mkdir(parents=True)
@@ -229,19 +229,19 @@ def test_4_a_link_swapped_in_after_the_check_is_caught_by_the_read_back(
         f"services:\n  app:\n    image: {TOOLS}\n    command: [sleep, '60']\n"
         "    volumes: ['./data:/data:ro']\n",
     )
-    real_build = review._build
+    real_build = environments._build
 
     def swap_then_build(*args: Any) -> None:
         (project / "data").rmdir()
         (project / "data").symlink_to("/")
         real_build(*args)
 
-    monkeypatch.setattr(review, "_build", swap_then_build)
+    monkeypatch.setattr(environments, "_build", swap_then_build)
     rid = review_id()
     with pytest.raises(Refused, match="resolves elsewhere"):
-        review.up(app, name=rid)
+        environments.up(app, name=rid)
     assert labelled(f"dotbox.review={rid}") == []
-    assert not (review.reviews_dir() / rid).exists()
+    assert not (environments.reviews_dir() / rid).exists()
 
 
 def test_5_a_volume_cannot_name_an_existing_one(official: Official, tmp_path: Path) -> None:
@@ -345,8 +345,8 @@ def test_app_containers_have_limits_and_dry_run_makes_nothing(tmp_path: Path) ->
     rid = review_id()
     proc = cli("review", "up", "--app", str(app), "--name", rid, "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    from dotbox import review
+    from dotbox.review import environments
 
-    assert not (review.reviews_dir(create=False) / rid).exists()
+    assert not (environments.reviews_dir(create=False) / rid).exists()
     generated = yaml.safe_load(proc.stdout.split("\n", 1)[1])
     assert generated["services"]["app"]["mem_limit"] and generated["services"]["app"]["pids_limit"]

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox import engine, paths
+from dotbox.core import paths
+from dotbox.engine import client
 from tests.security.attack import REPO, Official, cli
 
 BASE = "dotbox/base:pg17"
@@ -47,8 +48,8 @@ def plain_run(mount: str, script: str) -> str:
     ).stdout
 
 
-def runners(sandbox_id: str) -> list[engine.ContainerInfo]:
-    return engine.containers({"dotbox.id": sandbox_id, "dotbox.role": "runner"})
+def runners(sandbox_id: str) -> list[client.ContainerInfo]:
+    return client.containers({"dotbox.id": sandbox_id, "dotbox.role": "runner"})
 
 
 def assert_refused(proc: subprocess.CompletedProcess[str], sandbox_id: str) -> None:

@@ -1,7 +1,9 @@
 import pytest
 
-from dotbox import db, images, sqltext
-from dotbox.errors import BakeFailed
+from dotbox import images
+from dotbox.core.errors import BakeFailed
+from dotbox.pg import db
+from dotbox.sql import sqltext
 
 
 def test_progress_marks_map_back_to_original_lines() -> None:
@@ -26,7 +28,7 @@ def test_scram_verifier_shape_and_salt() -> None:
 
 
 def test_exit_codes_are_distinct() -> None:
-    from dotbox import errors
+    from dotbox.core import errors
 
     classes = [
         c

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dotbox import help_text
-from dotbox.catalogue import ENTRIES
-from dotbox.cli import app
-from dotbox.primitives import CATALOGUE, FACETS, Primitive
-from dotbox.primitives.base import Inputs
+from dotbox.cli import help_text
+from dotbox.cli.app import app
+from dotbox.primitives.catalogue import ENTRIES
+from dotbox.primitives.facets import Inputs
+from dotbox.primitives.registry import CATALOGUE, FACETS, Primitive
 
 ACTIONS = ("guard", "plan", "apply", "verify", "sandbox_of")
 
@@ -105,7 +105,7 @@ def test_primitives_command_lists_facets_and_exports_the_registry() -> None:
     registry = CliRunner().invoke(app, ["primitives", "--registry"])
     tools = json.loads(registry.output)["tools"]
     assert {t["entry_point"] for t in tools if t["name"].startswith("dot-")} == {
-        f"dotbox.scripts:{n}"
+        f"dotbox.cli.scripts:{n}"
         for n in (
             "sandbox_create",
             "sandbox_drop",

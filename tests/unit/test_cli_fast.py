@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dotbox import cli, commands
-from dotbox.catalogue import ENTRIES
+from dotbox.cli import app, commands
+from dotbox.cli.entry import storage_failure
 from dotbox.cli.options import short_help
-from dotbox.entry import storage_failure
+from dotbox.primitives.catalogue import ENTRIES
 
 REPO = Path(__file__).resolve().parents[2]
 # The typer path: dotbox.cli imported directly (every command registered), then its main().
-TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli import main; main()"
+TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli.app import main; main()"
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -44,23 +44,23 @@ def typer_path(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("columns", [40, 66, 80, 120])
 def test_the_overview_is_what_typer_prints(columns: int) -> None:
     width = max(min(columns, 80) - 2, 50)  # click's width for a terminal of these columns
-    printed = CliRunner().invoke(cli.load_commands(), ["--help"], terminal_width=width)
+    printed = CliRunner().invoke(app.load_commands(), ["--help"], terminal_width=width)
     assert printed.exit_code == 0
     assert commands.overview(columns) + "\n" == printed.output
 
 
 def test_the_overview_names_every_registered_command_with_its_line() -> None:
     text = commands.overview(80)
-    app = cli.load_commands()
-    registered = [i.name or getattr(i.callback, "__name__", "") for i in app.registered_commands]
-    registered += [g.name for g in cli.app.registered_groups if g.name]
+    loaded = app.load_commands()
+    registered = [i.name or getattr(i.callback, "__name__", "") for i in loaded.registered_commands]
+    registered += [g.name for g in app.app.registered_groups if g.name]
     assert sorted(registered) == sorted(commands.COMMANDS)
     for name, (_, line) in commands.COMMANDS.items():
         assert f"\n  {name:<12}{line}\n" in text
 
 
 def test_the_exit_code_table_is_in_the_overview() -> None:
-    from dotbox.errors import EXIT_CODES
+    from dotbox.core.errors import EXIT_CODES
 
     text = commands.overview(200) + "\n"
     for code, meaning in EXIT_CODES.items():
@@ -143,9 +143,10 @@ def test_the_fast_path_imports_neither_typer_nor_the_engine_module(
 ) -> None:
     code = (
         "import sys\n"
-        "from dotbox.entry import fast\n"
+        "from dotbox.cli.entry import fast\n"
         f"code = fast({args!r})\n"
-        "heavy = ('typer', 'click', 'dotbox.cli', 'dotbox.engine', 'dataclasses', 'pydantic')\n"
+        "heavy = ('typer', 'click', 'dotbox.cli.app', 'dotbox.engine.client', 'dataclasses',"
+        " 'pydantic')\n"
         "print(code, sorted(m for m in heavy if m in sys.modules))\n"
     )
     nowhere = f"unix://{tmp_path}/nothing.sock"  # the error path is taken without them too
@@ -158,7 +159,7 @@ def test_the_fast_path_imports_neither_typer_nor_the_engine_module(
 
 
 def test_completion_and_other_words_are_left_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dotbox.entry import fast as answer
+    from dotbox.cli.entry import fast as answer
 
     assert answer(["list", "--json", "--json"]) is None
     assert answer(["--debug", "list"]) is None

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from dotbox import compose, compose_text
-from dotbox.errors import InvalidInput, Refused
+from dotbox.core.errors import InvalidInput, Refused
+from dotbox.review import compose, compose_text
 
 LABELS = {"dotbox.managed-by": "dotbox", "dotbox.review": "rv-1"}
 
@@ -291,7 +291,7 @@ def test_every_key_of_the_compose_specification_is_allowed_or_refused() -> None:
 
 @pytest.mark.parametrize("name", ["AB", "-x", "a" * 25, "x@y"])
 def test_bad_review_names(name: str) -> None:
-    from dotbox import review
+    from dotbox.review import environments
 
     with pytest.raises(InvalidInput, match="invalid review name"):
-        review._new_id(name)
+        environments._new_id(name)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import config, limits, snapshots
-from dotbox.errors import InvalidInput
+from dotbox.core import config, limits
+from dotbox.core.errors import InvalidInput
+from dotbox.snapshots import store
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +36,7 @@ def test_defaults_are_those_of_create(tmp_path: Path) -> None:
     effective = config.load()
     s = effective.settings
     assert effective.file is None
-    assert s.snapshot == snapshots.DEFAULT_SNAPSHOT
+    assert s.snapshot == store.DEFAULT_SNAPSHOT
     assert s.ttl == "2h" and not s.superuser and not s.tcp and s.pool_size is None
     assert s.resources() == limits.DEFAULT
     assert {src.kind for src in effective.sources.values()} == {"default"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dotbox.containment import Expected, engine_socket_reachable, violations
+from dotbox.engine.containment import Expected, engine_socket_reachable, violations
 
 IMAGE = "sha256:" + "a" * 64
 ANON = "b" * 64

@@ -1,7 +1,7 @@
 import pytest
 
-from dotbox import ddl
-from dotbox.errors import InvalidInput
+from dotbox.core.errors import InvalidInput
+from dotbox.sql import ddl
 from tests.conftest import corpus
 
 

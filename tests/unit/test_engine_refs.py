@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from dotbox import engine, engine_socket, sandboxes
-from dotbox.errors import InvalidInput
+from dotbox.core.errors import InvalidInput
+from dotbox.engine import client, transport
+from dotbox.sandbox import lifecycle
 
 CLIMBING = ["../x", "..", ".", "a/../../x", "../../containers/json", "x/y", "", "a b", "x?y", "x#y"]
 
@@ -19,10 +20,10 @@ def test_a_reference_that_is_no_name_never_reaches_the_engine(
     def no_engine(*args: object, **kwargs: object) -> None:
         raise AssertionError("the engine was asked")
 
-    monkeypatch.setattr(engine, "inspect_container", no_engine)
-    monkeypatch.setattr(engine, "containers", no_engine)
+    monkeypatch.setattr(client, "inspect_container", no_engine)
+    monkeypatch.setattr(client, "containers", no_engine)
     with pytest.raises(InvalidInput) as err:
-        sandboxes.resolve(ref)
+        lifecycle.resolve(ref)
     assert "invalid sandbox name" in err.value.one_line() and err.value.exit_code == 2
 
 
@@ -37,10 +38,10 @@ def test_a_reference_that_is_no_name_never_reaches_the_engine(
     ],
 )
 def test_api_paths_are_quoted_by_segment(ref: str, path: str) -> None:
-    assert engine_socket.api_path(ref) == path
+    assert transport.api_path(ref) == path
 
 
 @pytest.mark.parametrize("ref", ["..", "../x", "a/../b", "a//b", "/x", "x/", "./x"])
 def test_api_paths_that_would_climb_are_refused(ref: str) -> None:
     with pytest.raises(InvalidInput, match="invalid engine reference"):
-        engine_socket.api_path(ref)
+        transport.api_path(ref)

@@ -1,8 +1,8 @@
 import re
 from pathlib import Path
 
-from dotbox.cli import EXIT_TABLE
-from dotbox.errors import EXIT_CODES
+from dotbox.cli.app import EXIT_TABLE
+from dotbox.core.errors import EXIT_CODES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dotbox import fingerprint
+from dotbox.pg import fingerprint
 
 BASE = [("table", "public.a", ""), ("column", "public.a.id", "integer not null")]
 

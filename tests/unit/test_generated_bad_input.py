@@ -6,8 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dotbox import names, sandboxes
-from dotbox.errors import DotboxError, InvalidInput, Refused
+from dotbox.core import validate
+from dotbox.core.errors import DotboxError, InvalidInput, Refused
+from dotbox.sandbox import lifecycle
 
 TEXT = st.text(min_size=0, max_size=80)
 TTLISH = st.from_regex(r"[0-9]{0,4}[smhdx ]?[0-9]{0,3}[smhd]?", fullmatch=True) | TEXT
@@ -17,7 +18,7 @@ TTLISH = st.from_regex(r"[0-9]{0,4}[smhdx ]?[0-9]{0,3}[smhd]?", fullmatch=True) 
 @given(TEXT)
 def test_sandbox_names(value: str) -> None:
     try:
-        assert names.sandbox_name(value) == value
+        assert validate.sandbox_name(value) == value
         assert 1 <= len(value) <= 32 and value == value.lower()
     except InvalidInput:
         pass
@@ -27,7 +28,7 @@ def test_sandbox_names(value: str) -> None:
 @given(TEXT)
 def test_snapshot_names(value: str) -> None:
     try:
-        assert names.snapshot_name(value) == value
+        assert validate.snapshot_name(value) == value
         assert "/" not in value and len(value) <= 64
     except InvalidInput:
         pass
@@ -37,7 +38,7 @@ def test_snapshot_names(value: str) -> None:
 @given(TTLISH)
 def test_ttls(value: str) -> None:
     try:
-        seconds = names.ttl(value).total_seconds()
+        seconds = validate.ttl(value).total_seconds()
         assert 1 <= seconds <= 30 * 86400
     except InvalidInput:
         pass
@@ -56,8 +57,8 @@ DSNISH = st.builds(
 @given(DSNISH)
 def test_connection_strings_are_never_taken_for_a_sandbox(value: str) -> None:
     try:
-        sandboxes.refuse_dsn(value)
-        names.sandbox_name(value)
+        lifecycle.refuse_dsn(value)
+        validate.sandbox_name(value)
     except (Refused, InvalidInput):
         return
     except DotboxError as exc:  # pragma: no cover - any other refusal is still a DotboxError

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dotbox import harness, vocab
-from dotbox.errors import DotboxError
+from dotbox.core.errors import DotboxError
+from dotbox.primitives import harness, vocab
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=12),

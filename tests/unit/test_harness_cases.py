@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import harness
-from dotbox.errors import InvalidInput
+from dotbox.core.errors import InvalidInput
+from dotbox.primitives import harness
 
 GOOD = """\
 cases:

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from dotbox import engine, images
-from dotbox.errors import Refused
-from dotbox.models import ImageInfo
+from dotbox import images
+from dotbox.core.errors import Refused
+from dotbox.core.models import ImageInfo
+from dotbox.engine import client
 
 ID = "sha256:" + "f" * 64
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, labels: dict[str, str]) -> None:
     found = ImageInfo(id=ID, tags=[], labels=labels, size_bytes=0)
-    monkeypatch.setattr(engine, "image", lambda ref: found)
+    monkeypatch.setattr(client, "image", lambda ref: found)
 
 
 def test_a_base_image_with_its_label_is_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import engine, inventory, sandboxes
-from dotbox.errors import EngineUnavailable
-from dotbox.models import ContainerInfo, SandboxInfo
+from dotbox.core.errors import EngineUnavailable
+from dotbox.core.models import ContainerInfo, SandboxInfo
+from dotbox.engine import client
+from dotbox.sandbox import inventory, lifecycle
 
 LABELS = {
     "dotbox.managed-by": "dotbox",
@@ -35,7 +36,7 @@ def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> Non
     if ready:
         (tmp_path / inventory.READY_MARKER).touch()
     row = inventory.row_of("f" * 64, "sha256:img", "running", labels)
-    info = sandboxes.info_of(
+    info = lifecycle.info_of(
         ContainerInfo(
             id="f" * 64, name="n", image="sha256:img", status="running", network_mode="none",
             labels=labels,
@@ -51,8 +52,8 @@ def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> Non
 @pytest.mark.parametrize(
     ("docker_host", "socket"),
     [
-        (None, engine.DEFAULT_SOCKET),
-        ("", engine.DEFAULT_SOCKET),
+        (None, client.DEFAULT_SOCKET),
+        ("", client.DEFAULT_SOCKET),
         ("unix:///run/user/1000/docker.sock", "/run/user/1000/docker.sock"),
         ("tcp://127.0.0.1:2375", None),
         ("ssh://me@host", None),
@@ -65,7 +66,7 @@ def test_engine_socket_from_docker_host(
         monkeypatch.delenv("DOCKER_HOST", raising=False)
     else:
         monkeypatch.setenv("DOCKER_HOST", docker_host)
-    assert engine.unix_socket() == socket
+    assert client.unix_socket() == socket
 
 
 def test_an_absent_socket_is_one_engine_error(
@@ -93,7 +94,7 @@ def test_a_claimed_pool_sandbox_shows_its_lease_and_an_unclaimed_one_is_hidden(
 ) -> None:
     from datetime import UTC, datetime
 
-    from dotbox import lease
+    from dotbox.sandbox import lease
 
     assert (inventory.CLAIM, inventory.LEASE) == (lease.CLAIM, lease.LEASE)
     labels = {**LABELS, "dotbox.dir": str(tmp_path), inventory.L_POOL: "default"}

@@ -1,7 +1,7 @@
 import pytest
 
-from dotbox import limits
-from dotbox.errors import InvalidInput
+from dotbox.core import limits
+from dotbox.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

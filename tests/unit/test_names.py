@@ -2,13 +2,13 @@ from datetime import timedelta
 
 import pytest
 
-from dotbox import names
-from dotbox.errors import InvalidInput
+from dotbox.core import validate
+from dotbox.core.errors import InvalidInput
 
 
 @pytest.mark.parametrize("value", ["a", "sb-1234abcd", "review-42", "x" * 32, "0abc"])
 def test_sandbox_names_accepted(value: str) -> None:
-    assert names.sandbox_name(value) == value
+    assert validate.sandbox_name(value) == value
 
 
 @pytest.mark.parametrize(
@@ -17,18 +17,18 @@ def test_sandbox_names_accepted(value: str) -> None:
 )
 def test_sandbox_names_refused(value: str) -> None:
     with pytest.raises(InvalidInput, match="invalid sandbox name"):
-        names.sandbox_name(value)
+        validate.sandbox_name(value)
 
 
 @pytest.mark.parametrize("value", ["pagila", "gitlab.v2", "a_b-c", "x" * 64])
 def test_snapshot_names_accepted(value: str) -> None:
-    assert names.snapshot_name(value) == value
+    assert validate.snapshot_name(value) == value
 
 
 @pytest.mark.parametrize("value", ["", "Pagila", ".x", "x.", "a b", "x" * 65, "a/b"])
 def test_snapshot_names_refused(value: str) -> None:
     with pytest.raises(InvalidInput):
-        names.snapshot_name(value)
+        validate.snapshot_name(value)
 
 
 @pytest.mark.parametrize(
@@ -36,10 +36,10 @@ def test_snapshot_names_refused(value: str) -> None:
     [("90s", 90), ("15m", 900), ("2h", 7200), ("1d12h", 129600), (" 2H ", 7200), ("30d", 2592000)],
 )
 def test_ttl_parsed(text: str, seconds: int) -> None:
-    assert names.ttl(text) == timedelta(seconds=seconds)
+    assert validate.ttl(text) == timedelta(seconds=seconds)
 
 
 @pytest.mark.parametrize("text", ["", "0s", "2", "h", "2x", "-1h", "1h-", "31d", "1.5h", "2h 3m"])
 def test_ttl_refused(text: str) -> None:
     with pytest.raises(InvalidInput, match="TTL"):
-        names.ttl(text)
+        validate.ttl(text)

@@ -9,7 +9,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dotbox import lease, pool
+from dotbox import pool
+from dotbox.sandbox import lease
 
 
 def test_lease_round_trip_and_absence(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import evidence, paths, snapshots
+from dotbox import evidence
+from dotbox.core import paths
+from dotbox.snapshots import store
 
 
 def mode(path: Path) -> int:
@@ -54,7 +56,7 @@ def test_a_ledger_written_before_is_tightened_on_append(home: Path) -> None:
 
 
 def test_stored_snapshots_are_private(home: Path) -> None:
-    manifest = snapshots.store_text(
+    manifest = store.store_text(
         "CREATE TABLE t (id int);\n",
         "s1",
         source_kind="import",
@@ -63,5 +65,5 @@ def test_stored_snapshots_are_private(home: Path) -> None:
         replace=False,
         allow_data=False,
     )
-    assert mode(snapshots.ddl_path(manifest)) == 0o600
+    assert mode(store.ddl_path(manifest)) == 0o600
     assert all(mode(p) == 0o600 for p in home.rglob("*") if p.is_file() and p.suffix == ".json")

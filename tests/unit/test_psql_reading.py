@@ -2,8 +2,8 @@
 
 import pytest
 
-from dotbox import ddl, sqltext
-from dotbox.errors import InvalidInput
+from dotbox.core.errors import InvalidInput
+from dotbox.sql import ddl, sqltext
 
 
 def test_every_backslash_command_of_a_line_is_found() -> None:

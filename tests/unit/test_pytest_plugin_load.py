@@ -12,7 +12,7 @@ from dotbox.pytest_plugin import failure_text
 from tests.pytest_runs import make_suite, outcomes, remove_run_dir
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("docker", "psycopg", "dotbox.api", "dotbox.engine", "dotbox.db", "pydantic")
+HEAVY = ("docker", "psycopg", "dotbox.api", "dotbox.engine.client", "dotbox.pg.db", "pydantic")
 
 
 def test_pyproject_registers_the_plugin_by_entry_point() -> None:

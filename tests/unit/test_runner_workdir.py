@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import runner
-from dotbox.errors import Refused
+from dotbox.core.errors import Refused
+from dotbox.sandbox import runner
 
 
 @pytest.fixture

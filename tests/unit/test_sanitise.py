@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import ddl, images, snapshots
-from dotbox.errors import InvalidInput
+from dotbox import images
+from dotbox.core.errors import InvalidInput
+from dotbox.snapshots import store
+from dotbox.sql import ddl
 from tests.conftest import corpus
 
 
@@ -50,8 +52,8 @@ def test_passwords_of_servers_and_user_mappings_are_redacted(tmp_path: Path) -> 
         "  OPTIONS (user 'app', password 'hunter''2;x');\n"
         "ALTER USER MAPPING FOR app SERVER official OPTIONS (SET password E'sec\\\\ret');\n"
     )
-    m = snapshots.import_file(src, "fdw")
-    stored = snapshots.ddl_text(m)
+    m = store.import_file(src, "fdw")
+    stored = store.ddl_text(m)
     assert "hunter" not in stored and "sec" not in stored.replace("security", "")
     assert stored.count(f"'{ddl.REDACTED}'") == 2
     assert "user 'app'" in stored and "host 'db'" in stored
@@ -77,16 +79,16 @@ def test_pg18_features_raise_the_major_and_name_the_line() -> None:
 
 def test_pg18_corpus_imports_as_18_and_is_refused_on_15() -> None:
     src = corpus("pagila-head-pg18.sql")
-    m = snapshots.import_file(src, "p18")
+    m = store.import_file(src, "p18")
     assert (m.pg_major, m.pg_major_from, m.min_major) == (18, "features", 18)
     with pytest.raises(InvalidInput) as err:
-        snapshots.import_file(src, "p15", pg_major=15)
+        store.import_file(src, "p15", pg_major=15)
     assert "needs PostgreSQL 18 or newer" in str(err.value)
-    assert snapshots.list_all() == [m]
+    assert store.list_all() == [m]
 
 
 def test_bake_refuses_an_older_major_before_any_container() -> None:
-    m = snapshots.import_file(corpus("pagila-head-pg18.sql"), "p18")
+    m = store.import_file(corpus("pagila-head-pg18.sql"), "p18")
     stale = m.model_copy(update={"pg_major": 17})
     with pytest.raises(InvalidInput) as err:
         images.sandbox_image(stale)  # would need the engine if it got past the check
@@ -96,12 +98,12 @@ def test_bake_refuses_an_older_major_before_any_container() -> None:
 def test_event_trigger_owners_are_superusers_while_baking(tmp_path: Path) -> None:
     src = tmp_path / "evt.sql"
     src.write_text("ALTER EVENT TRIGGER t OWNER TO boss;\nALTER TABLE x OWNER TO app;\n")
-    m = snapshots.import_file(src, "evt")
+    m = store.import_file(src, "evt")
     assert m.roles == ["app", "boss"] and m.superuser_roles == ["boss"]
 
 
 def test_capture_dsn_is_split_from_its_password() -> None:
-    from dotbox import capture
+    from dotbox.snapshots import capture
 
     conninfo, password, shown = capture.parse_dsn("postgresql://u:s%40cret@10.1.2.3:5433/prod")
     assert password == "s@cret"

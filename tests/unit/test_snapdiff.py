@@ -1,4 +1,4 @@
-from dotbox import snapdiff
+from dotbox.snapshots import diff
 
 A = """
 CREATE TABLE public.users (id integer NOT NULL, email text, CONSTRAINT users_pkey PRIMARY KEY (id));
@@ -23,7 +23,7 @@ CREATE INDEX users_email ON public.users USING hash (email);
 
 
 def test_diff_object_by_object() -> None:
-    d = snapdiff.diff("a", A, "b", B)
+    d = diff.diff("a", A, "b", B)
     assert d.added == ["function public.f(int4)"]
     assert d.removed == ["table public.gone"]
     changed = {c.object: c.details for c in d.changed}
@@ -42,5 +42,5 @@ def test_diff_object_by_object() -> None:
 
 
 def test_same_ddl_is_the_same() -> None:
-    d = snapdiff.diff("a", A, "b", A)
+    d = diff.diff("a", A, "b", A)
     assert d.same and d.model_dump()["changed"] == []

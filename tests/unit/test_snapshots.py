@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import paths, snapshots
-from dotbox.errors import Conflict, InvalidInput, NotFound
+from dotbox.core import paths
+from dotbox.core.errors import Conflict, InvalidInput, NotFound
+from dotbox.snapshots import store
 from tests.conftest import corpus
 
 
@@ -15,41 +16,41 @@ def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_import_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
     src = tmp_path / "a.sql"
     src.write_text("CREATE TABLE t (a int);\r\n")
-    first = snapshots.import_file(src, "a")
-    again = snapshots.import_file(src, "a")
+    first = store.import_file(src, "a")
+    again = store.import_file(src, "a")
     assert first == again
     assert first.pg_major == 17 and first.pg_major_from == "default"
-    assert snapshots.ddl_text(first) == "CREATE TABLE t (a int);\n"
+    assert store.ddl_text(first) == "CREATE TABLE t (a int);\n"
     import hashlib
 
     assert first.digest == hashlib.sha256(b"CREATE TABLE t (a int);\n").hexdigest()
-    assert [m.name for m in snapshots.list_all()] == ["a"]
+    assert [m.name for m in store.list_all()] == ["a"]
 
 
 def test_same_name_other_content_needs_replace(tmp_path: Path) -> None:
     src = tmp_path / "a.sql"
     src.write_text("CREATE TABLE t (a int);\n")
-    snapshots.import_file(src, "a")
+    store.import_file(src, "a")
     src.write_text("CREATE TABLE t (a int, b int);\n")
     with pytest.raises(Conflict, match="exists"):
-        snapshots.import_file(src, "a")
-    replaced = snapshots.import_file(src, "a", replace=True)
-    assert snapshots.get("a").digest == replaced.digest
+        store.import_file(src, "a")
+    replaced = store.import_file(src, "a", replace=True)
+    assert store.get("a").digest == replaced.digest
 
 
 def test_major_from_flag_then_header() -> None:
-    pagila = snapshots.import_file(corpus("pagila.sql"), "pagila")
+    pagila = store.import_file(corpus("pagila.sql"), "pagila")
     assert (pagila.pg_major, pagila.pg_major_from, pagila.source_version) == (12, "header", "12.11")
-    flagged = snapshots.import_file(corpus("pagila.sql"), "pagila15", pg_major=15)
+    flagged = store.import_file(corpus("pagila.sql"), "pagila15", pg_major=15)
     assert (flagged.pg_major, flagged.pg_major_from) == (15, "flag")
     assert flagged.roles == ["postgres"] and flagged.counts["tables"] == 22
 
 
 def test_data_rows_refused_unless_allowed() -> None:
     with pytest.raises(InvalidInput, match=r"openstreetmap.sql:\d+: the snapshot carries data"):
-        snapshots.import_file(corpus("openstreetmap.sql"), "osm")
-    assert snapshots.list_all() == []
-    assert snapshots.import_file(corpus("openstreetmap.sql"), "osm", allow_data=True).allow_data
+        store.import_file(corpus("openstreetmap.sql"), "osm")
+    assert store.list_all() == []
+    assert store.import_file(corpus("openstreetmap.sql"), "osm", allow_data=True).allow_data
 
 
 @pytest.mark.parametrize(
@@ -71,20 +72,20 @@ def test_bad_files_refused_and_nothing_stored(
     if content is not None:
         src.write_bytes(content)
     with pytest.raises(InvalidInput, match=message):
-        snapshots.import_file(src, "bad")
-    assert snapshots.list_all() == []
+        store.import_file(src, "bad")
+    assert store.list_all() == []
     blobs = paths.snapshots_dir() / "blobs"
     assert not blobs.exists() or not any(blobs.iterdir())
 
 
 def test_unknown_snapshot_and_bad_name() -> None:
     with pytest.raises(NotFound, match="unknown snapshot 'nope'"):
-        snapshots.get("nope")
+        store.get("nope")
     with pytest.raises(InvalidInput, match="invalid snapshot name"):
-        snapshots.get("../etc/passwd")
+        store.get("../etc/passwd")
 
 
 def test_bundled_default_is_imported_on_first_use() -> None:
-    m = snapshots.get("default")
+    m = store.get("default")
     assert m.source_kind == "bundled" and m.counts["tables"] == 5 and m.counts["triggers"] == 1
-    assert snapshots.get("default") == m
+    assert store.get("default") == m

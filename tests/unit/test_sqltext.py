@@ -1,6 +1,6 @@
 import pytest
 
-from dotbox import sqltext
+from dotbox.sql import sqltext
 
 
 def kinds(script: str) -> list[tuple[str, int, int]]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from dotbox import vocab
-from dotbox.errors import InvalidInput
-from dotbox.main_job import bundled
+from dotbox.core.errors import InvalidInput
+from dotbox.demo import bundled
+from dotbox.primitives import vocab
 
 GOOD = """\
 vocabularies:

@@ -1,0 +1,105 @@
+"""Resource limits of a sandbox: memory, CPUs, processes and (opt-in) the data directory's size.
+
+A sandbox that hits a limit fails alone: the engine enforces each limit per container (cgroups),
+so its neighbours keep answering.
+
+The data directory is baked into the image, and overlay2 on ext4 cannot cap a container's
+writable layer (``--storage-opt size`` needs xfs with pquota). So ``disk`` puts the data
+directory on a tmpfs of that size, copied there from the image when the sandbox starts (about
+0.2 s for a 40 MB data directory). tmpfs pages are charged to the container's memory, so the
+memory limit is raised by ``disk``: ``memory`` stays what the server's processes may use.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from pydantic import Field
+
+from dotbox.core.errors import InvalidInput
+from dotbox.core.models import Frozen
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+MIN_MEMORY = 32 << 20
+MIN_DISK = 64 << 20
+MIN_PIDS = 32
+CAPPED_DATA = "/var/lib/postgresql/capped"  # the tmpfs; the data directory is a 0700 child
+
+
+class Limits(Frozen):
+    memory_bytes: int = Field(default=512 << 20)
+    cpus: float = 1.0
+    pids: int = 256
+    disk_bytes: int | None = None  # None: the data directory stays in the container's layer
+
+    @property
+    def engine_memory_bytes(self) -> int:
+        return self.memory_bytes + (self.disk_bytes or 0)
+
+
+DEFAULT = Limits()
+
+
+def parse_size(value: str, what: str) -> int:
+    """``512m``, ``1g``, ``1.5G``, ``256MiB``, ``1048576`` → bytes."""
+    m = _SIZE.match(value)
+    if not m:
+        raise InvalidInput(f"{what} {value!r} is not a size (examples: 512m, 1g, 256MiB)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def make(
+    *,
+    memory: str | None = None,
+    cpus: float | None = None,
+    pids: int | None = None,
+    disk: str | None = None,
+) -> Limits:
+    """Validated limits from user input; what is not given keeps its default."""
+    limits = DEFAULT
+    if memory is not None:
+        size = parse_size(memory, "--memory")
+        if size < MIN_MEMORY:
+            raise InvalidInput(f"--memory {memory!r} is below the minimum of 32m")
+        limits = limits.model_copy(update={"memory_bytes": size})
+    if cpus is not None:
+        if not 0.01 <= cpus <= 1024:
+            raise InvalidInput(f"--cpus {cpus} must be between 0.01 and the engine's CPU count")
+        limits = limits.model_copy(update={"cpus": cpus})
+    if pids is not None:
+        if pids < MIN_PIDS:
+            raise InvalidInput(f"--pids {pids} is below the minimum of {MIN_PIDS}")
+        limits = limits.model_copy(update={"pids": pids})
+    if disk is not None:
+        size = parse_size(disk, "--disk")
+        if size < MIN_DISK:
+            raise InvalidInput(f"--disk {disk!r} is below the minimum of 64m")
+        limits = limits.model_copy(update={"disk_bytes": size})
+    return limits
+
+
+def entrypoint(
+    limits: Limits, data_dir: str, pg_major: int, options: list[str]
+) -> list[str] | None:
+    """With a disk cap: copy the baked data directory onto the tmpfs, then run the server
+    there with ``options``. Without one: None, the image's own entrypoint."""
+    if limits.disk_bytes is None:
+        return None
+    target = f"{CAPPED_DATA}/data"
+    return [
+        "sh",
+        "-c",
+        f"mkdir -m 0700 {target} && cp -a {data_dir}/. {target}/ && "
+        f"exec /usr/lib/postgresql/{pg_major}/bin/postgres -D {target} {shlex.join(options)}"
+        ' "$@"',
+        "dotbox-sandbox",
+    ]
+
+
+def tmpfs(limits: Limits) -> dict[str, str]:
+    if limits.disk_bytes is None:
+        return {}
+    return {CAPPED_DATA: f"size={limits.disk_bytes},mode=1777"}

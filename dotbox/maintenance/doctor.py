@@ -1,0 +1,100 @@
+"""Checks of the machine dotbox runs on, each with the fix for a problem it finds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Literal
+
+from dotbox import images
+from dotbox.core import paths
+from dotbox.core.errors import DotboxError
+from dotbox.core.models import Frozen
+from dotbox.engine import client
+from dotbox.sandbox import lifecycle
+
+MIN_FREE_BYTES = 5 * 2**30
+
+
+class Check(Frozen):
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str
+    fix: str | None = None
+
+
+def run() -> list[Check]:
+    checks: list[Check] = []
+    try:
+        info = client.ping()
+    except DotboxError as exc:
+        return [
+            Check(
+                name="engine",
+                status="fail",
+                detail=exc.one_line(),
+                fix="start the engine ('make setup' installs docker.io and starts dockerd)",
+            )
+        ]
+    version = client.version()
+    checks.append(
+        Check(
+            name="engine",
+            status="ok",
+            detail=f"Docker {version.get('Version')} (API {version.get('ApiVersion')})",
+        )
+    )
+    driver = str(info.get("Driver", "?"))
+    checks.append(
+        Check(
+            name="storage driver",
+            status="ok" if driver == "overlay2" else "warn",
+            detail=driver,
+            fix=None if driver == "overlay2" else "overlay2 is what dotbox is measured on",
+        )
+    )
+    present = [m for m in images.OFFLINE_MAJORS if client.image(images.base_tag(m))]
+    missing = [m for m in images.OFFLINE_MAJORS if m not in present]
+    checks.append(
+        Check(
+            name="base images",
+            status="ok" if not missing else ("warn" if present else "fail"),
+            detail=f"present: {', '.join(f'pg{m}' for m in present) or 'none'}"
+            + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else ""),
+            fix=" && ".join(f"dotbox image build --pg {m}" for m in missing) or None,
+        )
+    )
+    for label, where in (
+        ("disk (engine)", Path(str(info.get("DockerRootDir", "/")))),
+        ("disk (DOTBOX_HOME)", _existing(paths.data_home())),
+    ):
+        free = shutil.disk_usage(where).free
+        checks.append(
+            Check(
+                name=label,
+                status="ok" if free >= MIN_FREE_BYTES else "warn",
+                detail=f"{free / 2**30:.1f} GiB free at {where}",
+                fix=None
+                if free >= MIN_FREE_BYTES
+                else "free some space ('dotbox gc', docker image prune)",
+            )
+        )
+    stale = [
+        s for s in lifecycle.list_sandboxes(every_home=True) if s.state in ("expired", "broken")
+    ]
+    checks.append(
+        Check(
+            name="leftover sandboxes",
+            status="ok" if not stale else "warn",
+            detail=f"{len(stale)} expired or broken"
+            + (f": {', '.join(s.id for s in stale[:5])}" if stale else ""),
+            fix="dotbox gc" if stale else None,
+        )
+    )
+    return checks
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path

@@ -1,0 +1,67 @@
+"""sandbox-drop: destroy a sandbox and confirm, by reading back, that nothing of it is left."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dotbox.core import paths
+from dotbox.core.errors import DropIncomplete, NotFound
+from dotbox.core.models import Frozen
+from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.sandbox import lifecycle
+
+
+class DropInputs(Inputs):
+    sandbox: SandboxId
+
+
+class DropTarget(Frozen):
+    id: str
+    container: str | None  # None: the container is gone, remnants are cleared
+    home: Path
+
+
+class SandboxDrop(Primitive[DropInputs, DropTarget]):
+    name = "sandbox-drop"
+    inputs = DropInputs
+    failure = DropIncomplete
+
+    def guard(self, inputs: DropInputs) -> DropTarget:
+        try:
+            container = lifecycle.resolve(inputs.sandbox)  # dotbox's labels, in this home
+        except NotFound:
+            home = paths.sandbox_dir(inputs.sandbox)
+            if not lifecycle.remnants(inputs.sandbox, home):
+                raise
+            return DropTarget(id=inputs.sandbox, container=None, home=home)
+        home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(inputs.sandbox))
+        return DropTarget(id=container.labels[lifecycle.L_ID], container=container.id, home=home)
+
+    def plan(self, inputs: DropInputs, target: DropTarget) -> Plan:
+        steps = (
+            [f"remove container {target.container[:12]} and its volumes"]
+            if target.container
+            else []
+        )
+        steps += [
+            f"remove containers labelled dotbox.id={target.id} (forwarder, runners)",
+            f"remove volumes labelled dotbox.id={target.id}",
+            f"remove directory {target.home}",
+        ]
+        return Plan(summary=f"drop {target.id}", steps=steps)
+
+    def apply(self, inputs: DropInputs, target: DropTarget, plan: Plan) -> dict[str, Any]:
+        return lifecycle.remove(target.id, target.container, target.home)
+
+    def verify(self, inputs: DropInputs, target: DropTarget, outputs: dict[str, Any]) -> Verdict:
+        left = lifecycle.remnants(target.id, target.home)
+        return Verdict(ok=not left, checks={"left": left})
+
+    def sandbox_of(self, inputs: DropInputs, target: DropTarget, outputs: dict[str, Any]) -> str:
+        return target.id
+
+    def recheck(self, record: dict[str, Any]) -> str:
+        sid = record["sandbox"]
+        left = lifecycle.remnants(sid, paths.sandbox_dir(sid))
+        return "holds" if not left else f"no longer holds: {', '.join(left)} exists again"

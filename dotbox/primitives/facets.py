@@ -1,0 +1,200 @@
+"""What a governed primitive is, and the one lifecycle runner every primitive goes through.
+
+The eight facets: describe (self-describing help), contract (typed inputs, validated before
+anything happens), guard (only a live dotbox sandbox), plan (``--dry-run`` prints it and does
+nothing), apply, verify (postconditions read back from the sandbox, never the action's own
+return), rollback (how it is undone, or why it cannot be), evidence (a hash-chained record).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from dotbox import evidence
+from dotbox.core.errors import CouldNotVerify, DotboxError, InvalidInput, Refused
+from dotbox.core.models import Frozen
+from dotbox.images import Progress, _no_progress
+from dotbox.pg import db
+from dotbox.primitives.catalogue import ENTRIES, Describe, Entry
+
+FACETS = ("describe", "contract", "guard", "plan", "apply", "verify", "rollback", "evidence")
+
+
+class Inputs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+def _sandbox_id(value: str) -> str:
+    """A sandbox id, never a connection string (refused with exit 4)."""
+    from dotbox.core import validate
+    from dotbox.sandbox import lifecycle
+
+    lifecycle.refuse_dsn(value)
+    return validate.sandbox_name(value)
+
+
+SandboxId = Annotated[str, AfterValidator(_sandbox_id)]
+
+
+class Plan(Frozen):
+    summary: str
+    steps: list[str]  # what will be done, in order: statements, containers, files
+
+
+class Verdict(Frozen):
+    ok: bool
+    checks: dict[str, Any]  # each postcondition as read back, by name
+
+
+class Outcome(Frozen):
+    primitive: str
+    target: str
+    dry_run: bool
+    plan: Plan
+    outputs: dict[str, Any] = {}
+    verify: Verdict | None = None
+    record: int | None = None  # the ledger record's number
+    record_hash: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.dry_run or (self.verify is not None and self.verify.ok)
+
+
+I = TypeVar("I", bound=Inputs)  # noqa: E741
+T = TypeVar("T")
+
+
+class Primitive(ABC, Generic[I, T]):
+    """One governed operation. ``T`` is what the guard hands to the later facets."""
+
+    name: ClassVar[str]  # the mission's name, its key in dotbox.primitives.catalogue
+    entry: ClassVar[Entry]  # code, command, dot- script name and self-description
+    describe: ClassVar[Describe]
+    inputs: ClassVar[type[Inputs]]
+    failure: ClassVar[type[DotboxError]]  # the CLI's exit code when verify does not hold
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            cls.entry = ENTRIES[cls.name]  # a primitive outside the catalogue cannot exist
+            cls.describe = cls.entry.describe
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress: Progress = progress or _no_progress
+
+    def contract(self, raw: dict[str, Any]) -> I:
+        try:
+            return self.inputs.model_validate(raw)  # type: ignore[return-value]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            msg = str(first["msg"]).removeprefix("Value error, ")
+            raise InvalidInput(f"{self.name}: {where}: {msg}" if where else msg) from None
+
+    @abstractmethod
+    def guard(self, inputs: I) -> T: ...
+
+    @abstractmethod
+    def plan(self, inputs: I, target: T) -> Plan: ...
+
+    @abstractmethod
+    def apply(self, inputs: I, target: T, plan: Plan) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def verify(self, inputs: I, target: T, outputs: dict[str, Any]) -> Verdict: ...
+
+    @abstractmethod
+    def sandbox_of(self, inputs: I, target: T, outputs: dict[str, Any]) -> str | None:
+        """The sandbox whose ledger gets the record (None: not known yet, or no ledger)."""
+
+    def artifacts(self, inputs: I, outputs: dict[str, Any]) -> dict[str, bytes]:
+        """Files kept beside the record (their sha256 goes into it)."""
+        return {}
+
+    def rollback(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Undo what ``record`` did, or refuse saying why it cannot be undone."""
+        raise Refused(f"{self.name} record {record['seq']}: {self.describe.rollback}")
+
+    def recheck(self, record: dict[str, Any]) -> str:
+        """Whether the record's postcondition still holds now: 'holds', or what changed."""
+        return "not re-checkable: " + self.describe.verify
+
+
+def target_of(primitive: Primitive[Any, Any], inputs: Any, target: Any) -> str:
+    return primitive.sandbox_of(inputs, target, {}) or "its target"
+
+
+def run(primitive: Primitive[Any, Any], raw: dict[str, Any], *, dry_run: bool = False) -> Outcome:
+    """contract → guard → plan → (dry run: stop) → apply → verify → evidence.
+
+    The evidence record is written whether or not verify holds; the outcome says which, and
+    the CLI exits with the primitive's ``failure`` code when it does not.
+    """
+    inputs = primitive.contract(raw)
+    target = primitive.guard(inputs)
+    plan = primitive.plan(inputs, target)
+    if dry_run:
+        return Outcome(
+            primitive=primitive.name,
+            target=primitive.sandbox_of(inputs, target, {}) or "",
+            dry_run=True,
+            plan=plan,
+        )
+    started = time.monotonic()
+    try:
+        try:
+            outputs = primitive.apply(inputs, target, plan)
+        except db.Error as exc:
+            raise CouldNotVerify(
+                f"{primitive.name} on {target_of(primitive, inputs, target)}:"
+                f" {str(exc).strip().splitlines()[0]}"
+            ) from None
+    except DotboxError as exc:
+        if (sandbox_id := primitive.sandbox_of(inputs, target, {})) is not None:
+            evidence.append(
+                sandbox_id,
+                primitive.name,
+                inputs=inputs.model_dump(mode="json"),
+                outputs={"error": exc.one_line(), "exit_code": exc.exit_code},
+                verify={"ok": False, "checks": {"applied": False}},
+                seconds=round(time.monotonic() - started, 4),
+            )
+        raise
+    try:
+        verdict = primitive.verify(inputs, target, outputs)
+    except db.Error as exc:  # the postconditions could not be read back: that is a failure
+        verdict = Verdict(ok=False, checks={"could_not_read_back": str(exc).strip()})
+    seconds = round(time.monotonic() - started, 4)
+    sandbox_id = primitive.sandbox_of(inputs, target, outputs)
+    record: dict[str, Any] = {}
+    if sandbox_id is not None:
+        stored = {
+            name: evidence.store_artifact(sandbox_id, data)
+            for name, data in primitive.artifacts(inputs, outputs).items()
+        }
+        record = evidence.append(
+            sandbox_id,
+            primitive.name,
+            inputs=inputs.model_dump(mode="json"),
+            outputs=outputs,
+            verify=verdict.model_dump(mode="json"),
+            artifacts=stored,
+            seconds=seconds,
+        )
+    return Outcome(
+        primitive=primitive.name,
+        target=sandbox_id or "",
+        dry_run=False,
+        plan=plan,
+        outputs=outputs,
+        verify=verdict,
+        record=record.get("seq"),
+        record_hash=record.get("hash"),
+        seconds=seconds,
+    )

@@ -1,0 +1,389 @@
+"""Sandboxes: create, read back, drop. The engine's labels are the only state."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import shutil
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
+
+from dotbox import images
+from dotbox.core import limits, paths, validate
+from dotbox.core.errors import (
+    Conflict,
+    DotboxError,
+    EngineUnavailable,
+    InvalidInput,
+    NotFound,
+    NotReady,
+    Refused,
+)
+from dotbox.core.models import (
+    ContainerInfo,
+    ImageInfo,
+    SandboxCredentials,
+    SandboxInfo,
+    SnapshotManifest,
+)
+from dotbox.engine import client
+from dotbox.pg import db
+from dotbox.sandbox import forwarder, inventory
+from dotbox.sandbox.inventory import (
+    DATABASE as DATABASE,  # re-exported: callers know them from here
+)
+from dotbox.sandbox.inventory import L_HOME as L_HOME
+from dotbox.sandbox.inventory import L_ID as L_ID
+from dotbox.sandbox.inventory import L_MANAGED as L_MANAGED
+from dotbox.sandbox.inventory import L_READY_BY as L_READY_BY
+from dotbox.sandbox.inventory import L_ROLE as L_ROLE
+from dotbox.sandbox.inventory import READY_MARKER as READY_MARKER
+from dotbox.sandbox.inventory import ROLE as ROLE
+from dotbox.sandbox.inventory import sandbox_state as sandbox_state
+
+DEFAULT_TTL = timedelta(hours=2)
+READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
+SOCKET_IN_CONTAINER = "/sock"
+
+Progress = images.Progress
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def _owner() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def refuse_dsn(value: str) -> None:
+    if "://" in value or "=" in value or "@" in value:
+        raise Refused(
+            f"{value!r} looks like a connection string: dotbox acts on sandboxes by id only",
+            hint="see 'dotbox list'",
+        )
+
+
+class Created(NamedTuple):
+    """A sandbox just made, as read back: its container from the engine, once ready, and its
+    server's identity from the bootstrap's read-back (through the forwarder with --tcp)."""
+
+    container: ContainerInfo
+    credentials: SandboxCredentials
+    identity: db.Identity
+
+    @property
+    def info(self) -> SandboxInfo:
+        return info_of(self.container)
+
+
+def create(
+    *,
+    manifest: SnapshotManifest,
+    image: ImageInfo | None = None,
+    name: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    superuser: bool = False,
+    tcp: bool = False,
+    resources: limits.Limits = limits.DEFAULT,
+    progress: Progress = _no_progress,
+    extra_labels: dict[str, str] | None = None,
+) -> Created:
+    """Start a sandbox from ``manifest``'s image (``image`` if the caller found it already,
+    else baked first if needed) and return once its server answered and the bootstrap took.
+    Inputs are validated by the caller (sandbox-create's contract and guard); a name taken
+    meanwhile is refused by the engine. On any failure nothing of it is left behind."""
+    image = image or images.sandbox_image(manifest, progress=progress)
+    sandbox_id = name or f"sb-{secrets.token_hex(4)}"
+
+    home = paths.sandbox_dir(sandbox_id)
+    sock = home / "sock"
+    created = datetime.now(UTC).replace(microsecond=0)
+    creds = SandboxCredentials(
+        id=sandbox_id,
+        user=ROLE,
+        password=secrets.token_urlsafe(24),
+        database=DATABASE,
+        socket_dir=sock,
+    )
+    labels = {
+        L_MANAGED: "dotbox",
+        L_ROLE: "sandbox",
+        L_ID: sandbox_id,
+        "dotbox.snapshot": manifest.name,
+        "dotbox.snapshot.digest": manifest.digest,
+        "dotbox.pg": str(manifest.pg_major),
+        "dotbox.created": created.isoformat(),
+        "dotbox.expires": (created + ttl).isoformat(),
+        L_READY_BY: (created + timedelta(seconds=READY_DEADLINE + 5)).isoformat(),
+        "dotbox.owner": _owner(),
+        "dotbox.superuser": str(superuser).lower(),
+        "dotbox.dir": str(home),
+        L_HOME: str(paths.data_home()),
+        "dotbox.tcp": str(tcp).lower(),
+        "dotbox.limits": resources.model_dump_json(),
+    }
+    labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
+    socket_source = socket_volume(sandbox_id) if tcp else str(sock)
+    spec = client.ContainerSpec(
+        image=image.id,
+        name=f"dotbox-{sandbox_id}",
+        labels=labels,
+        command=images.FORWARDED_AUTH if tcp else None,
+        mounts=(client.Mount(socket_source, SOCKET_IN_CONTAINER),),
+        memory_bytes=resources.engine_memory_bytes,
+        nano_cpus=int(resources.cpus * 1e9),
+        pids_limit=resources.pids,
+        entrypoint=limits.entrypoint(
+            resources, images.DATA_DIR, manifest.pg_major, images.SERVER_OPTIONS
+        ),
+        tmpfs=limits.tmpfs(resources),
+    )
+    try:
+        home.mkdir(mode=0o700)
+    except FileExistsError:
+        raise Conflict(
+            f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
+            hint=f"'dotbox drop {sandbox_id}' removes it",
+        ) from None
+    except OSError as exc:
+        raise paths.storage_error(home, exc) from None
+    container: str | None = None
+    try:
+        with paths.writing(home):
+            sock.mkdir()
+            sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
+            _write_secret(home / "password", creds.password)
+        progress("start", 0, 0)
+        if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
+            client.create_tmpfs_volume(
+                socket_source,
+                {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())},
+                "size=1m,mode=1777",
+            )
+        try:
+            container = client.run_container(spec)
+        except EngineUnavailable as exc:
+            if "Conflict" in str(exc) or "already in use" in str(exc):
+                raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
+            raise
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The forwarder starts while the server comes up (it relays only when asked to).
+            starting = (
+                pool.submit(forwarder.start, sandbox_id, socket_source, manifest.pg_major)
+                if tcp
+                else None
+            )
+            try:
+                if tcp:
+                    _bootstrap_inside(container, creds, superuser=superuser)
+                else:
+                    identity = db.bootstrap(
+                        creds,
+                        superuser=superuser,
+                        hba_file=images.HBA_FILE,
+                        deadline=READY_DEADLINE,
+                    )
+            except Refused:
+                raise
+            except Exception as exc:
+                logs = client.container_logs(container, tail=5).strip().replace("\n", " | ")
+                raise NotReady(
+                    f"sandbox {sandbox_id} did not accept a query within"
+                    f" {READY_DEADLINE:.0f}s: {exc}",
+                    hint=f"server log: {logs or 'empty'}",
+                ) from None
+            if starting is not None:
+                creds = creds.model_copy(update={"tcp_port": starting.result()})
+                identity = db.identity_over_tcp(creds, deadline=READY_DEADLINE)
+        if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
+            time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
+        with paths.writing(home):
+            (home / READY_MARKER).touch()
+        # Read back, or not handed out: a create that fails from here on (the engine gone)
+        # takes the sandbox down with it.
+        read_back = client.inspect_container(container) or _gone(sandbox_id)
+    except BaseException:
+        _undo_create(sandbox_id, home, container)
+        raise
+    return Created(read_back, creds, identity)
+
+
+def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
+    """Take a failed create down. Its directory goes first, ready marker and all, so that
+    whatever the engine still holds can never be listed as ready; then its containers, as far
+    as the engine lets us (if it is gone, list shows the rest as broken and gc removes it)."""
+    shutil.rmtree(home, ignore_errors=True)
+    if container is None:
+        return
+    with suppress(DotboxError):
+        forwarder.remove(sandbox_id)
+    with suppress(DotboxError):
+        client.remove_container(container)
+    with suppress(DotboxError):
+        for volume in client.volumes({L_MANAGED: "dotbox", L_ID: sandbox_id}):
+            client.remove_volume(volume)
+
+
+def socket_volume(sandbox_id: str) -> str:
+    return f"dotbox-sock-{sandbox_id}"
+
+
+def socket_source(info: SandboxInfo) -> str:
+    """What a container mounts to reach the sandbox's socket: its volume (--tcp), else the
+    socket directory on the host."""
+    return socket_volume(info.id) if info.tcp else str(info.socket_dir)
+
+
+def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: bool) -> None:
+    """The bootstrap of a --tcp sandbox, run by the server's own OS user inside the container
+    (dotbox_admin is reached by peer authentication only): retried until the server answers.
+    Its last statement reads back what would make the sandbox unsafe (Refused if anything)."""
+    command = [
+        "psql",
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        SOCKET_IN_CONTAINER,
+        "-U",
+        "dotbox_admin",
+        "-d",
+        creds.database,
+    ]
+    for statement in db.bootstrap_sql(creds, superuser=superuser):
+        command += ["-c", statement]
+    command += ["-c", "SELECT " + db.unsafe(superuser=superuser, hba_file=images.HBA_FORWARDED)]
+    deadline = time.monotonic() + READY_DEADLINE
+    while True:
+        code, out, err = client.exec_output(container, command, user="postgres")
+        if code == 0:
+            db.refuse_unsafe(creds, out.decode(errors="replace").strip())
+            return
+        starting = b"No such file" in err or b"starting up" in err or b"shutting down" in err
+        if not starting or time.monotonic() > deadline:
+            raise NotReady(
+                err.decode(errors="replace").strip().splitlines()[-1]
+                if err
+                else f"psql exited {code}"
+            )
+        time.sleep(0.02)
+
+
+def unready(sandbox_id: str) -> None:
+    """Take back a sandbox's ready marker: whatever happens to it next, it is never listed as
+    ready again (creating until its ready-by, then broken, and gc removes it)."""
+    (paths.sandbox_dir(sandbox_id) / READY_MARKER).unlink(missing_ok=True)
+
+
+def _gone(sandbox_id: str) -> ContainerInfo:
+    raise NotReady(f"sandbox {sandbox_id} vanished right after it started")
+
+
+def _write_secret(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+
+
+def find(sandbox_id: str) -> ContainerInfo | None:
+    found = client.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
+    return found[0] if found else None
+
+
+def resolve(ref: str) -> ContainerInfo:
+    """The container of sandbox ``ref``, found by dotbox's labels; anything else is refused."""
+    refuse_dsn(ref)
+    try:
+        validate.sandbox_name(ref)
+    except InvalidInput:
+        validate.container_name(ref)  # a path ('../x') never reaches the engine's API
+        if client.inspect_container(ref) is not None:
+            raise Refused(
+                f"container {ref!r} was not made by dotbox; refusing to touch it"
+            ) from None
+        raise
+    found = find(ref)
+    if found is not None:
+        return found
+    for candidate in (ref, f"dotbox-{ref}"):
+        other = client.inspect_container(candidate)
+        if other is not None:
+            raise Refused(
+                f"container {other.name!r} is not a dotbox sandbox (no dotbox labels);"
+                " refusing to touch it"
+            )
+    raise NotFound(f"unknown sandbox {ref!r}", hint="see 'dotbox list'")
+
+
+def info_of(c: ContainerInfo) -> SandboxInfo:
+    return SandboxInfo(**inventory.row_of(c.id, c.image, c.status, c.labels).fields())
+
+
+def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
+    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``)."""
+    return [SandboxInfo(**row.fields()) for row in inventory.rows(every_home=every_home)]
+
+
+def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
+    container = resolve(ref)
+    info = info_of(container)
+    return info, credentials(info)
+
+
+def credentials(info: SandboxInfo) -> SandboxCredentials | None:
+    try:
+        password = (info.socket_dir.parent / "password").read_text()
+    except OSError:
+        return None
+    return SandboxCredentials(
+        id=info.id,
+        user=info.user,
+        password=password,
+        database=info.database,
+        socket_dir=info.socket_dir,
+        tcp_port=forwarder.port(info.id) if info.tcp else None,
+    )
+
+
+def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, object]:
+    """Remove the sandbox's container with its volumes, every container and volume labelled
+    with its id (forwarder, runners, socket volume) and its directory. Reading back what is
+    left is sandbox-drop's verify (``remnants``)."""
+    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's kill is most of a drop
+        removing = pool.submit(client.remove_container, container_id) if container_id else None
+        for other in client.containers(by_label):  # its forwarder, and runners still going
+            if other.id != container_id:
+                client.remove_container(other.id)
+        removed = removing.result() if removing else False
+    volumes = [v for v in client.volumes(by_label) if client.remove_volume(v)]
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "id": sandbox_id,
+        "container_removed": removed,
+        "volumes_removed": len(volumes),
+        "socket_dir_removed": not home.exists(),
+    }
+
+
+def remnants(sandbox_id: str, home: Path) -> list[str]:
+    """What the engine and the host still hold of a sandbox, read back (empty: nothing)."""
+    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    left: list[str] = []
+    if leftover := client.containers(by_label):
+        left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))
+    if client.volumes(by_label):
+        left.append("volume")
+    if home.exists():
+        left.append(f"directory {home}")
+    return left

@@ -1,0 +1,182 @@
+"""Capture: a read-only, schema-only dump of a live server, made a snapshot.
+
+The one place dotbox touches a server that is not a sandbox, and only to read it. Nothing runs
+on the host: a one-shot container of a dotbox base image first asks the server for its version
+(``psql``), then ``pg_dump --schema-only`` of the server's own major dumps it. Every connection
+carries ``default_transaction_read_only=on`` (PGOPTIONS). The password travels only in the
+environment of the ``exec`` calls, which is not part of the container's configuration, and the
+container is removed in all cases. The dump is then sanitised and checked like an import.
+
+The container needs a network to reach the server: ``host`` by default (a DSN that works on the
+host works there), or the name of a Docker network the server is on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dotbox import images
+from dotbox.core import validate
+from dotbox.core.errors import CaptureFailed, InvalidInput
+from dotbox.core.models import SnapshotManifest
+from dotbox.engine import client
+from dotbox.images import Progress
+from dotbox.snapshots import store
+from dotbox.sql import ddl
+
+READ_ONLY = "-c default_transaction_read_only=on"
+_ALLOWED_KEYS = {
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "sslmode",
+    "connect_timeout",
+    "application_name",
+}
+_PROBE = (
+    "SELECT current_setting('server_version_num') || '|' || current_setting('server_version')"
+    " || '|' || current_database()"
+)
+_SYSID = "SELECT system_identifier FROM pg_control_system()"
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def parse_dsn(dsn: str) -> tuple[str, str | None, str]:
+    """(conninfo without the password, the password, a display form without it)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    try:
+        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
+    except Exception:  # psycopg.ProgrammingError; its message may quote the DSN
+        raise InvalidInput("--dsn is not a valid PostgreSQL connection string") from None
+    unknown = sorted(set(params) - _ALLOWED_KEYS)
+    if unknown:
+        raise InvalidInput(f"--dsn parameter(s) not accepted for capture: {', '.join(unknown)}")
+    if not params.get("host") and not params.get("hostaddr"):
+        raise InvalidInput("--dsn needs a host (capture reaches the server over TCP)")
+    password = params.pop("password", None)
+    display = (
+        f"postgresql://{params.get('user', '')}@{params.get('host') or params.get('hostaddr')}"
+        f":{params.get('port', '5432')}/{params.get('dbname', '')}"
+    )
+    return make_conninfo(**params), password, display
+
+
+def _newest_base() -> int:
+    for major in sorted(images.OFFLINE_MAJORS, reverse=True):
+        if client.image(images.base_tag(major)) is not None:
+            return major
+    return max(images.OFFLINE_MAJORS)  # images.base_image() builds it
+
+
+@contextmanager
+def _client_container(major: int, network: str) -> Iterator[str]:
+    base = images.base_image(major)
+    spec = client.ContainerSpec(
+        image=base.id,
+        name=f"dotbox-capture-{secrets.token_hex(4)}",
+        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "capture"},
+        command=["sleep", "infinity"],
+        user="postgres",
+        network_mode=network,
+    )
+    container = client.run_container(spec)
+    try:
+        yield container
+    finally:
+        client.remove_container(container)
+
+
+def _run(container: str, command: list[str], password: str | None) -> tuple[int, str, str]:
+    env = {"PGOPTIONS": READ_ONLY, "PGCONNECT_TIMEOUT": "10", "PGAPPNAME": "dotbox-capture"}
+    if password is not None:
+        env["PGPASSWORD"] = password
+    code, out, err = client.exec_output(container, command, user="postgres", environment=env)
+    text_out, text_err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    if password:
+        text_err = text_err.replace(password, "***")
+    return code, text_out, text_err
+
+
+def _failed(what: str, err: str) -> CaptureFailed:
+    lines = [x.strip() for x in err.strip().splitlines() if x.strip()]
+    return CaptureFailed(f"capture: {what} failed: {' / '.join(lines[-2:]) or 'no output'}")
+
+
+def capture(
+    dsn: str,
+    name: str,
+    *,
+    network: str = "host",
+    replace: bool = False,
+    allow_data: bool = False,
+    progress: Progress = _no_progress,
+) -> SnapshotManifest:
+    """Dump the schema of the server at ``dsn`` (read-only) and store it as snapshot ``name``."""
+    validate.snapshot_name(name)
+    if not network or any(c in network for c in " /:"):
+        raise InvalidInput(f"invalid --network {network!r}")
+    conninfo, password, display = parse_dsn(dsn)
+    if password is None:
+        password = os.environ.get("PGPASSWORD")  # keeps it off the command line
+    progress("probe server", 0, 3)
+    probe_major = _newest_base()
+    with _client_container(probe_major, network) as probe:
+        code, out, err = _run(probe, ["psql", "-X", "-At", "-d", conninfo, "-c", _PROBE], password)
+        if code != 0:
+            raise _failed("connecting to the server", err)
+        version_num, version, database = out.strip().split("|", 2)
+        code, out, _ = _run(probe, ["psql", "-X", "-At", "-d", conninfo, "-c", _SYSID], password)
+        system_identifier = out.strip() if code == 0 and out.strip().isdigit() else None
+        major = int(version_num) // 10000
+        progress(f"pg_dump {major}", 1, 3)
+        if major == probe_major:
+            dump = _dump(probe, conninfo, password)
+        else:
+            if major not in images.OFFLINE_MAJORS:
+                raise CaptureFailed(
+                    f"capture: the server runs PostgreSQL {major}; dotbox has base images for"
+                    f" {', '.join(map(str, images.OFFLINE_MAJORS))} only"
+                )
+            with _client_container(major, network) as dumper:
+                dump = _dump(dumper, conninfo, password)
+    if password and password in dump:
+        raise CaptureFailed("capture: the dump holds the connection password; refused")
+    progress("sanitise", 2, 3)
+    manifest = store.store_text(
+        ddl.normalise(dump),
+        name,
+        source_kind="capture",
+        source=display,
+        pg_major=None,
+        replace=replace,
+        allow_data=allow_data,
+        server={
+            "major": major,
+            "version": version,
+            "system_identifier": system_identifier,
+            "database": database,
+        },
+    )
+    progress("done", 3, 3)
+    return manifest
+
+
+def _dump(container: str, conninfo: str, password: str | None) -> str:
+    code, out, err = _run(
+        container,
+        ["pg_dump", "--schema-only", "--no-password", "--format=plain", "--dbname", conninfo],
+        password,
+    )
+    if code != 0:
+        raise _failed("pg_dump", err)
+    return out

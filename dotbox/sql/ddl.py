@@ -1,0 +1,363 @@
+"""Read a DDL script: statements with line numbers, and what they need and create.
+
+Parsing is PostgreSQL's own parser (pglast, libpg_query), one statement at a time so that every
+problem is reported with its line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dotbox.core.errors import InvalidInput
+from dotbox.sql import sqltext
+
+# Meta-commands that pg_dump writes and that change nothing outside the session.
+_HARMLESS_META = frozenset({"set", "unset", "echo", "encoding", "restrict", "unrestrict"})
+# A \set value is interpolated into later SQL as raw text (:name): plain words only.
+_PLAIN_ARG = re.compile(r"^[A-Za-z0-9_.,:+/-]+$")
+_STRIPPED_META = re.compile(r"\\(restrict|unrestrict)\b")
+_DUMPED_FROM = re.compile(r"^-- Dumped from database version (\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
+_INDEX_CONSTRAINTS = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"}
+INTERNAL_ROLES = frozenset({"dotbox_admin", "sandbox"})
+_UTF8 = frozenset({"UTF8", "UTF-8", "UNICODE"})
+_PSQL_SAFE = {"standard_conforming_strings": "on", "client_encoding": "UTF8"}
+# Meta-commands refused with a reason of their own (anything else not harmless is refused too).
+_REFUSED_META = {
+    "connect": "switches to another database or server",
+    "c": "switches to another database or server",
+    "!": "runs a shell command",
+    "copy": "reads or writes client files or runs a program",
+    "i": "includes another file",
+    "ir": "includes another file",
+    "o": "writes query output to a file or program",
+    "g": "can send output to a file or program",
+}
+# Options of CREATE/ALTER SERVER and USER MAPPING whose values are secrets: redacted.
+_SECRET_OPTIONS_REDACTED = frozenset({"password", "sslpassword"})
+_MAYBE_SECRET = re.compile(r"\b(SERVER|MAPPING)\b", re.IGNORECASE)
+REDACTED = "dotbox-redacted"
+# What needs a newer PostgreSQL than the oldest one dotbox bakes on: (major, why).
+_NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
+
+
+@dataclass
+class Analysis:
+    statements: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    roles: set[str] = field(default_factory=set)
+    created_roles: set[str] = field(default_factory=set)
+    extensions: set[str] = field(default_factory=set)
+    data_lines: list[int] = field(default_factory=list)  # first line of each data statement
+    superuser_owners: set[str] = field(default_factory=set)  # own event triggers
+    min_major: int = 0  # the oldest major this DDL can run on, from features it uses
+    min_major_reason: str = ""  # "line N: what needs it"
+
+    @property
+    def referenced_roles(self) -> list[str]:
+        return sorted(self.roles - self.created_roles - INTERNAL_ROLES)
+
+
+def normalise(text: str) -> str:
+    """The text a snapshot's digest is taken over: LF line ends, no trailing blanks per line,
+    psql's ``\\restrict``/``\\unrestrict`` lines blanked (line numbers are kept)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = ["" if _STRIPPED_META.match(line) else line.rstrip() for line in lines]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def dumped_from_major(text: str) -> tuple[int, str] | None:
+    """The source server's major and version from a pg_dump header, if the file has one."""
+    m = _DUMPED_FROM.search(text, 0, 4096)
+    if not m:
+        return None
+    major = int(m.group(1))
+    version = m.group(1) + (f".{m.group(2)}" if m.group(2) else "") + m.group(3)
+    return (major, version)
+
+
+def analyse(text: str, origin: str) -> Analysis:
+    """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
+    try:
+        statements = sqltext.split(text, psql=True)
+    except sqltext.UnterminatedText as exc:
+        raise InvalidInput(f"{origin}:{exc.line}: not valid SQL: {exc}") from None
+    except sqltext.PsqlMisreads as exc:
+        raise InvalidInput(f"{origin}:{exc.line}: {exc}") from None
+    from pglast import parser
+
+    result = Analysis()
+    for st in statements:
+        if st.kind == "meta":
+            for command in sqltext.meta_commands(st.text):
+                _check_meta(command, st.start_line, origin)
+            continue
+        if st.kind == "copy-data":
+            if st.text.strip():
+                result.data_lines.append(st.start_line)
+            continue
+        try:
+            parsed = json.loads(parser.parse_sql_json(st.text))
+        except parser.ParseError as exc:
+            raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
+        for raw in parsed.get("stmts", []):
+            result.statements += 1
+            _classify(raw["stmt"], st.start_line, result, origin)
+    if result.statements == 0:
+        raise InvalidInput(f"{origin}: holds no SQL statements")
+    return result
+
+
+def _check_meta(command: sqltext.MetaCommand, line: int, origin: str) -> None:
+    """Refuse a psql meta-command outside the allowlist, or with arguments that are not plain."""
+    name = command.name
+    where = f"{origin}:{line}: psql meta-command '\\{name}'"
+    if name.lower() in _REFUSED_META:
+        raise InvalidInput(f"{where} is refused: it {_REFUSED_META[name.lower()]}")
+    if name not in _HARMLESS_META:
+        raise InvalidInput(
+            f"{where} is not allowed in a snapshot (only \\set, \\unset, \\echo, \\encoding,"
+            " \\restrict, \\unrestrict)"
+        )
+    if command.backtick:
+        raise InvalidInput(f"{where} is refused: a backquoted argument runs a shell command")
+    if name == "set" and not all(_PLAIN_ARG.match(a) for a in command.args):
+        raise InvalidInput(f"{where} is refused: its value is not a plain word")
+    if name == "set" and command.args[:1] == ["SINGLELINE"]:
+        raise InvalidInput(f"{where} is refused: SINGLELINE changes where psql ends statements")
+    if name == "encoding" and command.args and command.args[0].upper() not in _UTF8:
+        raise InvalidInput(f"{where} is refused: snapshots are read as UTF8")
+
+
+def _refuse(origin: str, line: int, what: str) -> InvalidInput:
+    return InvalidInput(f"{origin}:{line}: {what} is refused in a snapshot")
+
+
+def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> None:
+    ((kind, body),) = stmt.items()
+    counts = out.counts
+    _check_safe(kind, body, line, origin, out)
+    _note_min_major(body, line, out)
+    if kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
+        out.data_lines.append(line)
+    elif kind == "CreateStmt":
+        counts["tables"] += 1
+        counts["indexes"] += _index_constraints(body.get("tableElts", []))
+    elif kind == "CreateForeignTableStmt":
+        counts["foreign_tables"] += 1
+    elif kind == "ViewStmt":
+        counts["views"] += 1
+    elif kind == "CreateTableAsStmt" and body.get("objtype") == "OBJECT_MATVIEW":
+        counts["materialized_views"] += 1
+    elif kind == "CreateFunctionStmt":
+        counts["procedures" if body.get("is_procedure") else "functions"] += 1
+    elif kind == "DefineStmt" and body.get("kind") == "OBJECT_AGGREGATE":
+        counts["functions"] += 1  # pg_proc holds aggregates beside functions
+    elif kind == "CreateTrigStmt":
+        counts["triggers"] += 1
+    elif kind == "CreateSeqStmt":
+        counts["sequences"] += 1
+    elif kind == "IndexStmt":
+        counts["indexes"] += 1
+    elif kind == "AlterTableStmt":
+        for cmd in body.get("cmds", []):
+            sub = cmd.get("AlterTableCmd", {})
+            if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
+                # a partition's own index, made a part of its parent's: the catalog counts it
+                # under the parent (relispartition), so "indexes" counts top-level ones only
+                counts["indexes"] -= 1
+                counts["index_partitions"] += 1
+            elif sub.get("subtype") == "AT_AddConstraint":
+                counts["indexes"] += _index_constraints([sub.get("def", {})])
+    elif kind == "CreateSchemaStmt":
+        counts["schemas"] += 1
+    elif kind == "CreateExtensionStmt":
+        out.extensions.add(body["extname"])
+    elif kind == "CreateRoleStmt":
+        out.created_roles.add(body["role"])
+    elif kind == "AlterOwnerStmt" and body.get("objectType") == "OBJECT_EVENT_TRIGGER":
+        owner = body.get("newowner", {}).get("rolename")
+        if owner:
+            out.superuser_owners.add(owner)
+    for name in _role_names(body):
+        out.roles.add(name)
+
+
+def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: Analysis) -> None:
+    if kind == "CopyStmt":
+        if body.get("is_program"):
+            raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
+        if body.get("filename"):
+            raise _refuse(origin, line, "COPY with a server file name")
+    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
+        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
+    elif kind in (
+        "CreateForeignServerStmt",
+        "AlterForeignServerStmt",
+        "CreateUserMappingStmt",
+        "AlterUserMappingStmt",
+    ):
+        for opt in body.get("options", []):
+            name = opt.get("DefElem", {}).get("defname", "").lower()
+            value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
+            if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
+                # sanitise() redacts these before analysis; meeting one here means it could not
+                raise _refuse(origin, line, f"option {name!r} with a value")
+            if name in ("passfile", "sslkey"):
+                raise _refuse(origin, line, f"option {name!r} (a credential file)")
+    elif kind == "VariableSetStmt" and _misleads_psql(body):
+        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
+    elif kind == "VariableSetStmt" and body.get("name") in ("role", "session_authorization"):
+        for arg in body.get("args", []):
+            role = arg.get("A_Const", {}).get("sval", {}).get("sval")
+            if role:
+                out.roles.add(role)
+
+
+def _misleads_psql(body: dict[str, Any]) -> bool:
+    """SET of what changes how psql reads the rest of the script (it follows the server's
+    standard_conforming_strings and client_encoding): only ``on`` and UTF8 are allowed."""
+    name = body.get("name")
+    if name not in _PSQL_SAFE:
+        return False
+    if body.get("kind") != "VAR_SET_VALUE":
+        return body.get("kind") not in ("VAR_SET_DEFAULT", "VAR_RESET")
+    values = [_const_text(arg) for arg in body.get("args", [])]
+    allowed = _UTF8 if name == "client_encoding" else {"ON", "TRUE", "1"}
+    return len(values) != 1 or values[0].upper() not in allowed
+
+
+def _const_text(arg: dict[str, Any]) -> str:
+    const = arg.get("A_Const", {})
+    if "ival" in const:
+        return str(const["ival"].get("ival", 0))
+    return str(const.get("sval", {}).get("sval", ""))
+
+
+def _note_min_major(body: Any, line: int, out: Analysis) -> None:
+    for needed, why in _features(body):
+        if needed > out.min_major:
+            out.min_major, out.min_major_reason = needed, f"line {line}: {why}"
+
+
+def _features(node: Any) -> Iterator[tuple[int, str]]:
+    if isinstance(node, dict):
+        if node.get("contype") == "CONSTR_GENERATED" and node.get("generated_kind") == "v":
+            yield 18, "a VIRTUAL generated column"
+        funcname = node.get("funcname")
+        if isinstance(funcname, list) and funcname:
+            fname = funcname[-1].get("String", {}).get("sval", "")
+            if fname in _NEW_FUNCTIONS:
+                yield _NEW_FUNCTIONS[fname], f"function {fname}()"
+        if "JsonTable" in node:
+            yield 17, "JSON_TABLE"
+        for value in node.values():
+            yield from _features(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _features(value)
+
+
+def sanitise(text: str, origin: str = "snapshot") -> tuple[str, list[str]]:
+    """Redact secret option values (password, sslpassword) of SERVER and USER MAPPING
+    statements. Returns the new text and one note per redaction ("line N: …")."""
+    if not _MAYBE_SECRET.search(text):
+        return text, []
+    try:
+        statements = sqltext.split(text)
+    except sqltext.UnterminatedText:
+        return text, []  # analyse() reports it with its line
+    from pglast import parser
+
+    lines = text.split("\n")
+    notes: list[str] = []
+    for st in statements:
+        if st.kind != "sql" or not _MAYBE_SECRET.search(st.text):
+            continue
+        try:
+            parsed = json.loads(parser.parse_sql_json(st.text))
+        except parser.ParseError:
+            continue
+        spans: list[tuple[int, str]] = []
+        for raw in parsed.get("stmts", []):
+            ((kind, body),) = raw["stmt"].items()
+            if "Server" not in kind and "UserMapping" not in kind:
+                continue
+            for opt in body.get("options", []):
+                d = opt.get("DefElem", {})
+                value = d.get("arg", {}).get("String", {}).get("sval")
+                if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
+                    spans.append((d["arg_location"], d["defname"]))
+        if not spans:
+            continue
+        raw_bytes = st.text.encode()
+        for loc, opt_name in sorted(spans, reverse=True):
+            end = _literal_end(raw_bytes, loc)
+            if end < 0:
+                raise InvalidInput(
+                    f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
+                    " so it cannot be redacted; refused"
+                )
+            raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
+            notes.append(f"line {st.start_line}: option {opt_name} redacted")
+        block = "\n".join(lines[st.start_line - 1 : st.end_line])
+        at = block.find(st.text)
+        if at < 0:
+            raise InvalidInput(
+                f"{origin}:{st.start_line}: cannot redact option password here; refused"
+            )
+        block = block[:at] + raw_bytes.decode() + block[at + len(st.text) :]
+        lines[st.start_line - 1 : st.end_line] = block.split("\n")
+    return "\n".join(lines), sorted(set(notes), key=lambda n: int(n.split()[1].rstrip(":")))
+
+
+def _literal_end(raw: bytes, loc: int) -> int:
+    """End offset of the SQL string literal starting at ``loc`` ('…' with '' escapes, or E'…'),
+    or -1 if there is none."""
+    p = loc
+    if raw[p : p + 1] in (b"E", b"e"):
+        p += 1
+    if raw[p : p + 1] != b"'":
+        return -1
+    p += 1
+    while p < len(raw):
+        if raw[p : p + 1] == b"\\" and raw[loc : loc + 1] in (b"E", b"e"):
+            p += 2
+            continue
+        if raw[p : p + 1] == b"'":
+            if raw[p + 1 : p + 2] == b"'":
+                p += 2
+                continue
+            return p + 1
+        p += 1
+    return -1
+
+
+def _index_constraints(elements: list[dict[str, Any]]) -> int:
+    """Indexes that PRIMARY KEY / UNIQUE / EXCLUDE constraints create (not USING INDEX)."""
+    n = 0
+    for el in elements:
+        constraints = []
+        if "Constraint" in el:
+            constraints.append(el["Constraint"])
+        elif "ColumnDef" in el:
+            constraints.extend(c["Constraint"] for c in el["ColumnDef"].get("constraints", []))
+        for c in constraints:
+            if c.get("contype") in _INDEX_CONSTRAINTS and "indexname" not in c:
+                n += 1
+    return n
+
+
+def _role_names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("roletype") == "ROLESPEC_CSTRING" and "rolename" in node:
+            yield node["rolename"]
+        for value in node.values():
+            yield from _role_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _role_names(value)
