@@ -17,8 +17,9 @@ test:  ## run every test (unit + integration against the real engine)
 unit:  ## unit tests only (no engine)
 	$(PYTHON) -m pytest -q tests/unit
 
-lint:  ## ruff
+lint:  ## ruff, and import-linter's layer contracts (pyproject.toml; docs/architecture.md)
 	$(PYTHON) -m ruff check dotbox tests bench
+	$(dir $(PYTHON))lint-imports
 
 typecheck:  ## mypy --strict
 	$(PYTHON) -m mypy

@@ -7,8 +7,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from dotbox.core import validate
-from dotbox.core.errors import DotboxError, DropIncomplete, NotFound, NotReady
+from dotbox.core import paths, validate
+from dotbox.core.errors import DotboxError, NotFound, NotReady
 from dotbox.core.models import (
     DropReport,
     SandboxCredentials,
@@ -21,7 +21,7 @@ from dotbox.sandbox import lifecycle as _sandbox
 from dotbox.snapshots import store as _snapshots
 
 if TYPE_CHECKING:
-    from dotbox.primitives.registry import Outcome
+    from dotbox.primitives.facets import Outcome
 
 
 class Sandbox:
@@ -156,7 +156,8 @@ def sandbox(
     configuration: ``DOTBOX_…`` variables, then dotbox.toml or ``[tool.dotbox]``, then the
     defaults above (see ``dotbox config``)."""
     from dotbox.core import config, limits
-    from dotbox.primitives.registry import SandboxCreate, run
+    from dotbox.primitives.create import SandboxCreate
+    from dotbox.primitives.facets import run
 
     cfg = config.settings(
         snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory, cpus=cpus,
@@ -198,17 +199,14 @@ def list_sandboxes() -> list[SandboxInfo]:
 
 def drop(sandbox_id: str) -> DropReport:
     """Destroy a sandbox (sandbox-drop): confirmed by reading the engine and host back."""
-    from dotbox.primitives.registry import SandboxDrop, run
+    from dotbox.primitives import drop
 
-    outcome = run(SandboxDrop(), {"sandbox": sandbox_id})
-    if not outcome.ok:
-        left = ", ".join(outcome.verify.checks["left"]) if outcome.verify else "?"
-        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {left}")
-    return DropReport(**outcome.outputs, confirmed=True, seconds=outcome.seconds)
+    return drop.drop_sandbox(sandbox_id)
 
 
 def _run(name: str, raw: dict[str, Any], *, dry_run: bool = False) -> Outcome:
-    from dotbox.primitives.registry import CATALOGUE, run
+    from dotbox.primitives.facets import run
+    from dotbox.primitives.registry import CATALOGUE
 
     return run(CATALOGUE[name](), raw, dry_run=dry_run)
 
@@ -243,8 +241,10 @@ def diff_snapshots(a: str, b: str) -> SnapshotDiff:
     """Object-by-object difference from snapshot ``a`` to ``b``, read from their DDL."""
     from dotbox.snapshots import diff
 
-    ma, mb = _snapshots.get(a), _snapshots.get(b)
-    return diff.diff(a, _snapshots.ddl_text(ma), b, _snapshots.ddl_text(mb))
+    def ddl(name: str) -> str:
+        return paths.snapshot_ddl(_snapshots.get(name).digest).read_text()
+
+    return diff.diff(a, ddl(a), b, ddl(b))
 
 
 def capture_snapshot(

@@ -24,7 +24,6 @@ from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, 
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import fingerprint
-from dotbox.snapshots import store
 from dotbox.sql import sqltext
 
 BASE_REPO = "dotbox/base"
@@ -296,7 +295,7 @@ def bake(
     progress: Progress = _no_progress,
 ) -> None:
     """Apply the snapshot to a fresh data directory in a throwaway container; commit it."""
-    text = store.ddl_text(manifest)
+    text = paths.snapshot_ddl(manifest.digest).read_text()
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
     # An event trigger's owner must be a superuser when it is given the trigger: such a role is

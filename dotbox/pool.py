@@ -205,10 +205,10 @@ def answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
 
 
 def _discard(sandbox_id: str) -> None:
-    from dotbox import api
+    from dotbox.primitives import drop
 
     with contextlib.suppress(DotboxError):
-        api.drop(sandbox_id)
+        drop.drop_sandbox(sandbox_id)
 
 
 def spawn_refill(snapshot: str) -> None:
@@ -321,7 +321,8 @@ def _fill_locked(
             replaced.append(info.id)
 
     def one() -> str:
-        from dotbox.primitives.registry import SandboxCreate, run
+        from dotbox.primitives.create import SandboxCreate
+        from dotbox.primitives.facets import run
 
         creator = SandboxCreate(extra_labels={LABEL: snapshot})  # governed: recorded, verified
         outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
@@ -408,7 +409,7 @@ def status(snapshot: str | None = None) -> list[PoolStatus]:
 def drain(snapshot: str | None = None) -> list[str]:
     """Stop refilling, wait for a running fill to finish, and drop every unclaimed sandbox of
     the pool (or of every pool). Claimed sandboxes belong to their claimers and stay."""
-    from dotbox import api
+    from dotbox.primitives import drop
 
     dropped: list[str] = []
     for name in [snapshot] if snapshot else snapshots_pooled():
@@ -421,10 +422,10 @@ def drain(snapshot: str | None = None) -> list[str]:
             for entry in sorted(os.listdir(_ready(name))) if _ready(name).is_dir() else []:
                 info = _claim(name, entry)
                 if info is not None:
-                    api.drop(info.id)  # sandbox-drop: recorded beside its create
+                    drop.drop_sandbox(info.id)  # sandbox-drop: recorded beside its create
                     dropped.append(info.id)
             for c in _pooled_containers(name):  # started by a fill that was killed
-                api.drop(c.labels[lifecycle.L_ID])
+                drop.drop_sandbox(c.labels[lifecycle.L_ID])
                 dropped.append(c.labels[lifecycle.L_ID])
         for leftover in (_dir(name) / "ready", _dir(name)):
             for f in leftover.glob("*") if leftover.is_dir() else []:

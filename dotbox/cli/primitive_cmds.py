@@ -29,13 +29,14 @@ def run_primitive(
 ) -> Any:
     """Run one primitive through the lifecycle; print its plan, report or error; exit with its
     failure code when its postconditions do not hold."""
-    from dotbox.primitives import registry
+    from dotbox.primitives.facets import run
+    from dotbox.primitives.registry import CATALOGUE
 
-    kind = registry.CATALOGUE[name]
+    kind = CATALOGUE[name]
     try:
         with _progress() as progress:
             primitive = kind(progress)
-            outcome = registry.run(primitive, raw, dry_run=dry_run)
+            outcome = run(primitive, raw, dry_run=dry_run)
     except DotboxError as exc:
         fail(exc)
     if dry_run:

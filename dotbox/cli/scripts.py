@@ -42,7 +42,8 @@ def _parser(entry: Entry) -> argparse.ArgumentParser:
 
 def main(name: str, argv: list[str] | None = None) -> int:
     from dotbox.core.errors import DotboxError
-    from dotbox.primitives.registry import CATALOGUE, run
+    from dotbox.primitives.facets import run
+    from dotbox.primitives.registry import CATALOGUE
 
     entry = ENTRIES[name]
     args = vars(_parser(entry).parse_args(argv))

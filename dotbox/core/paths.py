@@ -82,6 +82,11 @@ def snapshots_dir() -> Path:
     return data_home() / "snapshots"
 
 
+def snapshot_ddl(digest: str) -> Path:
+    """The stored DDL of the snapshot whose text has this digest."""
+    return snapshots_dir() / "blobs" / f"{digest}.sql"
+
+
 def locks_dir() -> Path:
     path = data_home() / "locks"
     path.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotbox import api, pool
+from dotbox import pool
 from dotbox.core import paths
 from dotbox.core.errors import DotboxError
 from dotbox.core.models import Frozen
 from dotbox.engine import client
+from dotbox.primitives import drop
 from dotbox.sandbox import lifecycle
 
 BAKE_MAX_AGE = 3600.0
@@ -72,7 +73,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         if role != "sandbox":
             continue
         if lifecycle.info_of(c).expires < now:  # a claimed pool sandbox's lease counts
-            act("sandbox", sid, "expired", lambda sid=sid: api.drop(sid))
+            act("sandbox", sid, "expired", lambda sid=sid: drop.drop_sandbox(sid))
         elif lifecycle.info_of(c).state == "broken" and (
             c.status == "running"
             or (_past(c.labels, lifecycle.L_READY_BY, now) and not _was_ready(c.labels))
@@ -82,10 +83,10 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 "sandbox",
                 sid,
                 f"broken ({c.status}, never ready or stopped)",
-                lambda sid=sid: api.drop(sid),
+                lambda sid=sid: drop.drop_sandbox(sid),
             )
         elif pool.orphaned(c, epoch):
-            act("sandbox", sid, "pooled but in no pool", lambda sid=sid: api.drop(sid))
+            act("sandbox", sid, "pooled but in no pool", lambda sid=sid: drop.drop_sandbox(sid))
         else:
             live_ids.add(sid)
     for review_id, reason in sorted(reviews.items()):

@@ -10,7 +10,7 @@ from dotbox import images
 from dotbox.core import limits, paths, validate
 from dotbox.core.errors import Conflict, NotFound, NotReady
 from dotbox.core.models import ImageInfo, SnapshotManifest
-from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict, run
 from dotbox.sandbox import guard, lifecycle
 from dotbox.snapshots import store
 
@@ -168,7 +168,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         return outputs.get("id")  # a failed create made nothing: it has no ledger
 
     def rollback(self, record: dict[str, Any]) -> dict[str, Any]:
-        from dotbox.primitives.registry import SandboxDrop, run
+        from dotbox.primitives.drop import SandboxDrop
 
         outcome = run(SandboxDrop(), {"sandbox": record["sandbox"]})
         return {"dropped": record["sandbox"], "drop_record": outcome.record}

@@ -7,8 +7,8 @@ from typing import Any
 
 from dotbox.core import paths
 from dotbox.core.errors import DropIncomplete, NotFound
-from dotbox.core.models import Frozen
-from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.core.models import DropReport, Frozen
+from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict, run
 from dotbox.sandbox import lifecycle
 
 
@@ -65,3 +65,12 @@ class SandboxDrop(Primitive[DropInputs, DropTarget]):
         sid = record["sandbox"]
         left = lifecycle.remnants(sid, paths.sandbox_dir(sid))
         return "holds" if not left else f"no longer holds: {', '.join(left)} exists again"
+
+
+def drop_sandbox(sandbox_id: str) -> DropReport:
+    """Destroy a sandbox through the primitive, or raise DropIncomplete naming what is left."""
+    outcome = run(SandboxDrop(), {"sandbox": sandbox_id})
+    if not outcome.ok:
+        left = ", ".join(outcome.verify.checks["left"]) if outcome.verify else "?"
+        raise DropIncomplete(f"drop of sandbox {sandbox_id} left: {left}")
+    return DropReport(**outcome.outputs, confirmed=True, seconds=outcome.seconds)

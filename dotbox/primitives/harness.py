@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from psycopg import sql
 from pydantic import Field
 
 from dotbox.core import yamlfile
 from dotbox.core.models import Frozen
+from dotbox.pg import quote
 from dotbox.pg.fingerprint import USER_NS, not_extension
 
 CaseKind = Literal["file", "not-null", "check", "foreign-key", "unique", "too-long", "wrong-type"]
@@ -126,7 +126,7 @@ def table_state(conn: Any) -> dict[str, list[Any]]:
     tables = [r[0] for r in conn.execute(TABLES_SQL).fetchall()]
     for start in range(0, len(tables), BATCH):
         parts = [
-            f"SELECT {sql.Literal(t).as_string(conn)}, count(*),"
+            f"SELECT {quote.literal(conn, t)}, count(*),"
             f" md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM {t} x"
             for t in tables[start : start + BATCH]
         ]
@@ -283,13 +283,9 @@ def _tables(conn: Any) -> list[Table]:
     return list(tables.values())
 
 
-def _lit(conn: Any, value: str | None) -> str:
-    return "NULL" if value is None else sql.Literal(value).as_string(conn)
-
-
 def _insert(conn: Any, table: Table, values: dict[str, str | None], rows: int = 1) -> str:
-    cols = ", ".join(sql.Identifier(c).as_string(conn) for c in values)
-    row = "(" + ", ".join(_lit(conn, v) for v in values.values()) + ")"
+    cols = ", ".join(quote.identifier(conn, c) for c in values)
+    row = "(" + ", ".join(quote.literal(conn, v) for v in values.values()) + ")"
     return f"INSERT INTO {table.name} ({cols}) OVERRIDING SYSTEM VALUE VALUES " + ", ".join(
         [row] * rows
     )
@@ -302,11 +298,11 @@ def _check_value(conn: Any, table: Table, col: Column, expr: str, *, satisfy: bo
         return None
     if col.maxlen is not None:
         candidates = [c for c in candidates if len(c) <= col.maxlen] + ["x" * (col.maxlen)]
-    ident = sql.Identifier(col.name).as_string(conn)
+    ident = quote.identifier(conn, col.name)
     want = "IS NOT FALSE" if satisfy else "IS FALSE"
     for candidate in candidates:
         query = (
-            f"SELECT 1 FROM (SELECT {_lit(conn, candidate)}::{col.type} AS {ident}) x"
+            f"SELECT 1 FROM (SELECT {quote.literal(conn, candidate)}::{col.type} AS {ident}) x"
             f" WHERE ({expr}) {want}"
         )
         try:
@@ -325,11 +321,11 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
     for t in _tables(conn):
         for c in t.columns.values():  # coercion happens before triggers, routing and checks
             if c.maxlen is not None:
-                value = sql.SQL("repeat('x', {})").format(c.maxlen + 1).as_string(conn)
+                value = f"repeat('x', {c.maxlen + 1})"
                 cases.append(
                     Case(
                         name=f"{t.name}.{c.name} too long ({c.maxlen + 1} > {c.maxlen})",
-                        sql=f"INSERT INTO {t.name} ({sql.Identifier(c.name).as_string(conn)})"
+                        sql=f"INSERT INTO {t.name} ({quote.identifier(conn, c.name)})"
                         f" OVERRIDING SYSTEM VALUE VALUES ({value})",
                         sqlstate="22001",
                         kind="too-long",
@@ -448,7 +444,7 @@ def _valid_row(conn: Any, t: Table) -> tuple[dict[str, str | None] | None, bool]
 def _passes(conn: Any, t: Table, row: dict[str, str | None], cols: list[str], expr: str) -> bool:
     """Whether a row with these values (NULL where not given) passes the CHECK ``expr``."""
     values = ", ".join(
-        f"{_lit(conn, row.get(c))}::{t.columns[c].type} AS {sql.Identifier(c).as_string(conn)}"
+        f"{quote.literal(conn, row.get(c))}::{t.columns[c].type} AS {quote.identifier(conn, c)}"
         for c in cols
     )
     try:
@@ -482,7 +478,7 @@ def _fit(
 
 
 def _null_passes(conn: Any, col: Column, expr: str) -> bool:
-    ident = sql.Identifier(col.name).as_string(conn)
+    ident = quote.identifier(conn, col.name)
     query = f"SELECT 1 FROM (SELECT NULL::{col.type} AS {ident}) x WHERE ({expr}) IS NOT FALSE"
     try:
         with conn.transaction():

@@ -100,9 +100,15 @@ class EvidenceReadback(Primitive[ReadbackInputs, ReadbackTarget]):
 
 
 def _recheck(record: dict[str, Any]) -> str:
-    from dotbox.primitives.registry import CATALOGUE
+    from dotbox.primitives.apply import MigrationApply
+    from dotbox.primitives.bad_input_harness import BadInputHarness
+    from dotbox.primitives.create import SandboxCreate
+    from dotbox.primitives.drop import SandboxDrop
+    from dotbox.primitives.schema_verify import SchemaVerify
+    from dotbox.primitives.vocab_build import VocabBuild
 
-    kind = CATALOGUE.get(record["primitive"])
+    kinds = (SandboxCreate, SandboxDrop, VocabBuild, SchemaVerify, BadInputHarness, MigrationApply)
+    kind = {k.name: k for k in kinds}.get(record["primitive"])
     if kind is None:
         return "not re-checkable: no primitive of that name"
     try:

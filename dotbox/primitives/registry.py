@@ -9,7 +9,7 @@ from dotbox.primitives.apply import MigrationApply
 from dotbox.primitives.bad_input_harness import BadInputHarness
 from dotbox.primitives.create import SandboxCreate
 from dotbox.primitives.drop import SandboxDrop
-from dotbox.primitives.facets import FACETS, Outcome, Plan, Primitive, Verdict, run
+from dotbox.primitives.facets import Primitive
 from dotbox.primitives.readback import EvidenceReadback
 from dotbox.primitives.schema_verify import SchemaVerify
 from dotbox.primitives.vocab_build import VocabBuild
@@ -26,20 +26,3 @@ CATALOGUE: dict[str, type[Primitive[Any, Any]]] = {
         MigrationApply,
     )
 }
-
-__all__ = [
-    "CATALOGUE",
-    "FACETS",
-    "BadInputHarness",
-    "EvidenceReadback",
-    "MigrationApply",
-    "Outcome",
-    "Plan",
-    "Primitive",
-    "SandboxCreate",
-    "SandboxDrop",
-    "SchemaVerify",
-    "Verdict",
-    "VocabBuild",
-    "run",
-]

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
 from pydantic import Field, field_validator
 
 from dotbox import evidence
 from dotbox.core.errors import ApplyFailed, CouldNotVerify
 from dotbox.core.models import Frozen
-from dotbox.pg import db
+from dotbox.pg import db, quote
 from dotbox.primitives import vocab as vb
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
 from dotbox.sandbox import guard
@@ -60,13 +59,8 @@ def catalog(conn: Any) -> list[vb.CatalogObject]:
 
 
 def _row(conn: Any, table: str, values: list[Any]) -> str:
-    return (
-        sql.SQL("INSERT INTO {}.{} VALUES ({})")
-        .format(
-            sql.Identifier(S), sql.Identifier(table), sql.SQL(", ").join(map(sql.Literal, values))
-        )
-        .as_string(conn)
-    )
+    row = ", ".join(quote.literal(conn, v) for v in values)
+    return f"INSERT INTO {quote.identifier(conn, S, table)} VALUES ({row})"
 
 
 def diff_statements(
@@ -75,7 +69,7 @@ def diff_statements(
     """The statements that turn ``state`` into what ``spec`` gives for today's catalog."""
 
     def lit(value: Any) -> str:
-        return sql.Literal(value).as_string(conn)
+        return quote.literal(conn, value)
 
     want = vb.dictionary(spec)
     steps: list[str] = [] if state.exists else list(vb.SCHEMA_DDL)

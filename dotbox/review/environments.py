@@ -180,7 +180,8 @@ def up(
     labels = labels_of(review_id, created, ttl)
     home.mkdir(mode=0o700)
     try:
-        from dotbox.primitives.registry import SandboxCreate, run
+        from dotbox.primitives.create import SandboxCreate
+        from dotbox.primitives.facets import run
 
         creator = SandboxCreate(extra_labels={L_REVIEW: review_id})
         run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
@@ -442,9 +443,9 @@ def _remove(review_id: str) -> tuple[int, int, int, bool]:
         client.remove_image(image.id)
     dropped = False
     for sb in client.containers({**by_label, "dotbox.role": "sandbox"}):
-        from dotbox import api
+        from dotbox.primitives import drop
 
-        api.drop(sb.labels[lifecycle.L_ID])
+        drop.drop_sandbox(sb.labels[lifecycle.L_ID])
         dropped = True
     shutil.rmtree(reviews_dir() / review_id, ignore_errors=True)
     return removed, volumes, nets, dropped

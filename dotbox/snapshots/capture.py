@@ -52,12 +52,9 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 def parse_dsn(dsn: str) -> tuple[str, str | None, str]:
     """(conninfo without the password, the password, a display form without it)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from dotbox.pg import conninfo
 
-    try:
-        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
-    except Exception:  # psycopg.ProgrammingError; its message may quote the DSN
-        raise InvalidInput("--dsn is not a valid PostgreSQL connection string") from None
+    params = conninfo.parameters(dsn, "--dsn")
     unknown = sorted(set(params) - _ALLOWED_KEYS)
     if unknown:
         raise InvalidInput(f"--dsn parameter(s) not accepted for capture: {', '.join(unknown)}")
@@ -68,7 +65,7 @@ def parse_dsn(dsn: str) -> tuple[str, str | None, str]:
         f"postgresql://{params.get('user', '')}@{params.get('host') or params.get('hostaddr')}"
         f":{params.get('port', '5432')}/{params.get('dbname', '')}"
     )
-    return make_conninfo(**params), password, display
+    return conninfo.text(params), password, display
 
 
 def _newest_base() -> int:

@@ -25,10 +25,6 @@ def _manifest_path(name: str) -> Path:
     return paths.snapshots_dir() / f"{name}.json"
 
 
-def ddl_path(manifest: SnapshotManifest) -> Path:
-    return paths.snapshots_dir() / "blobs" / f"{manifest.digest}.sql"
-
-
 def read_text(source: Path) -> str:
     """The file's text, or a one-line InvalidInput saying why it is not a DDL file."""
     try:
@@ -159,7 +155,7 @@ def store_text(
         size_bytes=len(text.encode()),
         created=datetime.now(UTC),
     )
-    blob = ddl_path(manifest)
+    blob = paths.snapshot_ddl(manifest.digest)
     wrote_blob = False
     with paths.writing(blob.parent):
         blob.parent.mkdir(parents=True, exist_ok=True)
@@ -235,10 +231,6 @@ def list_all() -> list[SnapshotManifest]:
     return [m for p in sorted(directory.glob("*.json")) if (m := _load(p.stem)) is not None]
 
 
-def ddl_text(manifest: SnapshotManifest) -> str:
-    return ddl_path(manifest).read_text()
-
-
 def users(manifest: SnapshotManifest) -> list[str]:
     """Names of this DOTBOX_HOME's sandbox containers made from ``manifest``'s DDL."""
     labels = {
@@ -266,5 +258,5 @@ def remove(name: str) -> SnapshotManifest:
         )
     _manifest_path(name).unlink(missing_ok=True)
     if not any(m.digest == manifest.digest for m in list_all()):
-        ddl_path(manifest).unlink(missing_ok=True)
+        paths.snapshot_ddl(manifest.digest).unlink(missing_ok=True)
     return manifest

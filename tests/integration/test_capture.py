@@ -15,7 +15,6 @@ from dotbox.core import paths
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import db
-from dotbox.snapshots import store
 from tests.conftest import corpus
 from tests.integration.conftest import engine_objects, run_cli
 from tests.standin import StandIn, standin
@@ -139,7 +138,7 @@ def test_password_is_nowhere(captured: tuple[SnapshotManifest, dict[str, object]
     assert client.containers({"dotbox.role": "capture"}) == []
     assert facts["engine_before"]["volumes"] == facts["engine_after"]["volumes"]  # type: ignore[index]
     assert password not in m.model_dump_json()
-    assert password not in store.ddl_text(m)
+    assert password not in paths.snapshot_ddl(m.digest).read_text()
     assert password not in str(facts["cli_output"])
     assert password not in str(facts["log"])  # the server's own log of the capture
     home = paths.data_home()

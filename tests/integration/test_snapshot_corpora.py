@@ -12,6 +12,7 @@ import pytest
 
 import dotbox
 from dotbox import images
+from dotbox.core import paths
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import db
@@ -86,11 +87,11 @@ def test_rm_is_refused_while_a_sandbox_uses_the_snapshot(tmp_path: Path) -> None
         proc = run_cli("snapshot", "rm", "mine")
         assert proc.returncode == 8
         assert sb.info.container in proc.stderr or "dotbox-" + sb.id in proc.stderr
-        assert store.ddl_path(manifest).exists()
+        assert paths.snapshot_ddl(manifest.digest).exists()
     assert client.containers({"dotbox.id": sb.id}) == []
     run_cli("snapshot", "rm", "mine", check=True)
     assert run_cli("snapshot", "show", "mine").returncode == 3
-    assert not store.ddl_path(manifest).exists()
+    assert not paths.snapshot_ddl(manifest.digest).exists()
     assert run_cli("snapshot", "rm", "mine").returncode == 3
 
 

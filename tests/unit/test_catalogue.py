@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from dotbox.cli import help_text
 from dotbox.cli.app import app
 from dotbox.primitives.catalogue import ENTRIES
-from dotbox.primitives.facets import Inputs
-from dotbox.primitives.registry import CATALOGUE, FACETS, Primitive
+from dotbox.primitives.facets import FACETS, Inputs, Primitive
+from dotbox.primitives.registry import CATALOGUE
 
 ACTIONS = ("guard", "plan", "apply", "verify", "sandbox_of")
 

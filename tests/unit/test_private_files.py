@@ -65,5 +65,5 @@ def test_stored_snapshots_are_private(home: Path) -> None:
         replace=False,
         allow_data=False,
     )
-    assert mode(store.ddl_path(manifest)) == 0o600
+    assert mode(paths.snapshot_ddl(manifest.digest)) == 0o600
     assert all(mode(p) == 0o600 for p in home.rglob("*") if p.is_file() and p.suffix == ".json")

@@ -20,7 +20,7 @@ def test_import_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
     again = store.import_file(src, "a")
     assert first == again
     assert first.pg_major == 17 and first.pg_major_from == "default"
-    assert store.ddl_text(first) == "CREATE TABLE t (a int);\n"
+    assert paths.snapshot_ddl(first.digest).read_text() == "CREATE TABLE t (a int);\n"
     import hashlib
 
     assert first.digest == hashlib.sha256(b"CREATE TABLE t (a int);\n").hexdigest()
