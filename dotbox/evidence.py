@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dotbox.core import paths
+from dotbox.core import files, paths
 from dotbox.core.errors import EvidenceBroken, InvalidInput, NotFound
 from dotbox.core.models import Frozen
 
@@ -50,9 +50,7 @@ def store_artifact(sandbox_id: str, data: bytes) -> str:
     target = artifacts_dir(sandbox_id) / digest
     if not target.exists():
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        paths.write_private(tmp, data)
-        tmp.replace(target)
+        files.write_atomic(target, data)
     return digest
 
 
@@ -200,13 +198,13 @@ def export(sandbox_id: str, out: Path) -> Path:
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"{out} exists and is not empty")
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
-    paths.write_private(out / "ledger.jsonl", source.read_bytes())
+    files.write_atomic(out / "ledger.jsonl", source.read_bytes())
     referenced = {d for r in read(source) for d in (r.get("artifacts") or {}).values()}
     if referenced:
         (out / "artifacts").mkdir(mode=0o700)
         for digest in sorted(referenced):
-            paths.write_private(out / "artifacts" / digest, read_artifact(sandbox_id, digest))
-    files = {
+            files.write_atomic(out / "artifacts" / digest, read_artifact(sandbox_id, digest))
+    listed = {
         str(p.relative_to(out)): {
             "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
             "bytes": p.stat().st_size,
@@ -218,11 +216,11 @@ def export(sandbox_id: str, out: Path) -> Path:
     manifest = {
         "sandbox": sandbox_id,
         "exported": time.time(),
-        "files": files,
+        "files": listed,
         "chain_head": report.head,
         "records": report.records,
     }
-    paths.write_private(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    files.write_atomic(out / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return out
 
 

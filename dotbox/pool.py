@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import evidence
-from dotbox.core import paths, validate
+from dotbox.core import files, paths, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 from dotbox.engine import client
@@ -255,9 +255,7 @@ def fill(
     if size is not None:  # a refill never writes: a drain's removal of the size must stand
         _ready(snapshot).mkdir(parents=True, exist_ok=True)
         config = json.dumps({"size": size, "ttl_seconds": ttl.total_seconds()})
-        tmp = _dir(snapshot) / f".size.{os.getpid()}"
-        tmp.write_text(config)
-        os.replace(tmp, _dir(snapshot) / "size")
+        files.write_atomic(_dir(snapshot) / "size", config.encode())
     blocking = True
     while True:
         with _fill_lock(snapshot, blocking=blocking, create=size is not None) as got:

@@ -29,6 +29,7 @@ FILE_NAME = "dotbox.toml"
 ENV_PREFIX = "DOTBOX_"
 ENV_FILE = "DOTBOX_CONFIG"
 MAX_POOL_SIZE = 200
+DEFAULT_TTL = "2h"
 
 SourceKind = Literal["default", "file", "env", "flag"]
 
@@ -51,7 +52,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     snapshot: str = "default"
-    ttl: str = "2h"
+    ttl: str = DEFAULT_TTL
     memory: str = "512m"
     cpus: float = limits.DEFAULT.cpus
     pids: int = limits.DEFAULT.pids
@@ -275,3 +276,19 @@ def settings(**flags: Any) -> Settings:
     """The effective settings with ``flags`` (None: not given) on top: what ``dotbox create``
     and ``dotbox.sandbox()`` use."""
     return load(flags).settings
+
+
+def ready_deadline(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds a new sandbox's server has to answer (``DOTBOX_READY_DEADLINE``, default 30)."""
+    raw = (os.environ if environ is None else environ).get("DOTBOX_READY_DEADLINE", "").strip()
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise InvalidInput(
+            f"DOTBOX_READY_DEADLINE={raw!r} is not a number of seconds between 0 and 3600"
+        )
+    return value

@@ -36,16 +36,6 @@ def _keep_private(path: Path) -> None:
         pass
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by its owner only (0600, also when it existed)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fd, 0o600)
-        fh.write(data)
-        fh.flush()
-        os.fsync(fd)
-
-
 def run_root() -> Path:
     """Per-sandbox socket directories live below this private (0700) directory.
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from dotbox import images
-from dotbox.core import limits, paths, validate
+from dotbox.core import config, limits, paths, validate
 from dotbox.core.errors import Conflict, NotFound, NotReady
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict, run
@@ -18,7 +18,7 @@ from dotbox.snapshots import store
 class CreateInputs(Inputs):
     snapshot: str = Field(store.DEFAULT_SNAPSHOT, description="snapshot to start from")
     name: str | None = Field(None, description="sandbox id (default sb-XXXXXXXX)")
-    ttl: str = Field("2h", description="time to live: 90s, 15m, 2h, 1d12h")
+    ttl: str = Field(config.DEFAULT_TTL, description="time to live: 90s, 15m, 2h, 1d12h")
     superuser: bool = Field(False, description="hand out a superuser (explicit opt-in)")
     tcp: bool = Field(False, description="add a forwarder on 127.0.0.1 (TCP DSN)")
     memory: str | None = Field(None, description="memory limit (default 512m)")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dotbox import evidence, images
-from dotbox.core import paths, validate
+from dotbox.core import files, paths, validate
 from dotbox.core.errors import (
     ComposeFailed,
     Conflict,
@@ -210,7 +210,7 @@ def up(
             "created": created.isoformat(),
             "expires": (created + ttl).isoformat(),
         }
-        paths.write_private(home / "review.json", json.dumps(meta, indent=2).encode())
+        files.write_atomic(home / "review.json", json.dumps(meta, indent=2).encode())
         _build(review_id, file, app)
         ids = {s: client.image_id(ref) for s, ref in refs.items()}
         ids[compose.TOOLS_IMAGE] = tools

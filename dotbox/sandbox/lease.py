@@ -10,10 +10,10 @@ read it.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
+from dotbox.core import files
 from dotbox.core.models import Frozen
 
 CLAIM = "claimed"  # the pool entry is renamed to this: its existence is the claim
@@ -38,7 +38,5 @@ def read(home: Path) -> Lease | None:
 
 
 def write(home: Path, lease: Lease) -> None:
-    """Atomically (write, then rename over): a reader sees the old lease or the new one."""
-    tmp = home / f".{LEASE}.{os.getpid()}"
-    tmp.write_text(lease.model_dump_json())
-    os.replace(tmp, home / LEASE)
+    """A reader sees the old lease or the new one."""
+    files.write_atomic(home / LEASE, lease.model_dump_json().encode())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dotbox import images
-from dotbox.core import limits, paths, validate
+from dotbox.core import config, limits, paths, retry, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
@@ -47,8 +47,7 @@ from dotbox.sandbox.inventory import READY_MARKER as READY_MARKER
 from dotbox.sandbox.inventory import ROLE as ROLE
 from dotbox.sandbox.inventory import sandbox_state as sandbox_state
 
-DEFAULT_TTL = timedelta(hours=2)
-READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
+DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
 
 Progress = images.Progress
@@ -101,6 +100,7 @@ def create(
     meanwhile is refused by the engine. On any failure nothing of it is left behind."""
     image = image or images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
+    ready_deadline = config.ready_deadline()
 
     home = paths.sandbox_dir(sandbox_id)
     sock = home / "sock"
@@ -121,7 +121,7 @@ def create(
         "dotbox.pg": str(manifest.pg_major),
         "dotbox.created": created.isoformat(),
         "dotbox.expires": (created + ttl).isoformat(),
-        L_READY_BY: (created + timedelta(seconds=READY_DEADLINE + 5)).isoformat(),
+        L_READY_BY: (created + timedelta(seconds=ready_deadline + 5)).isoformat(),
         "dotbox.owner": _owner(),
         "dotbox.superuser": str(superuser).lower(),
         "dotbox.dir": str(home),
@@ -188,7 +188,7 @@ def create(
                         creds,
                         superuser=superuser,
                         hba_file=images.HBA_FILE,
-                        deadline=READY_DEADLINE,
+                        deadline=ready_deadline,
                     )
             except Refused:
                 raise
@@ -196,12 +196,12 @@ def create(
                 logs = client.container_logs(container, tail=5).strip().replace("\n", " | ")
                 raise NotReady(
                     f"sandbox {sandbox_id} did not accept a query within"
-                    f" {READY_DEADLINE:.0f}s: {exc}",
+                    f" {ready_deadline:.0f}s: {exc}",
                     hint=f"server log: {logs or 'empty'}",
                 ) from None
             if starting is not None:
                 creds = creds.model_copy(update={"tcp_port": starting.result()})
-                identity = db.identity_over_tcp(creds, deadline=READY_DEADLINE)
+                identity = db.identity_over_tcp(creds, deadline=ready_deadline)
         if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
         with paths.writing(home):
@@ -263,20 +263,26 @@ def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: b
     for statement in db.bootstrap_sql(creds, superuser=superuser):
         command += ["-c", statement]
     command += ["-c", "SELECT " + db.unsafe(superuser=superuser, hba_file=images.HBA_FORWARDED)]
-    deadline = time.monotonic() + READY_DEADLINE
-    while True:
+
+    def attempt() -> bytes:
         code, out, err = client.exec_output(container, command, user="postgres")
         if code == 0:
-            db.refuse_unsafe(creds, out.decode(errors="replace").strip())
-            return
+            return out
         starting = b"No such file" in err or b"starting up" in err or b"shutting down" in err
-        if not starting or time.monotonic() > deadline:
-            raise NotReady(
-                err.decode(errors="replace").strip().splitlines()[-1]
-                if err
-                else f"psql exited {code}"
-            )
-        time.sleep(0.02)
+        message = err.decode(errors="replace").strip().splitlines()[-1] if err else ""
+        raise (_Starting if starting else NotReady)(message or f"psql exited {code}")
+
+    try:
+        out = retry.poll(
+            attempt, deadline=config.ready_deadline(), interval=0.02, retry_on=(_Starting,)
+        )
+    except _Starting as exc:
+        raise NotReady(str(exc)) from None
+    db.refuse_unsafe(creds, out.decode(errors="replace").strip())
+
+
+class _Starting(NotReady):
+    """The server is not up yet (its socket missing, or it is starting or restarting)."""
 
 
 def unready(sandbox_id: str) -> None:

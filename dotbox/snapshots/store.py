@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from dotbox.core import paths, validate
+from dotbox.core import files, paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
@@ -161,29 +159,16 @@ def store_text(
         blob.parent.mkdir(parents=True, exist_ok=True)
     if not blob.exists():
         with paths.writing(blob):
-            _write_atomic(blob, text.encode())
+            files.write_atomic(blob, text.encode())
         wrote_blob = True
     try:
         with paths.writing(_manifest_path(name)):
-            _write_atomic(_manifest_path(name), manifest.model_dump_json(indent=2).encode())
+            files.write_atomic(_manifest_path(name), manifest.model_dump_json(indent=2).encode())
     except BaseException:
         if wrote_blob:  # no manifest names it: leave no DDL nobody can see
             blob.unlink(missing_ok=True)
         raise
     return manifest
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _load(name: str) -> SnapshotManifest | None:

@@ -182,3 +182,23 @@ def test_dotbox_config_cli_shows_values_and_sources(tmp_path: Path) -> None:
     assert bad.stderr.strip().splitlines() == [
         f"dotbox: error: --pids 3 is below the minimum of 32 (allowed: {config.ALLOWED['pids']})"
     ]
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-1", "nan", "1e9"])
+def test_a_bad_ready_deadline_is_one_clear_error(raw: str) -> None:
+    with pytest.raises(InvalidInput, match="DOTBOX_READY_DEADLINE"):
+        config.ready_deadline({"DOTBOX_READY_DEADLINE": raw})
+
+
+def test_the_ready_deadline_defaults_to_30_s_and_takes_a_number() -> None:
+    assert config.ready_deadline({}) == 30.0
+    assert config.ready_deadline({"DOTBOX_READY_DEADLINE": "2.5"}) == 2.5
+
+
+def test_importing_the_package_reads_no_bad_variable(tmp_path: Path) -> None:
+    """A bad DOTBOX_READY_DEADLINE is an error of the create that reads it, not a traceback
+    at import."""
+    env = {**os.environ, "DOTBOX_READY_DEADLINE": "abc"}
+    code = "import dotbox.sandbox.lifecycle, dotbox.api, dotbox.pool"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

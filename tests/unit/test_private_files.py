@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dotbox import evidence
-from dotbox.core import paths
+from dotbox.core import files, paths
 from dotbox.snapshots import store
 
 
@@ -67,3 +67,14 @@ def test_stored_snapshots_are_private(home: Path) -> None:
     )
     assert mode(paths.snapshot_ddl(manifest.digest)) == 0o600
     assert all(mode(p) == 0o600 for p in home.rglob("*") if p.is_file() and p.suffix == ".json")
+
+
+def test_an_atomic_write_is_private_and_leaves_nothing_when_it_fails(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    files.write_atomic(target, b"one")
+    files.write_atomic(target, b"two")
+    assert target.read_bytes() == b"two" and mode(target) == 0o600
+    with pytest.raises(TypeError):
+        files.write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
