@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from typing import Any, NamedTuple
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from dotbox.core.errors import NotReady, Refused
 from dotbox.core.models import SandboxCredentials
 from dotbox.core.retry import poll
 
 Error = psycopg.Error  # what a failed statement or connection raises, for dotbox's modules
-SCRAM_ITERATIONS = 4096
 # libpq fills every parameter not given from the user's PG* environment (PGPORT, PGOPTIONS,
 # PGSSLMODE, …), which would point dotbox's own connections elsewhere: pin them.
 PINNED: dict[str, Any] = {
@@ -27,21 +22,19 @@ PINNED: dict[str, Any] = {
 }
 
 
-def scram_verifier(password: str, *, salt: bytes | None = None) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677).
-
-    Sent instead of the password, so the plain text never reaches the server.
-    """
-    salt = salt or secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-
-    def b64(data: bytes) -> str:
-        return base64.b64encode(data).decode()
-
-    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+def scram_verifier(password: str, user: str) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password``, made by libpq
+    (PQencryptPasswordConn): sent instead of the password, so the plain text never reaches
+    the server."""
+    # With the algorithm named, libpq uses the connection object only for its error messages:
+    # one that can never connect (no socket can be below /dev/null) sends nothing anywhere.
+    unconnected = pq.PGconn.connect_start(b"host=/dev/null")
+    try:
+        return unconnected.encrypt_password(
+            password.encode(), user.encode(), b"scram-sha-256"
+        ).decode()
+    finally:
+        unconnected.finish()
 
 
 def connect(
@@ -80,7 +73,7 @@ def bootstrap(
             **PINNED,
         )
 
-    verifier = scram_verifier(creds.password)
+    verifier = scram_verifier(creds.password, creds.user)
     statements = [
         *bootstrap_sql(creds, superuser=superuser, verifier=verifier),
         _read_back(creds, unsafe(superuser=superuser, hba_file=hba_file)),
@@ -185,7 +178,7 @@ def bootstrap_sql(
     role = sql.Identifier(creds.user)
     statements: list[sql.Composable] = [
         sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-            role, sql.Literal(verifier or scram_verifier(creds.password))
+            role, sql.Literal(verifier or scram_verifier(creds.password, creds.user))
         )
     ]
     if superuser:

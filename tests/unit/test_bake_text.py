@@ -1,3 +1,8 @@
+import base64
+import hashlib
+import hmac
+import re
+
 import pytest
 
 from dotbox import images
@@ -19,12 +24,18 @@ def test_progress_marks_map_back_to_original_lines() -> None:
             assert line == text.split("\n")[original - 1]
 
 
-def test_scram_verifier_shape_and_salt() -> None:
-    a = db.scram_verifier("secret", salt=b"0123456789abcdef")
-    assert a == db.scram_verifier("secret", salt=b"0123456789abcdef")
-    assert a.startswith("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$")
-    assert a != db.scram_verifier("secret")  # random salt
-    assert a != db.scram_verifier("other", salt=b"0123456789abcdef")
+def test_the_scram_verifier_proves_the_password_by_rfc_7677() -> None:
+    """libpq's verifier, checked against the RFC's arithmetic: StoredKey and ServerKey follow
+    from the password and the verifier's own salt and iteration count."""
+    made = db.scram_verifier("secret", "sandbox")
+    head, stored_key, server_key = re.fullmatch(r"(.+)\$(.+):(.+)", made).groups()  # type: ignore[union-attr]
+    algorithm, iterations, salt = re.fullmatch(r"(SCRAM-SHA-256)\$(\d+):(.+)", head).groups()  # type: ignore[union-attr]
+    salted = hashlib.pbkdf2_hmac("sha256", b"secret", base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    assert base64.b64decode(stored_key) == hashlib.sha256(client_key).digest()
+    assert base64.b64decode(server_key) == hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    other = db.scram_verifier("secret", "sandbox")
+    assert other != made and other.split("$")[1] != made.split("$")[1]  # a fresh salt each time
 
 
 def test_exit_codes_are_distinct() -> None:
