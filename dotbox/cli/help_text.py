@@ -82,7 +82,7 @@ def _module_name(entry: Entry) -> str:
             "sandbox-create": "create",
             "sandbox-drop": "drop",
             "vocab-build": "vocab_build",
-            "verify": "schema_verify",
+            "verify": "verify",
             "bad-input-harness": "bad_input_harness",
             "evidence-readback": "readback",
             "apply": "apply",

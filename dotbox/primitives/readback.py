@@ -104,7 +104,7 @@ def _recheck(record: dict[str, Any]) -> str:
     from dotbox.primitives.bad_input_harness import BadInputHarness
     from dotbox.primitives.create import SandboxCreate
     from dotbox.primitives.drop import SandboxDrop
-    from dotbox.primitives.schema_verify import SchemaVerify
+    from dotbox.primitives.verify import SchemaVerify
     from dotbox.primitives.vocab_build import VocabBuild
 
     kinds = (SandboxCreate, SandboxDrop, VocabBuild, SchemaVerify, BadInputHarness, MigrationApply)

@@ -11,7 +11,7 @@ from dotbox.primitives.create import SandboxCreate
 from dotbox.primitives.drop import SandboxDrop
 from dotbox.primitives.facets import Primitive
 from dotbox.primitives.readback import EvidenceReadback
-from dotbox.primitives.schema_verify import SchemaVerify
+from dotbox.primitives.verify import SchemaVerify
 from dotbox.primitives.vocab_build import VocabBuild
 
 CATALOGUE: dict[str, type[Primitive[Any, Any]]] = {
