@@ -31,7 +31,7 @@ os.environ["DOTBOX_RUN_DIR"] = str(_TMP / "r")
 import dotbox  # noqa: E402
 from dotbox.core import paths  # noqa: E402
 from dotbox.engine import client  # noqa: E402
-from dotbox.sandbox import lifecycle  # noqa: E402
+from dotbox.sandboxes import lifecycle  # noqa: E402
 
 MIB = 1 << 20
 

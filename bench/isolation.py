@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import dotbox  # noqa: E402
-from dotbox.sandbox import guard, runner  # noqa: E402
+from dotbox.sandboxes import guard, runner  # noqa: E402
 
 
 def median_ms(samples: list[float]) -> float:

@@ -17,7 +17,7 @@ from dotbox.core.models import (
     SnapshotManifest,
 )
 from dotbox.images import Progress
-from dotbox.sandbox import lifecycle as _sandbox
+from dotbox.sandboxes import lifecycle as _sandbox
 from dotbox.snapshots import store as _snapshots
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Sandbox:
         its output goes to this process's stdout/stderr; returns its exit code."""
         import sys
 
-        from dotbox.sandbox import runner
+        from dotbox.sandboxes import runner
 
         def write(out: bytes | None, err: bytes | None) -> None:
             if out:

@@ -11,7 +11,7 @@ from dotbox.core.errors import DotboxError
 
 def complete_sandbox(incomplete: str) -> list[str]:
     """Ids of this DOTBOX_HOME's sandboxes that start with ``incomplete``."""
-    from dotbox.sandbox import inventory
+    from dotbox.sandboxes import inventory
 
     try:
         found = inventory.ids()

@@ -2,7 +2,7 @@
 
 Two commands are answered without importing the CLI (typer and click cost more than the rest
 of the start): the overview (``dotbox``, ``dotbox --help``: ``dotbox.cli.commands.overview``, the
-same text typer prints) and ``dotbox list [--json]`` (``dotbox.sandbox.inventory``, which the typer
+same text typer prints) and ``dotbox list [--json]`` (``dotbox.sandboxes.inventory``, which the typer
 command calls too). Only those exact words take this path; anything else — other options,
 ``--debug`` or DOTBOX_DEBUG=1, shell completion — goes to ``dotbox.cli`` untouched.
 
@@ -52,7 +52,7 @@ def fast(argv: list[str]) -> int | None:
 
 def _list(*, as_json: bool) -> int:
     """``dotbox list [--json]``, as ``dotbox.cli.sandbox_cmds.list_`` prints it."""
-    from dotbox.sandbox import inventory
+    from dotbox.sandboxes import inventory
 
     try:
         found = inventory.rows()

@@ -28,7 +28,7 @@ def run(
     DATABASE_URL set. Its exit code and output are the command's. The runner is removed at the
     end. Example: dotbox run sb-1234abcd -- psql -f migration.sql
     """
-    from dotbox.sandbox import runner
+    from dotbox.sandboxes import runner
 
     def write(out: bytes | None, err: bytes | None) -> None:
         if out:
@@ -59,7 +59,7 @@ def psql(
     dotbox psql sb-1234abcd -- -c 'select 1' or dotbox psql sb-1234abcd < script.sql.
     The working directory is mounted read-only at /work (so \\i and -f can read files there).
     """
-    from dotbox.sandbox import runner
+    from dotbox.sandboxes import runner
 
     tty = bool(sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))

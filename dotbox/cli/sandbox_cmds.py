@@ -87,7 +87,7 @@ def create(
 @app.command("list")
 def list_(as_json: bool = JsonOpt) -> None:
     """List sandboxes (read from the engine's labels)."""
-    from dotbox.sandbox import inventory
+    from dotbox.sandboxes import inventory
 
     try:
         found = inventory.rows()
@@ -134,7 +134,7 @@ def drop(
     as_json: bool = JsonOpt,
 ) -> None:
     from dotbox import api
-    from dotbox.sandbox import lifecycle as sb
+    from dotbox.sandboxes import lifecycle as sb
 
     try:
         if all_ and sandboxes:

@@ -11,7 +11,7 @@ from dotbox.core import paths
 from dotbox.core.errors import DotboxError
 from dotbox.core.models import Frozen
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 MIN_FREE_BYTES = 5 * 2**30
 

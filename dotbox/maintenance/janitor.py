@@ -14,7 +14,7 @@ from dotbox.core.errors import DotboxError
 from dotbox.core.models import Frozen
 from dotbox.engine import client
 from dotbox.primitives import drop
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 BAKE_MAX_AGE = 3600.0
 GRACE = 120.0  # a sandbox not running this long after its container was made is broken

@@ -12,8 +12,8 @@ from dotbox.core.errors import ApplyFailed, InvalidInput
 from dotbox.pg import db, fingerprint
 from dotbox.primitives import verify
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
-from dotbox.sandbox import guard
-from dotbox.sandbox.guard import LiveSandbox
+from dotbox.sandboxes import guard
+from dotbox.sandboxes.guard import LiveSandbox
 from dotbox.sql import sqltext
 
 

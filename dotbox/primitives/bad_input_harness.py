@@ -14,8 +14,8 @@ from dotbox.core.errors import HarnessFailed
 from dotbox.pg import db
 from dotbox.primitives import harness
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
-from dotbox.sandbox import guard
-from dotbox.sandbox.guard import LiveSandbox
+from dotbox.sandboxes import guard
+from dotbox.sandboxes.guard import LiveSandbox
 
 
 class HarnessInputs(Inputs):

@@ -11,7 +11,7 @@ from dotbox.core import config, limits, paths, validate
 from dotbox.core.errors import Conflict, NotFound, NotReady
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict, run
-from dotbox.sandbox import guard, lifecycle
+from dotbox.sandboxes import guard, lifecycle
 from dotbox.snapshots import store
 
 

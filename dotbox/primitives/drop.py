@@ -9,7 +9,7 @@ from dotbox.core import paths
 from dotbox.core.errors import DropIncomplete, NotFound
 from dotbox.core.models import DropReport, Frozen
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict, run
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 
 class DropInputs(Inputs):

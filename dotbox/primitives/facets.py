@@ -31,7 +31,7 @@ class Inputs(BaseModel):
 def _sandbox_id(value: str) -> str:
     """A sandbox id, never a connection string (refused with exit 4)."""
     from dotbox.core import validate
-    from dotbox.sandbox import lifecycle
+    from dotbox.sandboxes import lifecycle
 
     lifecycle.refuse_dsn(value)
     return validate.sandbox_name(value)

@@ -13,7 +13,7 @@ from dotbox.core import validate
 from dotbox.core.errors import DotboxError, EvidenceBroken, InvalidInput, NotFound
 from dotbox.core.models import Frozen
 from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 
 class ReadbackInputs(Inputs):

@@ -18,8 +18,8 @@ from dotbox.core.models import Frozen
 from dotbox.engine import client
 from dotbox.pg import db, fingerprint
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
-from dotbox.sandbox import guard
-from dotbox.sandbox.guard import LiveSandbox
+from dotbox.sandboxes import guard
+from dotbox.sandboxes.guard import LiveSandbox
 
 
 class Check(Frozen):

@@ -14,8 +14,8 @@ from dotbox.core.models import Frozen
 from dotbox.pg import db, quote
 from dotbox.primitives import vocab as vb
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
-from dotbox.sandbox import guard
-from dotbox.sandbox.guard import LiveSandbox
+from dotbox.sandboxes import guard
+from dotbox.sandboxes.guard import LiveSandbox
 
 S = vb.S
 

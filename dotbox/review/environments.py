@@ -32,7 +32,7 @@ from dotbox.core.errors import (
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
 from dotbox.engine import client, containment
 from dotbox.review import compose
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 from dotbox.snapshots import store
 
 L_REVIEW = "dotbox.review"

@@ -10,7 +10,7 @@ import time
 
 import dotbox
 from dotbox.maintenance import janitor
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 
 def test_create_killed_before_ready_is_never_ready_and_gc_removes_it() -> None:

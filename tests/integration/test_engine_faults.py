@@ -20,7 +20,7 @@ import pytest
 
 from dotbox.core.errors import EngineUnavailable
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.loadgen import leftovers
 

@@ -10,7 +10,7 @@ import pytest
 
 import dotbox
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 from tests.integration.conftest import cli_json, run_cli, run_root
 
 

@@ -11,7 +11,7 @@ import dotbox
 from dotbox.core import paths
 from dotbox.core.errors import NotFound, Refused
 from dotbox.engine import client
-from dotbox.sandbox import guard
+from dotbox.sandboxes import guard
 from dotbox.snapshots import store
 
 

@@ -18,7 +18,7 @@ import dotbox
 from dotbox import api, pool
 from dotbox.core import paths
 from dotbox.engine import client
-from dotbox.sandbox import lease, lifecycle
+from dotbox.sandboxes import lease, lifecycle
 from tests.integration.conftest import cli_json, run_cli
 
 POOLED = {client.MANAGED_BY: "dotbox", pool.LABEL: "default"}

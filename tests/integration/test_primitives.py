@@ -12,7 +12,7 @@ import pytest
 from dotbox import api, evidence
 from dotbox.demo import bundled
 from dotbox.primitives import harness, verify
-from dotbox.sandbox import guard
+from dotbox.sandboxes import guard
 from tests.integration.conftest import engine_objects, run_cli
 
 VOCAB = bundled("default-vocab.yaml")

@@ -16,7 +16,7 @@ import pytest
 
 import dotbox
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 from tests.pytest_runs import Suite, make_suite, outcomes, remove_run_dir
 
 RECORD = """

@@ -199,6 +199,6 @@ def test_importing_the_package_reads_no_bad_variable(tmp_path: Path) -> None:
     """A bad DOTBOX_READY_DEADLINE is an error of the create that reads it, not a traceback
     at import."""
     env = {**os.environ, "DOTBOX_READY_DEADLINE": "abc"}
-    code = "import dotbox.sandbox.lifecycle, dotbox.api, dotbox.pool"
+    code = "import dotbox.sandboxes.lifecycle, dotbox.api, dotbox.pool"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from dotbox.core.errors import InvalidInput
 from dotbox.engine import client, transport
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 CLIMBING = ["../x", "..", ".", "a/../../x", "../../containers/json", "x/y", "", "a b", "x?y", "x#y"]
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from dotbox.core import validate
 from dotbox.core.errors import DotboxError, InvalidInput, Refused
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 
 TEXT = st.text(min_size=0, max_size=80)
 TTLISH = st.from_regex(r"[0-9]{0,4}[smhdx ]?[0-9]{0,3}[smhd]?", fullmatch=True) | TEXT

@@ -13,7 +13,7 @@ import pytest
 from dotbox.core.errors import EngineUnavailable
 from dotbox.core.models import ContainerInfo, SandboxInfo
 from dotbox.engine import client
-from dotbox.sandbox import inventory, lifecycle
+from dotbox.sandboxes import inventory, lifecycle
 
 LABELS = {
     "dotbox.managed-by": "dotbox",
@@ -94,7 +94,7 @@ def test_a_claimed_pool_sandbox_shows_its_lease_and_an_unclaimed_one_is_hidden(
 ) -> None:
     from datetime import UTC, datetime
 
-    from dotbox.sandbox import lease
+    from dotbox.sandboxes import lease
 
     assert (inventory.CLAIM, inventory.LEASE) == (lease.CLAIM, lease.LEASE)
     labels = {**LABELS, "dotbox.dir": str(tmp_path), inventory.L_POOL: "default"}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import pool
-from dotbox.sandbox import lease
+from dotbox.sandboxes import lease
 
 
 def test_lease_round_trip_and_absence(tmp_path: Path) -> None:

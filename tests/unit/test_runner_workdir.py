@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dotbox.core.errors import Refused
-from dotbox.sandbox import runner
+from dotbox.sandboxes import runner
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def sandbox_state(
 
 
 def lease_of(home: Path) -> tuple[str, datetime, datetime] | None:
-    """(owner, created, expires) of a claimed pool sandbox's lease (``dotbox.sandbox.lease``), or
+    """(owner, created, expires) of a claimed pool sandbox's lease (``dotbox.sandboxes.lease``), or
     None: its claimer's expiry counts, not the pool's."""
     try:
         data = json.loads((home / LEASE).read_text())

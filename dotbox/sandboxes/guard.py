@@ -10,7 +10,7 @@ from __future__ import annotations
 from dotbox.core.errors import DotboxError, Refused
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 from dotbox.pg import db
-from dotbox.sandbox import lifecycle
+from dotbox.sandboxes import lifecycle
 from dotbox.snapshots import store
 
 

@@ -22,7 +22,7 @@ from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import InvalidInput, Refused
 from dotbox.engine import client, transport
-from dotbox.sandbox import guard, lifecycle
+from dotbox.sandboxes import guard, lifecycle
 
 SOCKET = "/sock"
 PASSWORD_FILE = "/run/dotbox/password"

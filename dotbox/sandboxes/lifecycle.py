@@ -34,18 +34,18 @@ from dotbox.core.models import (
 )
 from dotbox.engine import client
 from dotbox.pg import db
-from dotbox.sandbox import forwarder, inventory
-from dotbox.sandbox.inventory import (
+from dotbox.sandboxes import forwarder, inventory
+from dotbox.sandboxes.inventory import (
     DATABASE as DATABASE,  # re-exported: callers know them from here
 )
-from dotbox.sandbox.inventory import L_HOME as L_HOME
-from dotbox.sandbox.inventory import L_ID as L_ID
-from dotbox.sandbox.inventory import L_MANAGED as L_MANAGED
-from dotbox.sandbox.inventory import L_READY_BY as L_READY_BY
-from dotbox.sandbox.inventory import L_ROLE as L_ROLE
-from dotbox.sandbox.inventory import READY_MARKER as READY_MARKER
-from dotbox.sandbox.inventory import ROLE as ROLE
-from dotbox.sandbox.inventory import sandbox_state as sandbox_state
+from dotbox.sandboxes.inventory import L_HOME as L_HOME
+from dotbox.sandboxes.inventory import L_ID as L_ID
+from dotbox.sandboxes.inventory import L_MANAGED as L_MANAGED
+from dotbox.sandboxes.inventory import L_READY_BY as L_READY_BY
+from dotbox.sandboxes.inventory import L_ROLE as L_ROLE
+from dotbox.sandboxes.inventory import READY_MARKER as READY_MARKER
+from dotbox.sandboxes.inventory import ROLE as ROLE
+from dotbox.sandboxes.inventory import sandbox_state as sandbox_state
 
 DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
