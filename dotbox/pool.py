@@ -11,7 +11,7 @@ socket root (one file system with the sandboxes' own directories)::
 
 Claiming is one ``rename(ready/DIGEST16.ID, RUN_ROOT/ID/claimed)``: the kernel lets exactly one
 process move a file, so no sandbox is handed out twice, across processes, without a daemon or
-a lock. The claimer then writes its lease (``dotbox.sandboxes.lease``: owner and expiry), which list,
+a lock. The claimer then writes its lease (``sandboxes.lease``: owner and expiry), which list,
 show and gc read before the labels. A claimed sandbox is never put back: it is dropped like any
 other, and the pool is refilled by a detached ``python -m dotbox pool fill SNAPSHOT`` that the
 claim starts when no fill is running.

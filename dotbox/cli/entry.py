@@ -2,7 +2,7 @@
 
 Two commands are answered without importing the CLI (typer and click cost more than the rest
 of the start): the overview (``dotbox``, ``dotbox --help``: ``dotbox.cli.commands.overview``, the
-same text typer prints) and ``dotbox list [--json]`` (``dotbox.sandboxes.inventory``, which the typer
+same text typer prints) and ``dotbox list [--json]`` (``sandboxes.inventory``, which the typer
 command calls too). Only those exact words take this path; anything else — other options,
 ``--debug`` or DOTBOX_DEBUG=1, shell completion — goes to ``dotbox.cli`` untouched.
 
