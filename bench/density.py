@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dotbox.core.labels import Label
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 _TMP = Path(tempfile.mkdtemp(prefix="dbx-dens-"))
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
     query_s = time.perf_counter() - t
     running = len(
         client.containers(
-            {lifecycle.L_ROLE: "sandbox", lifecycle.L_HOME: str(paths.data_home())},
+            {Label.ROLE: "sandbox", Label.HOME: str(paths.data_home())},
             all_states=False,
         )
     )
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
         sb.drop()
         made.remove(sb)
     drop_s = time.perf_counter() - t
-    left = client.containers({lifecycle.L_HOME: str(paths.data_home())})
+    left = client.containers({Label.HOME: str(paths.data_home())})
     result = {
         "when": datetime.now(UTC).isoformat(),
         "cpus": os.cpu_count(),

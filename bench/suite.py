@@ -30,6 +30,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dotbox.core.labels import Label
+
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO / "tests" / "corpora"
 sys.path.insert(0, str(REPO))
@@ -75,7 +77,7 @@ def floor_once(image: str) -> float:
     spec = client.ContainerSpec(
         image=image,
         name=f"dotbox-bench-floor-{os.getpid()}-{time.monotonic_ns()}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
+        labels={Label.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
         entrypoint=["true"],
         network_mode="none",
     )

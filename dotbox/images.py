@@ -21,6 +21,7 @@ from pathlib import Path
 
 from dotbox.core import paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
+from dotbox.core.labels import Label
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import fingerprint
@@ -85,7 +86,7 @@ def base_image(major: int, *, build: bool = True, progress: Progress = _no_progr
     """The base image for ``major``; built from Debian packages if missing and ``build``."""
     found = client.image(base_tag(major))
     if found is not None:
-        return dotbox_made(found, base_tag(major), "dotbox.base", f"pg{major}")
+        return dotbox_made(found, base_tag(major), Label.BASE, f"pg{major}")
     if not build:
         raise NotFound(
             f"base image {base_tag(major)} is missing",
@@ -95,7 +96,7 @@ def base_image(major: int, *, build: bool = True, progress: Progress = _no_progr
     built = client.image(base_tag(major))
     if built is None:
         raise NotFound(f"base image {base_tag(major)} is still missing after building it")
-    return dotbox_made(built, base_tag(major), "dotbox.base", f"pg{major}")
+    return dotbox_made(built, base_tag(major), Label.BASE, f"pg{major}")
 
 
 def dotbox_made(found: ImageInfo, tag: str, label: str, value: str | None = None) -> ImageInfo:
@@ -157,11 +158,7 @@ def baked_image(tag: str, recipe: str) -> ImageInfo | None:
     found = client.image(tag)
     if found is None:
         return None
-    return (
-        found
-        if dotbox_made(found, tag, "dotbox.recipe").labels["dotbox.recipe"] == recipe
-        else None
-    )
+    return found if dotbox_made(found, tag, Label.RECIPE).labels[Label.RECIPE] == recipe else None
 
 
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
@@ -317,7 +314,7 @@ def bake(
     spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-bake-{key}-{int(time.time() * 1000) % 10**8}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
+        labels={Label.MANAGED_BY: "dotbox", Label.ROLE: "bake", Label.IMAGE: tag},
         command=["sleep", "infinity"],
         user="postgres",
         cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root
@@ -362,14 +359,14 @@ def bake(
                 "CMD []",
             ],
             labels={
-                client.MANAGED_BY: "dotbox",
-                "dotbox.role": "sandbox-image",
-                "dotbox.snapshot": manifest.name,
-                "dotbox.snapshot.digest": manifest.digest,
-                "dotbox.pg": str(manifest.pg_major),
-                "dotbox.base": base.id,
-                "dotbox.recipe": recipe,
-                "dotbox.bake-seconds": f"{time.monotonic() - started:.1f}",
+                Label.MANAGED_BY: "dotbox",
+                Label.ROLE: "sandbox-image",
+                Label.SNAPSHOT: manifest.name,
+                Label.SNAPSHOT_DIGEST: manifest.digest,
+                Label.PG: str(manifest.pg_major),
+                Label.BASE: base.id,
+                Label.RECIPE: recipe,
+                Label.BAKE_SECONDS: f"{time.monotonic() - started:.1f}",
             },
         )
         progress("done", 1, 1)
@@ -427,9 +424,9 @@ def _bake_error(
 
 
 def remove_sandbox_images(manifest: SnapshotManifest | None = None) -> list[str]:
-    labels = {client.MANAGED_BY: "dotbox", "dotbox.role": "sandbox-image"}
+    labels = {Label.MANAGED_BY: "dotbox", Label.ROLE: "sandbox-image"}
     if manifest is not None:
-        labels["dotbox.snapshot.digest"] = manifest.digest
+        labels[Label.SNAPSHOT_DIGEST] = manifest.digest
     removed = []
     for img in client.images(labels):
         client.remove_image(img.id)

@@ -37,12 +37,12 @@ from pathlib import Path
 from dotbox import evidence
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
+from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 from dotbox.engine import client
 from dotbox.sandboxes import lease, lifecycle
 from dotbox.snapshots import store
 
-LABEL = "dotbox.pool"
 DEFAULT_TTL = timedelta(hours=12)
 MAX_SIZE = 200
 MIN_LEFT = timedelta(seconds=60)  # a pooled sandbox expiring sooner than this is not handed out
@@ -322,7 +322,7 @@ def _fill_locked(
         from dotbox.primitives.create import SandboxCreate
         from dotbox.primitives.facets import run
 
-        creator = SandboxCreate(extra_labels={LABEL: snapshot})  # governed: recorded, verified
+        creator = SandboxCreate(extra_labels={Label.POOL: snapshot})  # governed: recorded, verified
         outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
         assert creator.created is not None
         info = creator.created.info
@@ -358,15 +358,15 @@ def _fill_locked(
 
 def _pooled_containers(snapshot: str | None = None) -> list[ContainerInfo]:
     labels = {
-        lifecycle.L_MANAGED: "dotbox",
-        lifecycle.L_ROLE: "sandbox",
-        lifecycle.L_HOME: str(paths.data_home()),
-        LABEL: snapshot or "",
+        Label.MANAGED_BY: "dotbox",
+        Label.ROLE: "sandbox",
+        Label.HOME: str(paths.data_home()),
+        Label.POOL: snapshot or "",
     }
     return [
         c
         for c in client.containers(labels)
-        if not lease.claimed(Path(c.labels.get("dotbox.dir", "/nonexistent")))
+        if not lease.claimed(Path(c.labels.get(Label.DIR, "/nonexistent")))
     ]
 
 
@@ -385,9 +385,7 @@ def status_of(snapshot: str) -> PoolStatus:
     keep, stale = _current(snapshot, digest)
     ids = [_entry_id(e) for e in keep]
     pooled = {_entry_id(e) for e in keep + stale}
-    starting = [
-        c for c in _pooled_containers(snapshot) if c.labels.get(lifecycle.L_ID) not in pooled
-    ]
+    starting = [c for c in _pooled_containers(snapshot) if c.labels.get(Label.ID) not in pooled]
     return PoolStatus(
         snapshot=snapshot,
         size=size,
@@ -423,8 +421,8 @@ def drain(snapshot: str | None = None) -> list[str]:
                     drop.drop_sandbox(info.id)  # sandbox-drop: recorded beside its create
                     dropped.append(info.id)
             for c in _pooled_containers(name):  # started by a fill that was killed
-                drop.drop_sandbox(c.labels[lifecycle.L_ID])
-                dropped.append(c.labels[lifecycle.L_ID])
+                drop.drop_sandbox(c.labels[Label.ID])
+                dropped.append(c.labels[Label.ID])
         for leftover in (_dir(name) / "ready", _dir(name)):
             for f in leftover.glob("*") if leftover.is_dir() else []:
                 if f.is_file():
@@ -438,8 +436,8 @@ def drain(snapshot: str | None = None) -> list[str]:
 
 def orphaned(c: ContainerInfo, epoch: float) -> bool:
     """An unclaimed pooled sandbox that is in no pool (its fill was killed after starting it)."""
-    name, sid = c.labels.get(LABEL), c.labels.get(lifecycle.L_ID, "")
-    home = Path(c.labels.get("dotbox.dir", "/nonexistent"))
+    name, sid = c.labels.get(Label.POOL), c.labels.get(Label.ID, "")
+    home = Path(c.labels.get(Label.DIR, "/nonexistent"))
     if not name or lease.claimed(home) or epoch - c.created_at < ORPHAN_GRACE:
         return False
     try:

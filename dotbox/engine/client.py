@@ -33,7 +33,6 @@ _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 # What the light dotbox.engine.transport does (list containers over the Unix socket, without the
 # SDK), under the names callers know from this module.
-MANAGED_BY = transport.MANAGED_BY
 DEFAULT_SOCKET = transport.DEFAULT_SOCKET
 DEFAULT_TIMEOUT = transport.DEFAULT_TIMEOUT
 engine_hint = transport.engine_hint

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from dotbox.core.errors import EngineUnavailable, InvalidInput, NotFound
 
-MANAGED_BY = "dotbox.managed-by"
 DEFAULT_TIMEOUT = 120.0  # seconds any one engine request may take (DOTBOX_ENGINE_TIMEOUT)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from dotbox import pool
 from dotbox.core import paths
 from dotbox.core.errors import DotboxError
+from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.engine import client
 from dotbox.primitives import drop
@@ -31,7 +32,7 @@ class GcAction(Frozen):
 
 
 def _expired(labels: dict[str, str], now: datetime) -> bool:
-    return _past(labels, "dotbox.expires", now)
+    return _past(labels, Label.EXPIRES, now)
 
 
 def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
@@ -42,7 +43,7 @@ def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
 
 
 def _was_ready(labels: dict[str, str]) -> bool:
-    home = labels.get("dotbox.dir", "")
+    home = labels.get(Label.DIR, "")
     return bool(home) and (Path(home) / lifecycle.READY_MARKER).exists()
 
 
@@ -63,20 +64,20 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 GcAction(kind=kind, target=target, reason=reason, done=False, error=exc.one_line())
             )
 
-    everything = client.containers({client.MANAGED_BY: "dotbox"})
+    everything = client.containers({Label.MANAGED_BY: "dotbox"})
     live_ids: set[str] = set()
     reviews: dict[str, str] = {}
     for c in everything:
-        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(lifecycle.L_ID, "")
-        if role == "review" and "dotbox.review" in c.labels and _expired(c.labels, now):
-            reviews[c.labels["dotbox.review"]] = "expired review environment"
+        role, sid = c.labels.get(Label.ROLE, ""), c.labels.get(Label.ID, "")
+        if role == "review" and Label.REVIEW in c.labels and _expired(c.labels, now):
+            reviews[c.labels[Label.REVIEW]] = "expired review environment"
         if role != "sandbox":
             continue
         if lifecycle.info_of(c).expires < now:  # a claimed pool sandbox's lease counts
             act("sandbox", sid, "expired", lambda sid=sid: drop.drop_sandbox(sid))
         elif lifecycle.info_of(c).state == "broken" and (
             c.status == "running"
-            or (_past(c.labels, lifecycle.L_READY_BY, now) and not _was_ready(c.labels))
+            or (_past(c.labels, Label.READY_BY, now) and not _was_ready(c.labels))
             or epoch - c.created_at > GRACE
         ):
             act(
@@ -94,7 +95,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
 
         act("review", review_id, reason, lambda r=review_id: environments.down(r))
     for c in everything:
-        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(lifecycle.L_ID, "")
+        role, sid = c.labels.get(Label.ROLE, ""), c.labels.get(Label.ID, "")
         if role in ("runner", "forwarder") and sid not in live_ids:
             act(
                 "container",
@@ -109,16 +110,16 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 "bake container left by a killed bake",
                 lambda cid=c.id: client.remove_container(cid),
             )
-    volumes = client.labelled_volumes({client.MANAGED_BY: "dotbox", lifecycle.L_ID: ""})
+    volumes = client.labelled_volumes({Label.MANAGED_BY: "dotbox", Label.ID: ""})
     for volume, labels in sorted(volumes.items()):
-        if labels.get(lifecycle.L_ID) not in live_ids:
+        if labels.get(Label.ID) not in live_ids:
             act("volume", volume, "its sandbox is gone", lambda v=volume: client.remove_volume(v))
     root = paths.run_root()
     for entry in pool.dangling():
         act("pool entry", str(entry), "its sandbox is gone", lambda e=entry: e.unlink(True))
     for directory in sorted(p for p in root.iterdir() if p.is_dir() and p.name != ".pool"):
         if directory.name not in live_ids and not client.containers(
-            {client.MANAGED_BY: "dotbox", lifecycle.L_ID: directory.name}
+            {Label.MANAGED_BY: "dotbox", Label.ID: directory.name}
         ):
             act(
                 "directory",

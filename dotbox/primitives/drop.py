@@ -7,6 +7,7 @@ from typing import Any
 
 from dotbox.core import paths
 from dotbox.core.errors import DropIncomplete, NotFound
+from dotbox.core.labels import Label
 from dotbox.core.models import DropReport, Frozen
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict, run
 from dotbox.sandboxes import lifecycle
@@ -35,8 +36,8 @@ class SandboxDrop(Primitive[DropInputs, DropTarget]):
             if not lifecycle.remnants(inputs.sandbox, home):
                 raise
             return DropTarget(id=inputs.sandbox, container=None, home=home)
-        home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(inputs.sandbox))
-        return DropTarget(id=container.labels[lifecycle.L_ID], container=container.id, home=home)
+        home = Path(container.labels.get(Label.DIR) or paths.sandbox_dir(inputs.sandbox))
+        return DropTarget(id=container.labels[Label.ID], container=container.id, home=home)
 
     def plan(self, inputs: DropInputs, target: DropTarget) -> Plan:
         steps = (

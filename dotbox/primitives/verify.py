@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from dotbox import images
 from dotbox.core import yamlfile
 from dotbox.core.errors import CouldNotVerify, Drift
+from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.engine import client
 from dotbox.pg import db, fingerprint
@@ -83,7 +84,7 @@ def load_checks(path: Path) -> list[Check]:
 
 def baked(target: LiveSandbox) -> list[fingerprint.Row]:
     image = client.image(target.info.image)
-    if image is None or image.labels.get("dotbox.recipe") != images.recipe_digest():
+    if image is None or image.labels.get(Label.RECIPE) != images.recipe_digest():
         raise CouldNotVerify(
             f"sandbox {target.info.id} was baked by another version of dotbox: its fingerprint"
             " was taken with other rules",

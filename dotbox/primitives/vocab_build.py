@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from dotbox import evidence
 from dotbox.core.errors import ApplyFailed, CouldNotVerify
+from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.pg import db, quote
 from dotbox.primitives import vocab as vb
@@ -182,7 +183,7 @@ class VocabBuild(Primitive[VocabInputs, LiveSandbox]):
                             "label",
                             [
                                 "table",
-                                "dotbox.probe",
+                                Label.PROBE,
                                 spec.vocabularies[0].name,
                                 "NO-SUCH-CODE",
                                 None,

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from dotbox.core.errors import InvalidInput, Refused
+from dotbox.core.labels import Label
 from dotbox.engine import containment
 from dotbox.review import compose_text, dockerfile
 
@@ -39,7 +40,7 @@ INGRESS_DIR = "/dotbox/ingress"
 INGRESS_VOLUME = "dotbox-ingress"
 FORWARDER = "dotbox-forwarder"
 FIRST_FORWARD_PORT = 10000
-PART_LABEL = "dotbox.part"  # app | db-relay | ingress | forwarder
+PART_LABEL = Label.PART  # app | db-relay | ingress | forwarder
 DEFAULT_LIMITS = {"mem_limit": "1g", "pids_limit": 512}
 
 _NETWORK_ONLY = "only matters on a network; a review environment has none"

@@ -29,13 +29,13 @@ from dotbox.core.errors import (
     NotFound,
     Refused,
 )
+from dotbox.core.labels import Label
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
 from dotbox.engine import client, containment
 from dotbox.review import compose
 from dotbox.sandboxes import lifecycle
 from dotbox.snapshots import store
 
-L_REVIEW = "dotbox.review"
 DEFAULT_TTL = timedelta(hours=8)
 MAX_NAME = 24  # the sandbox is named ID-db and sandbox names stop at 32
 COMPOSE_DEADLINE = 600.0
@@ -80,7 +80,7 @@ def ensure_tools_image() -> str:
     id, once its label shows dotbox made it."""
     found = client.image(compose.TOOLS_IMAGE)
     if found is not None:
-        return images.dotbox_made(found, compose.TOOLS_IMAGE, "dotbox.role", "review-tools").id
+        return images.dotbox_made(found, compose.TOOLS_IMAGE, Label.ROLE, "review-tools").id
     proc = subprocess.run(
         ["docker", "build", "-q", "-t", compose.TOOLS_IMAGE, "-"],
         input=DOCKERFILE.read_text(),
@@ -95,12 +95,12 @@ def ensure_tools_image() -> str:
 
 def labels_of(review_id: str, created: datetime, ttl: timedelta) -> dict[str, str]:
     return {
-        client.MANAGED_BY: "dotbox",
-        "dotbox.role": "review",
-        L_REVIEW: review_id,
-        "dotbox.created": created.isoformat(),
-        "dotbox.expires": (created + ttl).isoformat(),
-        "dotbox.home": str(paths.data_home()),
+        Label.MANAGED_BY: "dotbox",
+        Label.ROLE: "review",
+        Label.REVIEW: review_id,
+        Label.CREATED: created.isoformat(),
+        Label.EXPIRES: (created + ttl).isoformat(),
+        Label.HOME: str(paths.data_home()),
     }
 
 
@@ -172,7 +172,7 @@ def up(
     refs = _local_images(app, review_id)
     store.get(snapshot)
     home = reviews_dir() / review_id
-    if client.containers({L_REVIEW: review_id}) or home.exists():
+    if client.containers({Label.REVIEW: review_id}) or home.exists():
         raise Conflict(f"a review environment {review_id!r} exists", hint="pick another --name")
     tools = ensure_tools_image()
     compose_command()
@@ -183,7 +183,7 @@ def up(
         from dotbox.primitives.create import SandboxCreate
         from dotbox.primitives.facets import run
 
-        creator = SandboxCreate(extra_labels={L_REVIEW: review_id})
+        creator = SandboxCreate(extra_labels={Label.REVIEW: review_id})
         run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
         assert creator.created is not None
         info, creds = creator.created.info, creator.created.credentials
@@ -273,7 +273,7 @@ def _start_checked(
     _compose_ok(proc, review_id, "create")
     found = {
         c.labels.get("com.docker.compose.service", ""): c
-        for c in client.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+        for c in client.containers({Label.REVIEW: review_id, Label.ROLE: "review"})
     }
     log_driver = client.default_log_driver()
     cgroup_v1 = client.cgroup_version() == "1"
@@ -332,7 +332,7 @@ def _project(review_id: str) -> str:
 
 
 def _parts(review_id: str) -> list[ReviewPart]:
-    found = client.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+    found = client.containers({Label.REVIEW: review_id, Label.ROLE: "review"})
     return sorted(
         (
             ReviewPart(
@@ -349,7 +349,7 @@ def _parts(review_id: str) -> list[ReviewPart]:
 
 
 def _urls(review_id: str, home: Path) -> dict[str, str]:
-    forwarder = client.containers({L_REVIEW: review_id, compose.PART_LABEL: "forwarder"})
+    forwarder = client.containers({Label.REVIEW: review_id, compose.PART_LABEL: "forwarder"})
     if not forwarder:
         return {}
     published = client.published_ports(forwarder[0].id)
@@ -383,7 +383,7 @@ def show(review_id: str) -> ReviewInfo:
     try:
         meta = json.loads((home / "review.json").read_text())
     except (OSError, ValueError):
-        if client.containers({L_REVIEW: review_id}):
+        if client.containers({Label.REVIEW: review_id}):
             raise NotFound(f"review {review_id} has containers but no directory {home}") from None
         raise NotFound(
             f"unknown review environment {review_id!r}", hint="see 'dotbox review list'"
@@ -411,8 +411,8 @@ def show(review_id: str) -> ReviewInfo:
 
 def list_reviews() -> list[ReviewInfo]:
     ids = {
-        c.labels[L_REVIEW]
-        for c in client.containers({"dotbox.role": "review", "dotbox.home": str(paths.data_home())})
+        c.labels[Label.REVIEW]
+        for c in client.containers({Label.ROLE: "review", Label.HOME: str(paths.data_home())})
     }
     ids |= {p.name for p in reviews_dir().iterdir() if (p / "review.json").exists()}
     out = []
@@ -428,24 +428,24 @@ def logs(review_id: str, tail: int = 50) -> dict[str, str]:
     show(review_id)
     return {
         c.name: client.container_logs(c.id, tail=tail)
-        for c in client.containers({L_REVIEW: review_id, "dotbox.role": "review"})
+        for c in client.containers({Label.REVIEW: review_id, Label.ROLE: "review"})
     }
 
 
 def _remove(review_id: str) -> tuple[int, int, int, bool]:
     """Remove everything labelled with the review (its sandbox included) and its directory."""
-    by_label = {L_REVIEW: review_id}
-    containers = [c for c in client.containers(by_label) if c.labels.get("dotbox.role") == "review"]
+    by_label = {Label.REVIEW: review_id}
+    containers = [c for c in client.containers(by_label) if c.labels.get(Label.ROLE) == "review"]
     removed = sum(client.remove_container(c.id) for c in containers)
     volumes = sum(client.remove_volume(v) for v in client.volumes(by_label))
     nets = sum(client.remove_network(n) for n in client.networks(by_label))
     for image in client.images(by_label):
         client.remove_image(image.id)
     dropped = False
-    for sb in client.containers({**by_label, "dotbox.role": "sandbox"}):
+    for sb in client.containers({**by_label, Label.ROLE: "sandbox"}):
         from dotbox.primitives import drop
 
-        drop.drop_sandbox(sb.labels[lifecycle.L_ID])
+        drop.drop_sandbox(sb.labels[Label.ID])
         dropped = True
     shutil.rmtree(reviews_dir() / review_id, ignore_errors=True)
     return removed, volumes, nets, dropped
@@ -460,11 +460,11 @@ def down(review_id: str) -> ReviewDown:
     then read the engine and the file system back."""
     started = time.monotonic()
     home = reviews_dir() / review_id
-    if not home.exists() and not client.containers({L_REVIEW: review_id}):
+    if not home.exists() and not client.containers({Label.REVIEW: review_id}):
         raise NotFound(f"unknown review environment {review_id!r}", hint="see 'dotbox review list'")
     removed, volumes, nets, dropped = _remove(review_id)
     left = []
-    by_label = {L_REVIEW: review_id}
+    by_label = {Label.REVIEW: review_id}
     if client.containers(by_label):
         left.append("containers")
     if client.volumes(by_label):

@@ -16,13 +16,12 @@ from __future__ import annotations
 from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import NotReady
+from dotbox.core.labels import Label
 from dotbox.engine import client
 
 ROLE = "forwarder"
 PORT = 5432
 SOCKET = "/sock"
-L_ROLE = "dotbox.role"
-L_ID = "dotbox.id"
 
 
 def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> client.ContainerSpec:
@@ -31,10 +30,10 @@ def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> client.Container
         image=base.id,
         name=f"dotbox-fwd-{sandbox_id}",
         labels={
-            client.MANAGED_BY: "dotbox",
-            L_ROLE: ROLE,
-            L_ID: sandbox_id,
-            "dotbox.home": str(paths.data_home()),
+            Label.MANAGED_BY: "dotbox",
+            Label.ROLE: ROLE,
+            Label.ID: sandbox_id,
+            Label.HOME: str(paths.data_home()),
         },
         command=[
             "socat",
@@ -65,7 +64,7 @@ def start(sandbox_id: str, socket_volume: str, pg_major: int) -> int:
 
 def port(sandbox_id: str) -> int | None:
     """The host port of the sandbox's forwarder, if it has a running one."""
-    found = client.containers({client.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id})
+    found = client.containers({Label.MANAGED_BY: "dotbox", Label.ROLE: ROLE, Label.ID: sandbox_id})
     for c in found:
         if c.status == "running":
             return client.published_port(c.id, PORT)
@@ -73,5 +72,7 @@ def port(sandbox_id: str) -> int | None:
 
 
 def remove(sandbox_id: str) -> None:
-    for c in client.containers({client.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id}):
+    for c in client.containers(
+        {Label.MANAGED_BY: "dotbox", Label.ROLE: ROLE, Label.ID: sandbox_id}
+    ):
         client.remove_container(c.id)

@@ -8,6 +8,7 @@ from the official server's recorded in its snapshot. Anything else is refused.
 from __future__ import annotations
 
 from dotbox.core.errors import DotboxError, Refused
+from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
 from dotbox.pg import db
 from dotbox.sandboxes import lifecycle
@@ -23,7 +24,7 @@ class LiveSandbox(Frozen):
 
 def require_live(ref: str) -> LiveSandbox:
     container = lifecycle.resolve(ref)  # refuses DSNs, unlabelled containers, unknown ids
-    sandbox_id = container.labels.get(lifecycle.L_ID, ref)
+    sandbox_id = container.labels.get(Label.ID, ref)
     _require_running_isolated(container, sandbox_id)
     info = lifecycle.info_of(container)
     creds = lifecycle.credentials(info)

@@ -16,18 +16,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dotbox.core import paths
+from dotbox.core.labels import Label
 from dotbox.engine import transport
 
 ROLE = "sandbox"  # the sandbox's login role
 DATABASE = "sandbox"
 
-L_MANAGED = transport.MANAGED_BY
-L_ROLE = "dotbox.role"
-L_ID = "dotbox.id"
-L_READY_BY = "dotbox.ready-by"  # a sandbox with no ready marker by then is broken
 READY_MARKER = "ready"  # written on the host once a query with the sandbox's password succeeded
-L_HOME = "dotbox.home"  # the DOTBOX_HOME that made it: 'list' and 'drop --all' stay in it
-L_POOL = "dotbox.pool"  # started ahead of time for a warm pool (see dotbox.pool)
 CLAIM, LEASE = "claimed", "lease"  # files of dotbox.lease, read here without pydantic
 
 
@@ -101,45 +96,45 @@ def lease_of(home: Path) -> tuple[str, datetime, datetime] | None:
 
 def unclaimed(labels: dict[str, str]) -> bool:
     """Waiting in a warm pool: 'dotbox pool status' shows it, list does not."""
-    return L_POOL in labels and not (Path(labels.get("dotbox.dir", "")) / CLAIM).exists()
+    return Label.POOL in labels and not (Path(labels.get(Label.DIR, "")) / CLAIM).exists()
 
 
 def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -> SandboxRow:
     """A sandbox from its container's id, image, status and labels (and its ready marker, and
     the lease of a claimed pool sandbox)."""
-    home = Path(labels.get("dotbox.dir", ""))
+    home = Path(labels.get(Label.DIR, ""))
     claim = lease_of(home)
-    expires = claim[2] if claim else parse_time(labels.get("dotbox.expires"))
+    expires = claim[2] if claim else parse_time(labels.get(Label.EXPIRES))
     state = sandbox_state(
         status=status,
         ready=(home / READY_MARKER).exists(),
-        ready_by=parse_time(labels.get(L_READY_BY)) if L_READY_BY in labels else None,
+        ready_by=parse_time(labels.get(Label.READY_BY)) if Label.READY_BY in labels else None,
         expires=expires,
         now=datetime.now(UTC),
     )
     return SandboxRow(
-        id=labels.get(L_ID, ""),
+        id=labels.get(Label.ID, ""),
         container=container_id[:12],
         state=state,
-        snapshot=labels.get("dotbox.snapshot", ""),
-        snapshot_digest=labels.get("dotbox.snapshot.digest", ""),
-        pg_major=int(labels.get("dotbox.pg", "0") or 0),
+        snapshot=labels.get(Label.SNAPSHOT, ""),
+        snapshot_digest=labels.get(Label.SNAPSHOT_DIGEST, ""),
+        pg_major=int(labels.get(Label.PG, "0") or 0),
         image=image,
         user=ROLE,
         database=DATABASE,
         socket_dir=home / "sock",
-        superuser=labels.get("dotbox.superuser") == "true",
-        owner=claim[0] if claim else labels.get("dotbox.owner", ""),
-        created=claim[1] if claim else parse_time(labels.get("dotbox.created")),
+        superuser=labels.get(Label.SUPERUSER) == "true",
+        owner=claim[0] if claim else labels.get(Label.OWNER, ""),
+        created=claim[1] if claim else parse_time(labels.get(Label.CREATED)),
         expires=expires,
-        tcp=labels.get("dotbox.tcp") == "true",
+        tcp=labels.get(Label.TCP) == "true",
     )
 
 
 def _records(every_home: bool) -> list[dict[str, Any]]:
-    labels = {L_MANAGED: "dotbox", L_ROLE: "sandbox"}
+    labels = {Label.MANAGED_BY: "dotbox", Label.ROLE: "sandbox"}
     if not every_home:
-        labels[L_HOME] = str(paths.data_home())
+        labels[Label.HOME] = str(paths.data_home())
     socket_path = transport.unix_socket()
     if socket_path is None:  # tcp://, ssh://: the SDK's way
         from dotbox.engine import client
@@ -178,4 +173,4 @@ def text_lines(found: list[SandboxRow]) -> list[str]:
 def ids() -> list[str]:
     """The ids of this DOTBOX_HOME's sandboxes (for shell completion), sorted."""
     labels = [d.get("Labels") or {} for d in _records(False)]
-    return sorted({ls.get(L_ID, "") for ls in labels if not unclaimed(ls)} - {""})
+    return sorted({ls.get(Label.ID, "") for ls in labels if not unclaimed(ls)} - {""})

@@ -25,6 +25,7 @@ from dotbox.core.errors import (
     NotReady,
     Refused,
 )
+from dotbox.core.labels import Label
 from dotbox.core.models import (
     ContainerInfo,
     ImageInfo,
@@ -38,11 +39,6 @@ from dotbox.sandboxes import forwarder, inventory
 from dotbox.sandboxes.inventory import (
     DATABASE as DATABASE,  # re-exported: callers know them from here
 )
-from dotbox.sandboxes.inventory import L_HOME as L_HOME
-from dotbox.sandboxes.inventory import L_ID as L_ID
-from dotbox.sandboxes.inventory import L_MANAGED as L_MANAGED
-from dotbox.sandboxes.inventory import L_READY_BY as L_READY_BY
-from dotbox.sandboxes.inventory import L_ROLE as L_ROLE
 from dotbox.sandboxes.inventory import READY_MARKER as READY_MARKER
 from dotbox.sandboxes.inventory import ROLE as ROLE
 from dotbox.sandboxes.inventory import sandbox_state as sandbox_state
@@ -113,21 +109,21 @@ def create(
         socket_dir=sock,
     )
     labels = {
-        L_MANAGED: "dotbox",
-        L_ROLE: "sandbox",
-        L_ID: sandbox_id,
-        "dotbox.snapshot": manifest.name,
-        "dotbox.snapshot.digest": manifest.digest,
-        "dotbox.pg": str(manifest.pg_major),
-        "dotbox.created": created.isoformat(),
-        "dotbox.expires": (created + ttl).isoformat(),
-        L_READY_BY: (created + timedelta(seconds=ready_deadline + 5)).isoformat(),
-        "dotbox.owner": _owner(),
-        "dotbox.superuser": str(superuser).lower(),
-        "dotbox.dir": str(home),
-        L_HOME: str(paths.data_home()),
-        "dotbox.tcp": str(tcp).lower(),
-        "dotbox.limits": resources.model_dump_json(),
+        Label.MANAGED_BY: "dotbox",
+        Label.ROLE: "sandbox",
+        Label.ID: sandbox_id,
+        Label.SNAPSHOT: manifest.name,
+        Label.SNAPSHOT_DIGEST: manifest.digest,
+        Label.PG: str(manifest.pg_major),
+        Label.CREATED: created.isoformat(),
+        Label.EXPIRES: (created + ttl).isoformat(),
+        Label.READY_BY: (created + timedelta(seconds=ready_deadline + 5)).isoformat(),
+        Label.OWNER: _owner(),
+        Label.SUPERUSER: str(superuser).lower(),
+        Label.DIR: str(home),
+        Label.HOME: str(paths.data_home()),
+        Label.TCP: str(tcp).lower(),
+        Label.LIMITS: resources.model_dump_json(),
     }
     labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
     socket_source = socket_volume(sandbox_id) if tcp else str(sock)
@@ -164,7 +160,11 @@ def create(
         if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
             client.create_tmpfs_volume(
                 socket_source,
-                {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())},
+                {
+                    Label.MANAGED_BY: "dotbox",
+                    Label.ID: sandbox_id,
+                    Label.HOME: str(paths.data_home()),
+                },
                 "size=1m,mode=1777",
             )
         try:
@@ -227,7 +227,7 @@ def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
     with suppress(DotboxError):
         client.remove_container(container)
     with suppress(DotboxError):
-        for volume in client.volumes({L_MANAGED: "dotbox", L_ID: sandbox_id}):
+        for volume in client.volumes({Label.MANAGED_BY: "dotbox", Label.ID: sandbox_id}):
             client.remove_volume(volume)
 
 
@@ -302,7 +302,9 @@ def _write_secret(path: Path, value: str) -> None:
 
 
 def find(sandbox_id: str) -> ContainerInfo | None:
-    found = client.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
+    found = client.containers(
+        {Label.MANAGED_BY: "dotbox", Label.ROLE: "sandbox", Label.ID: sandbox_id}
+    )
     return found[0] if found else None
 
 
@@ -365,7 +367,7 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
     """Remove the sandbox's container with its volumes, every container and volume labelled
     with its id (forwarder, runners, socket volume) and its directory. Reading back what is
     left is sandbox-drop's verify (``remnants``)."""
-    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    by_label = {Label.MANAGED_BY: "dotbox", Label.ID: sandbox_id}
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's kill is most of a drop
         removing = pool.submit(client.remove_container, container_id) if container_id else None
         for other in client.containers(by_label):  # its forwarder, and runners still going
@@ -384,10 +386,10 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
 
 def remnants(sandbox_id: str, home: Path) -> list[str]:
     """What the engine and the host still hold of a sandbox, read back (empty: nothing)."""
-    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    by_label = {Label.MANAGED_BY: "dotbox", Label.ID: sandbox_id}
     left: list[str] = []
     if leftover := client.containers(by_label):
-        left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))
+        left.append("container " + ", ".join(c.labels.get(Label.ROLE, "?") for c in leftover))
     if client.volumes(by_label):
         left.append("volume")
     if home.exists():

@@ -21,6 +21,7 @@ from pathlib import Path
 from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import InvalidInput, Refused
+from dotbox.core.labels import Label
 from dotbox.engine import client, transport
 from dotbox.sandboxes import guard, lifecycle
 
@@ -114,10 +115,10 @@ def spec(
         image=base.id,
         name=f"dotbox-run-{info.id}-{secrets.token_hex(3)}",
         labels={
-            client.MANAGED_BY: "dotbox",
-            lifecycle.L_ROLE: "runner",
-            lifecycle.L_ID: info.id,
-            lifecycle.L_HOME: str(paths.data_home()),
+            Label.MANAGED_BY: "dotbox",
+            Label.ROLE: "runner",
+            Label.ID: info.id,
+            Label.HOME: str(paths.data_home()),
         },
         entrypoint=["sh", "-c", WRAPPER, "dotbox-run"],
         command=list(command),

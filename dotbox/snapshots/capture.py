@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dotbox import images
 from dotbox.core import validate
 from dotbox.core.errors import CaptureFailed, InvalidInput
+from dotbox.core.labels import Label
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.images import Progress
@@ -81,7 +82,7 @@ def _client_container(major: int, network: str) -> Iterator[str]:
     spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-capture-{secrets.token_hex(4)}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "capture"},
+        labels={Label.MANAGED_BY: "dotbox", Label.ROLE: "capture"},
         command=["sleep", "infinity"],
         user="postgres",
         network_mode=network,

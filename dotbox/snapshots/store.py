@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
+from dotbox.core.labels import Label
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.sql import ddl
@@ -219,10 +220,10 @@ def list_all() -> list[SnapshotManifest]:
 def users(manifest: SnapshotManifest) -> list[str]:
     """Names of this DOTBOX_HOME's sandbox containers made from ``manifest``'s DDL."""
     labels = {
-        client.MANAGED_BY: "dotbox",
-        "dotbox.role": "sandbox",
-        "dotbox.home": str(paths.data_home()),
-        "dotbox.snapshot.digest": manifest.digest,
+        Label.MANAGED_BY: "dotbox",
+        Label.ROLE: "sandbox",
+        Label.HOME: str(paths.data_home()),
+        Label.SNAPSHOT_DIGEST: manifest.digest,
     }
     return sorted(c.name for c in client.containers(labels))
 

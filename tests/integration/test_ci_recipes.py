@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from dotbox.core import paths
+from dotbox.core.labels import Label
 from dotbox.engine import client
 
 CI = Path(__file__).resolve().parents[2] / "docs" / "ci"
@@ -40,5 +41,5 @@ def test_the_job_fills_a_pool_runs_a_suite_and_leaves_nothing(tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout
-    mine = {client.MANAGED_BY: "dotbox", "dotbox.home": str(paths.data_home())}
+    mine = {Label.MANAGED_BY: "dotbox", "dotbox.home": str(paths.data_home())}
     assert [c for c in client.containers(mine) if c.labels.get("dotbox.role") == "sandbox"] == []

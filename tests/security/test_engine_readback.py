@@ -15,6 +15,7 @@ import pytest
 from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import Refused
+from dotbox.core.labels import Label
 from dotbox.engine import client
 from dotbox.engine.containment import Expected, violations
 
@@ -31,7 +32,7 @@ def name() -> Iterator[str]:
 
 def labels() -> dict[str, str]:
     return {
-        client.MANAGED_BY: "dotbox",
+        Label.MANAGED_BY: "dotbox",
         "dotbox.role": "test",
         "dotbox.home": str(paths.data_home()),
     }

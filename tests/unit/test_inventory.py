@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dotbox.core.errors import EngineUnavailable
+from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, SandboxInfo
 from dotbox.engine import client
 from dotbox.sandboxes import inventory, lifecycle
@@ -97,7 +98,7 @@ def test_a_claimed_pool_sandbox_shows_its_lease_and_an_unclaimed_one_is_hidden(
     from dotbox.sandboxes import lease
 
     assert (inventory.CLAIM, inventory.LEASE) == (lease.CLAIM, lease.LEASE)
-    labels = {**LABELS, "dotbox.dir": str(tmp_path), inventory.L_POOL: "default"}
+    labels = {**LABELS, "dotbox.dir": str(tmp_path), Label.POOL: "default"}
     assert inventory.unclaimed(labels)
     claimed = lease.Lease(
         owner="claimer@host",
