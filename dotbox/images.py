@@ -425,14 +425,3 @@ def _bake_error(
         )
     tail = " / ".join(x.strip() for x in output[-3:] if x.strip()) or "no output"
     return BakeFailed(f"bake of snapshot {manifest.name!r} failed: {tail}")
-
-
-def remove_sandbox_images(manifest: SnapshotManifest | None = None) -> list[str]:
-    labels = {client.MANAGED_BY: "dotbox", "dotbox.role": "sandbox-image"}
-    if manifest is not None:
-        labels["dotbox.snapshot.digest"] = manifest.digest
-    removed = []
-    for img in client.images(labels):
-        client.remove_image(img.id)
-        removed.append(img.id)
-    return removed
