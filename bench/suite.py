@@ -41,7 +41,7 @@ os.environ["DOTBOX_RUN_DIR"] = str(_TMP / "r")
 
 import dotbox  # noqa: E402
 from dotbox import images, pool  # noqa: E402
-from dotbox.engine import client  # noqa: E402
+from dotbox.engine import client, transport  # noqa: E402
 from dotbox.snapshots import store  # noqa: E402
 
 # name -> (corpus file or None for the bundled default, PostgreSQL major or None for its own)
@@ -75,7 +75,7 @@ def floor_once(image: str) -> float:
     spec = client.ContainerSpec(
         image=image,
         name=f"dotbox-bench-floor-{os.getpid()}-{time.monotonic_ns()}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
+        labels={transport.MANAGED_BY: "dotbox", "dotbox.role": "bench-floor"},
         entrypoint=["true"],
         network_mode="none",
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 from dotbox.core import paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.core.models import ImageInfo, SnapshotManifest
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.pg import fingerprint
 from dotbox.snapshots import store
 from dotbox.sql import sqltext
@@ -318,7 +318,7 @@ def bake(
     spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-bake-{key}-{int(time.time() * 1000) % 10**8}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
+        labels={transport.MANAGED_BY: "dotbox", "dotbox.role": "bake", "dotbox.image": tag},
         command=["sleep", "infinity"],
         user="postgres",
         cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root
@@ -363,7 +363,7 @@ def bake(
                 "CMD []",
             ],
             labels={
-                client.MANAGED_BY: "dotbox",
+                transport.MANAGED_BY: "dotbox",
                 "dotbox.role": "sandbox-image",
                 "dotbox.snapshot": manifest.name,
                 "dotbox.snapshot.digest": manifest.digest,

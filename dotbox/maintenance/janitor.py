@@ -12,7 +12,7 @@ from dotbox import api, pool
 from dotbox.core import paths
 from dotbox.core.errors import DotboxError
 from dotbox.core.models import Frozen
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.sandbox import lifecycle
 
 BAKE_MAX_AGE = 3600.0
@@ -62,7 +62,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 GcAction(kind=kind, target=target, reason=reason, done=False, error=exc.one_line())
             )
 
-    everything = client.containers({client.MANAGED_BY: "dotbox"})
+    everything = client.containers({transport.MANAGED_BY: "dotbox"})
     live_ids: set[str] = set()
     reviews: dict[str, str] = {}
     for c in everything:
@@ -108,7 +108,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 "bake container left by a killed bake",
                 lambda cid=c.id: client.remove_container(cid),
             )
-    volumes = client.labelled_volumes({client.MANAGED_BY: "dotbox", lifecycle.L_ID: ""})
+    volumes = client.labelled_volumes({transport.MANAGED_BY: "dotbox", lifecycle.L_ID: ""})
     for volume, labels in sorted(volumes.items()):
         if labels.get(lifecycle.L_ID) not in live_ids:
             act("volume", volume, "its sandbox is gone", lambda v=volume: client.remove_volume(v))
@@ -117,7 +117,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
         act("pool entry", str(entry), "its sandbox is gone", lambda e=entry: e.unlink(True))
     for directory in sorted(p for p in root.iterdir() if p.is_dir() and p.name != ".pool"):
         if directory.name not in live_ids and not client.containers(
-            {client.MANAGED_BY: "dotbox", lifecycle.L_ID: directory.name}
+            {transport.MANAGED_BY: "dotbox", lifecycle.L_ID: directory.name}
         ):
             act(
                 "directory",

@@ -30,7 +30,7 @@ from dotbox.core.errors import (
     Refused,
 )
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
-from dotbox.engine import client, containment
+from dotbox.engine import client, containment, transport
 from dotbox.review import compose
 from dotbox.sandbox import lifecycle
 from dotbox.snapshots import store
@@ -95,7 +95,7 @@ def ensure_tools_image() -> str:
 
 def labels_of(review_id: str, created: datetime, ttl: timedelta) -> dict[str, str]:
     return {
-        client.MANAGED_BY: "dotbox",
+        transport.MANAGED_BY: "dotbox",
         "dotbox.role": "review",
         L_REVIEW: review_id,
         "dotbox.created": created.isoformat(),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import NotReady
-from dotbox.engine import client
+from dotbox.engine import client, transport
 
 ROLE = "forwarder"
 PORT = 5432
@@ -31,7 +31,7 @@ def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> client.Container
         image=base.id,
         name=f"dotbox-fwd-{sandbox_id}",
         labels={
-            client.MANAGED_BY: "dotbox",
+            transport.MANAGED_BY: "dotbox",
             L_ROLE: ROLE,
             L_ID: sandbox_id,
             "dotbox.home": str(paths.data_home()),
@@ -65,7 +65,7 @@ def start(sandbox_id: str, socket_volume: str, pg_major: int) -> int:
 
 def port(sandbox_id: str) -> int | None:
     """The host port of the sandbox's forwarder, if it has a running one."""
-    found = client.containers({client.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id})
+    found = client.containers({transport.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id})
     for c in found:
         if c.status == "running":
             return client.published_port(c.id, PORT)
@@ -73,5 +73,5 @@ def port(sandbox_id: str) -> int | None:
 
 
 def remove(sandbox_id: str) -> None:
-    for c in client.containers({client.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id}):
+    for c in client.containers({transport.MANAGED_BY: "dotbox", L_ROLE: ROLE, L_ID: sandbox_id}):
         client.remove_container(c.id)

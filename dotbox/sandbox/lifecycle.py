@@ -19,7 +19,6 @@ from dotbox.core import limits, paths, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
-    EngineUnavailable,
     InvalidInput,
     NotFound,
     NotReady,
@@ -169,10 +168,8 @@ def create(
             )
         try:
             container = client.run_container(spec)
-        except EngineUnavailable as exc:
-            if "Conflict" in str(exc) or "already in use" in str(exc):
-                raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
-            raise
+        except Conflict:  # the engine's 409: the name is taken
+            raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The forwarder starts while the server comes up (it relays only when asked to).
             starting = (

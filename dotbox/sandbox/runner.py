@@ -67,7 +67,7 @@ def _private() -> list[tuple[str, str]]:
 def _host_state() -> list[tuple[str, str]]:
     """The host's own state, (what, where): a runner mounts nothing that holds it."""
     return [
-        ("the Docker engine's socket", transport.unix_socket() or client.DEFAULT_SOCKET),
+        ("the Docker engine's socket", transport.unix_socket() or transport.DEFAULT_SOCKET),
         *(
             (f"{p} (the host's runtime state)", p)
             for p in ("/run", "/var/run", "/proc", "/sys", "/dev")
@@ -114,7 +114,7 @@ def spec(
         image=base.id,
         name=f"dotbox-run-{info.id}-{secrets.token_hex(3)}",
         labels={
-            client.MANAGED_BY: "dotbox",
+            transport.MANAGED_BY: "dotbox",
             lifecycle.L_ROLE: "runner",
             lifecycle.L_ID: info.id,
             lifecycle.L_HOME: str(paths.data_home()),

@@ -22,7 +22,7 @@ from dotbox import images
 from dotbox.core import validate
 from dotbox.core.errors import CaptureFailed, InvalidInput
 from dotbox.core.models import SnapshotManifest
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.images import Progress
 from dotbox.snapshots import store
 from dotbox.sql import ddl
@@ -84,7 +84,7 @@ def _client_container(major: int, network: str) -> Iterator[str]:
     spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-capture-{secrets.token_hex(4)}",
-        labels={client.MANAGED_BY: "dotbox", "dotbox.role": "capture"},
+        labels={transport.MANAGED_BY: "dotbox", "dotbox.role": "capture"},
         command=["sleep", "infinity"],
         user="postgres",
         network_mode=network,

@@ -13,7 +13,7 @@ from pathlib import Path
 from dotbox.core import paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
 from dotbox.core.models import SnapshotManifest
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.sql import ddl
 
 DEFAULT_SNAPSHOT = "default"
@@ -242,7 +242,7 @@ def ddl_text(manifest: SnapshotManifest) -> str:
 def users(manifest: SnapshotManifest) -> list[str]:
     """Names of this DOTBOX_HOME's sandbox containers made from ``manifest``'s DDL."""
     labels = {
-        client.MANAGED_BY: "dotbox",
+        transport.MANAGED_BY: "dotbox",
         "dotbox.role": "sandbox",
         "dotbox.home": str(paths.data_home()),
         "dotbox.snapshot.digest": manifest.digest,

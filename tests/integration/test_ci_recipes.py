@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from dotbox.core import paths
-from dotbox.engine import client
+from dotbox.engine import client, transport
 
 CI = Path(__file__).resolve().parents[2] / "docs" / "ci"
 
@@ -40,5 +40,5 @@ def test_the_job_fills_a_pool_runs_a_suite_and_leaves_nothing(tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout
-    mine = {client.MANAGED_BY: "dotbox", "dotbox.home": str(paths.data_home())}
+    mine = {transport.MANAGED_BY: "dotbox", "dotbox.home": str(paths.data_home())}
     assert [c for c in client.containers(mine) if c.labels.get("dotbox.role") == "sandbox"] == []

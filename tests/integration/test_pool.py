@@ -17,11 +17,11 @@ import pytest
 import dotbox
 from dotbox import api, pool
 from dotbox.core import paths
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.sandbox import lease, lifecycle
 from tests.integration.conftest import cli_json, run_cli
 
-POOLED = {client.MANAGED_BY: "dotbox", pool.LABEL: "default"}
+POOLED = {transport.MANAGED_BY: "dotbox", pool.LABEL: "default"}
 
 
 def _mine(labels: dict[str, str]) -> list[str]:
@@ -46,7 +46,7 @@ def drained() -> Iterator[None]:
     pool.drain()
     yield
     pool.drain()
-    for sid in _mine({client.MANAGED_BY: "dotbox", lifecycle.L_ROLE: "sandbox"}):
+    for sid in _mine({transport.MANAGED_BY: "dotbox", lifecycle.L_ROLE: "sandbox"}):
         api.drop(sid)
 
 

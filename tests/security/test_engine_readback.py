@@ -15,7 +15,7 @@ import pytest
 from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import Refused
-from dotbox.engine import client
+from dotbox.engine import client, transport
 from dotbox.engine.containment import Expected, violations
 
 BASE = "dotbox/base:pg17"
@@ -31,7 +31,7 @@ def name() -> Iterator[str]:
 
 def labels() -> dict[str, str]:
     return {
-        client.MANAGED_BY: "dotbox",
+        transport.MANAGED_BY: "dotbox",
         "dotbox.role": "test",
         "dotbox.home": str(paths.data_home()),
     }

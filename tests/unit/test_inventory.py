@@ -12,7 +12,7 @@ import pytest
 
 from dotbox.core.errors import EngineUnavailable
 from dotbox.core.models import ContainerInfo, SandboxInfo
-from dotbox.engine import client
+from dotbox.engine import transport
 from dotbox.sandbox import inventory, lifecycle
 
 LABELS = {
@@ -52,8 +52,8 @@ def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> Non
 @pytest.mark.parametrize(
     ("docker_host", "socket"),
     [
-        (None, client.DEFAULT_SOCKET),
-        ("", client.DEFAULT_SOCKET),
+        (None, transport.DEFAULT_SOCKET),
+        ("", transport.DEFAULT_SOCKET),
         ("unix:///run/user/1000/docker.sock", "/run/user/1000/docker.sock"),
         ("tcp://127.0.0.1:2375", None),
         ("ssh://me@host", None),
@@ -66,7 +66,7 @@ def test_engine_socket_from_docker_host(
         monkeypatch.delenv("DOCKER_HOST", raising=False)
     else:
         monkeypatch.setenv("DOCKER_HOST", docker_host)
-    assert client.unix_socket() == socket
+    assert transport.unix_socket() == socket
 
 
 def test_an_absent_socket_is_one_engine_error(
