@@ -31,7 +31,7 @@ os.environ["DOTBOX_RUN_DIR"] = str(_TMP / "r")
 import dotbox  # noqa: E402
 from dotbox.core import paths  # noqa: E402
 from dotbox.engine import client  # noqa: E402
-from dotbox.sandbox import lifecycle  # noqa: E402
+from dotbox.sandbox import inventory, lifecycle  # noqa: E402
 
 MIB = 1 << 20
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
     query_s = time.perf_counter() - t
     running = len(
         client.containers(
-            {lifecycle.L_ROLE: "sandbox", lifecycle.L_HOME: str(paths.data_home())},
+            {inventory.L_ROLE: "sandbox", inventory.L_HOME: str(paths.data_home())},
             all_states=False,
         )
     )
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, made: list[dotbox.Sandbox]) -> None:
         sb.drop()
         made.remove(sb)
     drop_s = time.perf_counter() - t
-    left = client.containers({lifecycle.L_HOME: str(paths.data_home())})
+    left = client.containers({inventory.L_HOME: str(paths.data_home())})
     result = {
         "when": datetime.now(UTC).isoformat(),
         "cpus": os.cpu_count(),

@@ -37,9 +37,10 @@ from pathlib import Path
 from dotbox import evidence
 from dotbox.core import paths, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
-from dotbox.engine import client
-from dotbox.sandbox import lease, lifecycle
+from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
+from dotbox.engine import client, transport
+from dotbox.sandbox import inventory, lease, lifecycle
+from dotbox.sandbox.inventory import SandboxInfo
 from dotbox.snapshots import store
 
 LABEL = "dotbox.pool"
@@ -135,7 +136,7 @@ def _claim(snapshot: str, entry: str) -> SandboxInfo | None:
                 (_ready(snapshot) / entry).unlink()
         return None
     try:
-        return SandboxInfo.model_validate_json((home / lease.CLAIM).read_text())
+        return SandboxInfo.from_json((home / lease.CLAIM).read_text())
     except (OSError, ValueError):  # claimed but unreadable: nobody may use it, so it goes
         _discard(_entry_id(entry))
         return None
@@ -170,7 +171,7 @@ def checkout(
         home = paths.sandbox_dir(info.id)
         owner = lifecycle._owner()
         lease.write(home, lease.Lease(owner=owner, created=now, expires=now + ttl))
-        info = info.model_copy(update={"created": now, "expires": now + ttl, "owner": owner})
+        info = info._replace(created=now, expires=now + ttl, owner=owner)
         creds = lifecycle.credentials(info)
         if creds is None or not answers(creds.socket_dir):  # died since it was pooled
             _discard(info.id)
@@ -289,7 +290,7 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
         good = entry.startswith(digest[:16] + ".")
         if good:
             try:
-                info = SandboxInfo.model_validate_json((_ready(snapshot) / entry).read_text())
+                info = SandboxInfo.from_json((_ready(snapshot) / entry).read_text())
                 good = info.expires > limit
             except (OSError, ValueError):
                 good = False
@@ -331,7 +332,7 @@ def _fill_locked(
             _discard(info.id)
             raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
         tmp = _dir(snapshot) / f".entry.{info.id}"
-        tmp.write_text(info.model_dump_json())
+        tmp.write_text(json.dumps(info.as_json()))
         os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
         on_started(info.id)
         return info.id
@@ -359,9 +360,9 @@ def _fill_locked(
 
 def _pooled_containers(snapshot: str | None = None) -> list[ContainerInfo]:
     labels = {
-        lifecycle.L_MANAGED: "dotbox",
-        lifecycle.L_ROLE: "sandbox",
-        lifecycle.L_HOME: str(paths.data_home()),
+        transport.MANAGED_BY: "dotbox",
+        inventory.L_ROLE: "sandbox",
+        inventory.L_HOME: str(paths.data_home()),
         LABEL: snapshot or "",
     }
     return [
@@ -387,7 +388,7 @@ def status_of(snapshot: str) -> PoolStatus:
     ids = [_entry_id(e) for e in keep]
     pooled = {_entry_id(e) for e in keep + stale}
     starting = [
-        c for c in _pooled_containers(snapshot) if c.labels.get(lifecycle.L_ID) not in pooled
+        c for c in _pooled_containers(snapshot) if c.labels.get(inventory.L_ID) not in pooled
     ]
     return PoolStatus(
         snapshot=snapshot,
@@ -424,8 +425,8 @@ def drain(snapshot: str | None = None) -> list[str]:
                     api.drop(info.id)  # sandbox-drop: recorded beside its create
                     dropped.append(info.id)
             for c in _pooled_containers(name):  # started by a fill that was killed
-                api.drop(c.labels[lifecycle.L_ID])
-                dropped.append(c.labels[lifecycle.L_ID])
+                api.drop(c.labels[inventory.L_ID])
+                dropped.append(c.labels[inventory.L_ID])
         for leftover in (_dir(name) / "ready", _dir(name)):
             for f in leftover.glob("*") if leftover.is_dir() else []:
                 if f.is_file():
@@ -439,7 +440,7 @@ def drain(snapshot: str | None = None) -> list[str]:
 
 def orphaned(c: ContainerInfo, epoch: float) -> bool:
     """An unclaimed pooled sandbox that is in no pool (its fill was killed after starting it)."""
-    name, sid = c.labels.get(LABEL), c.labels.get(lifecycle.L_ID, "")
+    name, sid = c.labels.get(LABEL), c.labels.get(inventory.L_ID, "")
     home = Path(c.labels.get("dotbox.dir", "/nonexistent"))
     if not name or lease.claimed(home) or epoch - c.created_at < ORPHAN_GRACE:
         return False

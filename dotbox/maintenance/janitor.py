@@ -13,7 +13,7 @@ from dotbox.core import paths
 from dotbox.core.errors import DotboxError
 from dotbox.core.models import Frozen
 from dotbox.engine import client, transport
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory, lifecycle
 
 BAKE_MAX_AGE = 3600.0
 GRACE = 120.0  # a sandbox not running this long after its container was made is broken
@@ -42,7 +42,7 @@ def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
 
 def _was_ready(labels: dict[str, str]) -> bool:
     home = labels.get("dotbox.dir", "")
-    return bool(home) and (Path(home) / lifecycle.READY_MARKER).exists()
+    return bool(home) and (Path(home) / inventory.READY_MARKER).exists()
 
 
 def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
@@ -66,7 +66,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
     live_ids: set[str] = set()
     reviews: dict[str, str] = {}
     for c in everything:
-        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(lifecycle.L_ID, "")
+        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(inventory.L_ID, "")
         if role == "review" and "dotbox.review" in c.labels and _expired(c.labels, now):
             reviews[c.labels["dotbox.review"]] = "expired review environment"
         if role != "sandbox":
@@ -75,7 +75,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
             act("sandbox", sid, "expired", lambda sid=sid: api.drop(sid))
         elif lifecycle.info_of(c).state == "broken" and (
             c.status == "running"
-            or (_past(c.labels, lifecycle.L_READY_BY, now) and not _was_ready(c.labels))
+            or (_past(c.labels, inventory.L_READY_BY, now) and not _was_ready(c.labels))
             or epoch - c.created_at > GRACE
         ):
             act(
@@ -93,7 +93,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
 
         act("review", review_id, reason, lambda r=review_id: environments.down(r))
     for c in everything:
-        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(lifecycle.L_ID, "")
+        role, sid = c.labels.get("dotbox.role", ""), c.labels.get(inventory.L_ID, "")
         if role in ("runner", "forwarder") and sid not in live_ids:
             act(
                 "container",
@@ -108,16 +108,16 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
                 "bake container left by a killed bake",
                 lambda cid=c.id: client.remove_container(cid),
             )
-    volumes = client.labelled_volumes({transport.MANAGED_BY: "dotbox", lifecycle.L_ID: ""})
+    volumes = client.labelled_volumes({transport.MANAGED_BY: "dotbox", inventory.L_ID: ""})
     for volume, labels in sorted(volumes.items()):
-        if labels.get(lifecycle.L_ID) not in live_ids:
+        if labels.get(inventory.L_ID) not in live_ids:
             act("volume", volume, "its sandbox is gone", lambda v=volume: client.remove_volume(v))
     root = paths.run_root()
     for entry in pool.dangling():
         act("pool entry", str(entry), "its sandbox is gone", lambda e=entry: e.unlink(True))
     for directory in sorted(p for p in root.iterdir() if p.is_dir() and p.name != ".pool"):
         if directory.name not in live_ids and not client.containers(
-            {transport.MANAGED_BY: "dotbox", lifecycle.L_ID: directory.name}
+            {transport.MANAGED_BY: "dotbox", inventory.L_ID: directory.name}
         ):
             act(
                 "directory",

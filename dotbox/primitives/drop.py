@@ -9,7 +9,7 @@ from dotbox.core import paths
 from dotbox.core.errors import DropIncomplete, NotFound
 from dotbox.core.models import Frozen
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory, lifecycle
 
 
 class DropInputs(Inputs):
@@ -36,7 +36,7 @@ class SandboxDrop(Primitive[DropInputs, DropTarget]):
                 raise
             return DropTarget(id=inputs.sandbox, container=None, home=home)
         home = Path(container.labels.get("dotbox.dir") or paths.sandbox_dir(inputs.sandbox))
-        return DropTarget(id=container.labels[lifecycle.L_ID], container=container.id, home=home)
+        return DropTarget(id=container.labels[inventory.L_ID], container=container.id, home=home)
 
     def plan(self, inputs: DropInputs, target: DropTarget) -> Plan:
         steps = (

@@ -32,7 +32,7 @@ from dotbox.core.errors import (
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
 from dotbox.engine import client, containment, transport
 from dotbox.review import compose
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory, lifecycle
 from dotbox.snapshots import store
 
 L_REVIEW = "dotbox.review"
@@ -132,7 +132,7 @@ def plan(
     at = compose.Placement(
         labels=labels_of(review_id, created, ttl),
         db_socket_dir=Path("<run directory>") / f"{review_id}-db" / "sock",
-        db_env=_db_env(lifecycle.ROLE, lifecycle.DATABASE),
+        db_env=_db_env(inventory.ROLE, inventory.DATABASE),
         pgpass=home / "pgpass",
         images=refs,
     )
@@ -444,7 +444,7 @@ def _remove(review_id: str) -> tuple[int, int, int, bool]:
     for sb in client.containers({**by_label, "dotbox.role": "sandbox"}):
         from dotbox import api
 
-        api.drop(sb.labels[lifecycle.L_ID])
+        api.drop(sb.labels[inventory.L_ID])
         dropped = True
     shutil.rmtree(reviews_dir() / review_id, ignore_errors=True)
     return removed, volumes, nets, dropped

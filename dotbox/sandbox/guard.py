@@ -8,9 +8,10 @@ from the official server's recorded in its snapshot. Anything else is refused.
 from __future__ import annotations
 
 from dotbox.core.errors import DotboxError, Refused
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
 from dotbox.pg import db
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory, lifecycle
+from dotbox.sandbox.inventory import SandboxInfo
 from dotbox.snapshots import store
 
 
@@ -23,7 +24,7 @@ class LiveSandbox(Frozen):
 
 def require_live(ref: str) -> LiveSandbox:
     container = lifecycle.resolve(ref)  # refuses DSNs, unlabelled containers, unknown ids
-    sandbox_id = container.labels.get(lifecycle.L_ID, ref)
+    sandbox_id = container.labels.get(inventory.L_ID, ref)
     _require_running_isolated(container, sandbox_id)
     info = lifecycle.info_of(container)
     creds = lifecycle.credentials(info)

@@ -24,27 +24,21 @@ from dotbox.core.errors import (
     NotReady,
     Refused,
 )
-from dotbox.core.models import (
-    ContainerInfo,
-    ImageInfo,
-    SandboxCredentials,
-    SandboxInfo,
-    SnapshotManifest,
-)
+from dotbox.core.models import ContainerInfo, ImageInfo, SandboxCredentials, SnapshotManifest
 from dotbox.engine import client
+from dotbox.engine.transport import MANAGED_BY
 from dotbox.pg import db
 from dotbox.sandbox import forwarder, inventory
 from dotbox.sandbox.inventory import (
-    DATABASE as DATABASE,  # re-exported: callers know them from here
+    DATABASE,
+    L_HOME,
+    L_ID,
+    L_READY_BY,
+    L_ROLE,
+    READY_MARKER,
+    ROLE,
+    SandboxInfo,
 )
-from dotbox.sandbox.inventory import L_HOME as L_HOME
-from dotbox.sandbox.inventory import L_ID as L_ID
-from dotbox.sandbox.inventory import L_MANAGED as L_MANAGED
-from dotbox.sandbox.inventory import L_READY_BY as L_READY_BY
-from dotbox.sandbox.inventory import L_ROLE as L_ROLE
-from dotbox.sandbox.inventory import READY_MARKER as READY_MARKER
-from dotbox.sandbox.inventory import ROLE as ROLE
-from dotbox.sandbox.inventory import sandbox_state as sandbox_state
 
 DEFAULT_TTL = timedelta(hours=2)
 READY_DEADLINE = float(os.environ.get("DOTBOX_READY_DEADLINE", "30"))
@@ -112,7 +106,7 @@ def create(
         socket_dir=sock,
     )
     labels = {
-        L_MANAGED: "dotbox",
+        MANAGED_BY: "dotbox",
         L_ROLE: "sandbox",
         L_ID: sandbox_id,
         "dotbox.snapshot": manifest.name,
@@ -163,7 +157,7 @@ def create(
         if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
             client.create_tmpfs_volume(
                 socket_source,
-                {L_MANAGED: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())},
+                {MANAGED_BY: "dotbox", L_ID: sandbox_id, L_HOME: str(paths.data_home())},
                 "size=1m,mode=1777",
             )
         try:
@@ -224,7 +218,7 @@ def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:
     with suppress(DotboxError):
         client.remove_container(container)
     with suppress(DotboxError):
-        for volume in client.volumes({L_MANAGED: "dotbox", L_ID: sandbox_id}):
+        for volume in client.volumes({MANAGED_BY: "dotbox", L_ID: sandbox_id}):
             client.remove_volume(volume)
 
 
@@ -293,7 +287,7 @@ def _write_secret(path: Path, value: str) -> None:
 
 
 def find(sandbox_id: str) -> ContainerInfo | None:
-    found = client.containers({L_MANAGED: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
+    found = client.containers({MANAGED_BY: "dotbox", L_ROLE: "sandbox", L_ID: sandbox_id})
     return found[0] if found else None
 
 
@@ -323,12 +317,12 @@ def resolve(ref: str) -> ContainerInfo:
 
 
 def info_of(c: ContainerInfo) -> SandboxInfo:
-    return SandboxInfo(**inventory.row_of(c.id, c.image, c.status, c.labels).fields())
+    return inventory.row_of(c.id, c.image, c.status, c.labels)
 
 
 def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
-    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``)."""
-    return [SandboxInfo(**row.fields()) for row in inventory.rows(every_home=every_home)]
+    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``), oldest first."""
+    return inventory.rows(every_home=every_home)
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
@@ -356,7 +350,7 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
     """Remove the sandbox's container with its volumes, every container and volume labelled
     with its id (forwarder, runners, socket volume) and its directory. Reading back what is
     left is sandbox-drop's verify (``remnants``)."""
-    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    by_label = {MANAGED_BY: "dotbox", L_ID: sandbox_id}
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's kill is most of a drop
         removing = pool.submit(client.remove_container, container_id) if container_id else None
         for other in client.containers(by_label):  # its forwarder, and runners still going
@@ -375,7 +369,7 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
 
 def remnants(sandbox_id: str, home: Path) -> list[str]:
     """What the engine and the host still hold of a sandbox, read back (empty: nothing)."""
-    by_label = {L_MANAGED: "dotbox", L_ID: sandbox_id}
+    by_label = {MANAGED_BY: "dotbox", L_ID: sandbox_id}
     left: list[str] = []
     if leftover := client.containers(by_label):
         left.append("container " + ", ".join(c.labels.get(L_ROLE, "?") for c in leftover))

@@ -22,7 +22,7 @@ from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import InvalidInput, Refused
 from dotbox.engine import client, transport
-from dotbox.sandbox import guard, lifecycle
+from dotbox.sandbox import guard, inventory, lifecycle
 
 SOCKET = "/sock"
 PASSWORD_FILE = "/run/dotbox/password"
@@ -115,9 +115,9 @@ def spec(
         name=f"dotbox-run-{info.id}-{secrets.token_hex(3)}",
         labels={
             transport.MANAGED_BY: "dotbox",
-            lifecycle.L_ROLE: "runner",
-            lifecycle.L_ID: info.id,
-            lifecycle.L_HOME: str(paths.data_home()),
+            inventory.L_ROLE: "runner",
+            inventory.L_ID: info.id,
+            inventory.L_HOME: str(paths.data_home()),
         },
         entrypoint=["sh", "-c", WRAPPER, "dotbox-run"],
         command=list(command),

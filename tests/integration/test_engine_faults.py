@@ -20,7 +20,7 @@ import pytest
 
 from dotbox.core.errors import EngineUnavailable
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.loadgen import leftovers
 
@@ -84,8 +84,8 @@ def collect(docker_host: str, *mine: str) -> list[dict[str, object]]:
 
 def wait_past_ready_by(name: str) -> None:
     """Sleep until the sandbox's create deadline (its ready-by label) has passed."""
-    (container,) = client.containers({lifecycle.L_ID: name})
-    ready_by = datetime.fromisoformat(container.labels[lifecycle.L_READY_BY])
+    (container,) = client.containers({inventory.L_ID: name})
+    ready_by = datetime.fromisoformat(container.labels[inventory.L_READY_BY])
     time.sleep(max(0.0, ready_by.timestamp() - time.time()) + 1)
 
 
@@ -113,7 +113,7 @@ def test_engine_dies_during_create(proxy: FaultProxy, name: str) -> None:
     assert "Docker engine unreachable" in line and proxy.docker_host in line
 
     proxy.restart()  # the engine is back
-    made = name in {c.labels[lifecycle.L_ID] for c in client.containers({lifecycle.L_ID: name})}
+    made = name in {c.labels[inventory.L_ID] for c in client.containers({inventory.L_ID: name})}
     # a half-made sandbox is creating (or broken: its server found no socket directory), never
     # ready; a sandbox the engine never made is not listed at all
     assert states(proxy.docker_host).get(name) in (("creating", "broken") if made else (None,))

@@ -10,7 +10,7 @@ import pytest
 
 import dotbox
 from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.sandbox import inventory
 from tests.integration.conftest import cli_json, run_cli, run_root
 
 
@@ -57,14 +57,14 @@ def test_gc_removes_expired_and_orphans_and_spares_the_rest(
     targets = {(a["kind"], a["target"]) for a in planned}
     assert ("sandbox", expired.id) in targets and ("directory", str(orphan_dir)) in targets
     assert all(not a["done"] for a in planned)
-    assert client.containers({lifecycle.L_ID: expired.id})  # dry run removed nothing
+    assert client.containers({inventory.L_ID: expired.id})  # dry run removed nothing
     done = cli_json("gc")
     assert isinstance(done, list)
     assert {(a["kind"], a["target"]) for a in done if a["done"]} >= {
         ("sandbox", expired.id),
         ("directory", str(orphan_dir)),
     }
-    assert not client.containers({lifecycle.L_ID: expired.id})
+    assert not client.containers({inventory.L_ID: expired.id})
     assert not orphan_dir.exists()
     assert live.query("SELECT 1") == [(1,)]
     for obj in (["container", "inspect", box], ["network", "inspect", net]):
@@ -74,7 +74,7 @@ def test_gc_removes_expired_and_orphans_and_spares_the_rest(
 
 def test_gc_removes_a_broken_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     sb = dotbox.sandbox(ttl="10m")
-    container = client.containers({lifecycle.L_ID: sb.id})[0]
+    container = client.containers({inventory.L_ID: sb.id})[0]
     subprocess.run(["docker", "kill", container.id], check=True, capture_output=True)
     assert dotbox.get(sb.id).info.state == "broken"
     from dotbox.maintenance import janitor

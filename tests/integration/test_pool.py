@@ -18,15 +18,15 @@ import dotbox
 from dotbox import api, pool
 from dotbox.core import paths
 from dotbox.engine import client, transport
-from dotbox.sandbox import lease, lifecycle
+from dotbox.sandbox import inventory, lease
 from tests.integration.conftest import cli_json, run_cli
 
 POOLED = {transport.MANAGED_BY: "dotbox", pool.LABEL: "default"}
 
 
 def _mine(labels: dict[str, str]) -> list[str]:
-    found = client.containers({**labels, lifecycle.L_HOME: str(paths.data_home())})
-    return sorted(c.labels[lifecycle.L_ID] for c in found)
+    found = client.containers({**labels, inventory.L_HOME: str(paths.data_home())})
+    return sorted(c.labels[inventory.L_ID] for c in found)
 
 
 def _wait_for_refill(ready: int, snapshot: str = "default") -> pool.PoolStatus:
@@ -46,7 +46,7 @@ def drained() -> Iterator[None]:
     pool.drain()
     yield
     pool.drain()
-    for sid in _mine({transport.MANAGED_BY: "dotbox", lifecycle.L_ROLE: "sandbox"}):
+    for sid in _mine({transport.MANAGED_BY: "dotbox", inventory.L_ROLE: "sandbox"}):
         api.drop(sid)
 
 
@@ -98,7 +98,7 @@ def test_claim_gives_a_normal_sandbox_with_the_claimers_ttl_and_refills(drained:
     assert status.ready == 2 and sb.id not in status.ids and len(_mine(POOLED)) == 3
     dropped = run_cli("drop", sb.id, check=True)
     assert "confirmed gone" in dropped.stdout
-    assert not client.containers({lifecycle.L_ID: sb.id})
+    assert not client.containers({inventory.L_ID: sb.id})
     assert not paths.sandbox_dir(sb.id).exists()
 
 
@@ -207,16 +207,16 @@ def test_gc_collects_a_claimed_sandbox_by_its_lease_not_the_pools_expiry(drained
     done = cli_json("gc")
     assert isinstance(done, list)
     assert ("sandbox", info.id, "expired") in {(a["kind"], a["target"], a["reason"]) for a in done}
-    assert not client.containers({lifecycle.L_ID: info.id})
+    assert not client.containers({inventory.L_ID: info.id})
 
 
 def test_a_dead_pooled_sandbox_is_never_handed_out(drained: None) -> None:
     pool.fill("default", 1)
     (dead,) = pool.status_of("default").ids
-    container = client.containers({lifecycle.L_ID: dead})[0]
+    container = client.containers({inventory.L_ID: dead})[0]
     subprocess.run(["docker", "kill", container.id], check=True, capture_output=True)
     assert pool.checkout("default", timedelta(minutes=5), refill=False) is None
-    assert not client.containers({lifecycle.L_ID: dead})  # replaced: dropped, not returned
+    assert not client.containers({inventory.L_ID: dead})  # replaced: dropped, not returned
 
 
 def test_sixteen_creates_from_sixteen_processes_at_once(drained: None, tmp_path: Path) -> None:

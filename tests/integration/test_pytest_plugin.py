@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import dotbox
-from dotbox.engine import client
-from dotbox.sandbox import lifecycle
+from dotbox.engine import client, transport
+from dotbox.sandbox import inventory
 from tests.pytest_runs import Suite, make_suite, outcomes, remove_run_dir
 
 RECORD = """
@@ -34,8 +34,8 @@ def record(name, *boxes):
 
 def live_in(suite: Suite) -> set[str]:
     """Ids of the sandboxes (containers) the engine holds for this suite's DOTBOX_HOME."""
-    found = client.containers({lifecycle.L_MANAGED: "dotbox", lifecycle.L_HOME: suite.home})
-    return {c.labels.get(lifecycle.L_ID, "") for c in found}
+    found = client.containers({transport.MANAGED_BY: "dotbox", inventory.L_HOME: suite.home})
+    return {c.labels.get(inventory.L_ID, "") for c in found}
 
 
 def run_dir_entries(suite: Suite) -> list[str]:
@@ -301,7 +301,7 @@ def test_sigkilled_session_is_reaped_by_ttl_and_gc(suite: Suite) -> None:
     assert live_in(suite) == ids  # SIGKILL: nothing ran, they are still there
     latest = max(
         datetime.fromisoformat(c.labels["dotbox.expires"])
-        for c in client.containers({lifecycle.L_HOME: suite.home, lifecycle.L_ROLE: "sandbox"})
+        for c in client.containers({inventory.L_HOME: suite.home, inventory.L_ROLE: "sandbox"})
     )
     while datetime.now(UTC) <= latest:
         time.sleep(0.5)
