@@ -421,14 +421,3 @@ def _bake_error(
         )
     tail = " / ".join(x.strip() for x in output[-3:] if x.strip()) or "no output"
     return BakeFailed(f"bake of snapshot {manifest.name!r} failed: {tail}")
-
-
-def remove_sandbox_images(manifest: SnapshotManifest | None = None) -> list[str]:
-    labels = {Label.MANAGED_BY: "dotbox", Label.ROLE: "sandbox-image"}
-    if manifest is not None:
-        labels[Label.SNAPSHOT_DIGEST] = manifest.digest
-    removed = []
-    for img in client.images(labels):
-        client.remove_image(img.id)
-        removed.append(img.id)
-    return removed

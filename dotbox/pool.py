@@ -38,9 +38,10 @@ from dotbox import evidence
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
 from dotbox.engine import client
 from dotbox.sandboxes import lease, lifecycle
+from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store
 
 DEFAULT_TTL = timedelta(hours=12)
@@ -135,7 +136,7 @@ def _claim(snapshot: str, entry: str) -> SandboxInfo | None:
                 (_ready(snapshot) / entry).unlink()
         return None
     try:
-        return SandboxInfo.model_validate_json((home / lease.CLAIM).read_text())
+        return SandboxInfo.from_json((home / lease.CLAIM).read_text())
     except (OSError, ValueError):  # claimed but unreadable: nobody may use it, so it goes
         _discard(_entry_id(entry))
         return None
@@ -170,7 +171,7 @@ def checkout(
         home = paths.sandbox_dir(info.id)
         owner = lifecycle._owner()
         lease.write(home, lease.Lease(owner=owner, created=now, expires=now + ttl))
-        info = info.model_copy(update={"created": now, "expires": now + ttl, "owner": owner})
+        info = info._replace(created=now, expires=now + ttl, owner=owner)
         creds = lifecycle.credentials(info)
         if creds is None or not answers(creds.socket_dir):  # died since it was pooled
             _discard(info.id)
@@ -287,7 +288,7 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
         good = entry.startswith(digest[:16] + ".")
         if good:
             try:
-                info = SandboxInfo.model_validate_json((_ready(snapshot) / entry).read_text())
+                info = SandboxInfo.from_json((_ready(snapshot) / entry).read_text())
                 good = info.expires > limit
             except (OSError, ValueError):
                 good = False
@@ -330,7 +331,7 @@ def _fill_locked(
             _discard(info.id)
             raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
         tmp = _dir(snapshot) / f".entry.{info.id}"
-        tmp.write_text(info.model_dump_json())
+        tmp.write_text(json.dumps(info.as_json()))
         os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
         on_started(info.id)
         return info.id

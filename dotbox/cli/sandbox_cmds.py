@@ -115,9 +115,9 @@ def show(
     dsn = sb.credentials.dsn if sb._credentials else None
     tcp_dsn = sb.credentials.tcp_dsn if sb._credentials else None
     if as_json:
-        emit({**sb.info.model_dump(mode="json"), "dsn": dsn, "tcp_dsn": tcp_dsn})
+        emit({**sb.info.as_json(), "dsn": dsn, "tcp_dsn": tcp_dsn})
         return
-    for key, value in sb.info.model_dump().items():
+    for key, value in sb.info._asdict().items():
         typer.echo(f"{key:<16} {value}")
     typer.echo(f"{'dsn':<16} {dsn or '(credentials not on this host)'}")
     if tcp_dsn:

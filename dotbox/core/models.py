@@ -77,29 +77,6 @@ class ImageInfo(Frozen):
     size_bytes: int
 
 
-SandboxState = Literal["ready", "creating", "broken", "stopped", "expired"]
-
-
-class SandboxInfo(Frozen):
-    """A sandbox, read back from its container's labels and state."""
-
-    id: str
-    container: str
-    state: SandboxState
-    snapshot: str
-    snapshot_digest: str
-    pg_major: int
-    image: str
-    user: str
-    database: str
-    socket_dir: Path
-    superuser: bool
-    owner: str
-    created: datetime
-    expires: datetime
-    tcp: bool = False  # reached through a forwarder; its socket directory is a volume
-
-
 class SandboxCredentials(Frozen):
     """How to reach a sandbox. The password is random per sandbox and kept on the host only."""
 

@@ -1,7 +1,9 @@
 """The Docker engine: the one module that imports the docker SDK.
 
-Everything above speaks dotbox's own types (ContainerInfo, ImageInfo); every transport error is
-translated here into a DotboxError, so a dead engine is one clear line, never a traceback.
+Everything above speaks dotbox's own types (ContainerInfo, ImageInfo); every SDK error is
+translated here into a DotboxError (what an engine's status means is
+``dotbox.engine.transport.status_error``, for both routes), so a dead engine is one clear line,
+never a traceback.
 
 The SDK (and the pydantic models) are imported on first use, not with this module: listing
 containers by label — all that ``dotbox list`` and shell completion need — speaks the engine's
@@ -19,9 +21,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dotbox.core.errors import DotboxError, EngineUnavailable, NotFound, Refused
+from dotbox.core.errors import DotboxError, NotFound, Refused
 from dotbox.engine import transport
 from dotbox.engine.containment import Expected, violations
+from dotbox.engine.transport import (
+    DEFAULT_SOCKET,
+    label_filters,
+    request_timeout,
+    status_error,
+    unix_socket,
+    unreachable,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -30,15 +40,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
-
-# What the light dotbox.engine.transport does (list containers over the Unix socket, without the
-# SDK), under the names callers know from this module.
-DEFAULT_SOCKET = transport.DEFAULT_SOCKET
-DEFAULT_TIMEOUT = transport.DEFAULT_TIMEOUT
-engine_hint = transport.engine_hint
-request_timeout = transport.request_timeout
-unix_socket = transport.unix_socket
-_label_filters = transport._label_filters
 
 
 def _docker_errors() -> Any:
@@ -65,12 +66,11 @@ def _translate(action: str, exc: Exception) -> DotboxError | None:
     import requests.exceptions
 
     errors = _docker_errors()
-    if isinstance(exc, errors.NotFound):
-        return NotFound(f"{action}: {_explain(exc)}")
-    if isinstance(exc, errors.APIError):
-        return EngineUnavailable(f"{action}: {_explain(exc)}")
+    if isinstance(exc, errors.APIError):  # the engine answered: its status says what it means
+        status = exc.status_code or (404 if isinstance(exc, errors.NotFound) else 0)
+        return status_error(action, status, _explain(exc))
     if isinstance(exc, errors.DockerException | requests.exceptions.RequestException | OSError):
-        return EngineUnavailable(f"{action}: Docker engine unreachable ({exc})", hint=engine_hint())
+        return unreachable(action, os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET, exc)
     return None
 
 
@@ -225,7 +225,7 @@ def images(labels: dict[str, str]) -> list[ImageInfo]:
     from dotbox.core.models import ImageInfo
 
     with _translated("list images"):
-        found = client().api.images(filters={"label": _label_filters(labels)})
+        found = client().api.images(filters={"label": label_filters(labels)})
     return [
         ImageInfo(
             id=d["Id"],
@@ -439,7 +439,7 @@ def container_records(labels: dict[str, str], *, all_states: bool = True) -> lis
     if path is None:
         with _translated("list containers"):
             found: list[dict[str, Any]] = client().api.containers(
-                all=all_states, filters={"label": _label_filters(labels)}
+                all=all_states, filters={"label": label_filters(labels)}
             )
         return found
     return transport.socket_records(path, labels, all_states=all_states)
@@ -585,7 +585,7 @@ def labelled_volumes(labels: dict[str, str]) -> dict[str, dict[str, str]]:
     path = unix_socket()
     if path is None:
         with _translated("list volumes"):
-            found = client().api.volumes(filters={"label": _label_filters(labels)}) or {}
+            found = client().api.volumes(filters={"label": label_filters(labels)}) or {}
         listed = found.get("Volumes") or []
     else:
         listed = transport.socket_volumes(path, labels)
@@ -617,7 +617,7 @@ def remove_volume(name: str) -> bool:
 
 def networks(labels: dict[str, str]) -> list[str]:
     with _translated("list networks"):
-        found = client().api.networks(filters={"label": _label_filters(labels)})
+        found = client().api.networks(filters={"label": label_filters(labels)})
     return [str(n["Name"]) for n in found]
 
 

@@ -1,27 +1,31 @@
-"""The engine's HTTP API over its Unix socket, with the standard library only: listing
-containers by label, which is all that ``dotbox list`` and shell completion need.
+"""The engine's HTTP API over its Unix socket, with the standard library only (``http.client``
+over an ``AF_UNIX`` socket): listing and inspecting containers, volumes and images, which is
+all that ``dotbox list``, shell completion and dotbox's read-backs need.
 
-Split from ``dotbox.engine.client`` (which re-exports all of it) so that those paths import neither
-the docker SDK nor engine's container specs. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes
-through the SDK in ``dotbox.engine.client``.
+Kept apart from ``dotbox.engine.client`` so that those paths import neither the docker SDK nor
+pydantic. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through the SDK in
+``dotbox.engine.client``. What an engine's answer means to dotbox (``status_error``: 404 is
+NotFound, 409 Conflict) is decided here for both routes.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
 from typing import Any
 from urllib.parse import quote
 
-from dotbox.core.errors import EngineUnavailable, InvalidInput, NotFound
+from dotbox.core.errors import Conflict, DotboxError, EngineUnavailable, InvalidInput, NotFound
 
+DEFAULT_SOCKET = "/var/run/docker.sock"
 DEFAULT_TIMEOUT = 120.0  # seconds any one engine request may take (DOTBOX_ENGINE_TIMEOUT)
 
 
 def engine_hint() -> str:
     """What to do when the engine does not answer, naming the engine dotbox tried."""
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    where = os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
     return f"is dockerd running at {where}? 'docker info' tells; see README 'Prerequisites'"
 
 
@@ -36,9 +40,6 @@ def request_timeout() -> float:
     return value if value > 0 else DEFAULT_TIMEOUT
 
 
-DEFAULT_SOCKET = "/var/run/docker.sock"
-
-
 def unix_socket() -> str | None:
     """The engine's Unix socket from ``DOCKER_HOST`` (unset: the default socket), or None when
     the engine is reached otherwise (tcp://, ssh://, npipe://)."""
@@ -50,44 +51,72 @@ def unix_socket() -> str | None:
     return None
 
 
-def _get_json(socket_path: str, query: str, action: str) -> Any:
-    """GET ``query`` from the engine's HTTP API over its Unix socket (HTTP/1.0: one request,
-    the answer delimited by the connection's end)."""
+def status_error(action: str, status: int, message: str) -> DotboxError:
+    """The engine refused ``action`` with HTTP ``status``: 404 is NotFound, 409 (a name taken,
+    an object in use) Conflict, anything else EngineUnavailable. The SDK's route asks this too."""
+    kind = {404: NotFound, 409: Conflict}.get(status, EngineUnavailable)
+    return kind(f"{action}: {message}")
+
+
+def unreachable(action: str, where: str, why: object) -> EngineUnavailable:
+    return EngineUnavailable(
+        f"{action}: Docker engine unreachable at {where} ({why})", hint=engine_hint()
+    )
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP/1.1 to the engine over its Unix socket; ``timeout`` bounds every socket operation."""
+
+    def __init__(self, socket_path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.socket_path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def get_json(socket_path: str, query: str, action: str) -> Any:
+    """GET ``query`` from the engine's HTTP API over its Unix socket: the answer's JSON (or its
+    text, if it is none). Every failure is a DotboxError naming ``action``."""
+    conn = UnixHTTPConnection(socket_path, request_timeout())
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(request_timeout())
-            sock.connect(socket_path)
-            sock.sendall(f"GET {query} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
-            chunks = []
-            while chunk := sock.recv(1 << 16):
-                chunks.append(chunk)
-    except OSError as exc:
+        conn.request("GET", query)
+        answer = conn.getresponse()
+        status, body = answer.status, answer.read()
+    except http.client.RemoteDisconnected:  # hung up without a word
+        raise unreachable(action, socket_path, "no answer") from None
+    except http.client.BadStatusLine as exc:
+        line = str(exc).strip()  # the line that came instead of a status line
         raise EngineUnavailable(
-            f"{action}: Docker engine unreachable at {socket_path} ({exc})", hint=engine_hint()
+            f"{action}: not an HTTP answer from {socket_path}: {line!r}"
         ) from None
-    if not chunks:  # the engine (or what stands for it) hung up without an answer
+    except http.client.HTTPException as exc:  # a torn or oversized answer
         raise EngineUnavailable(
-            f"{action}: Docker engine unreachable at {socket_path} (no answer)",
-            hint=engine_hint(),
-        )
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        raise EngineUnavailable(f"{action}: not an HTTP answer from {socket_path}: {status_line!r}")
+            f"{action}: a broken HTTP answer from {socket_path} ({type(exc).__name__})"
+        ) from None
+    except OSError as exc:  # refused, absent, reset, timed out
+        raise unreachable(action, socket_path, exc) from None
+    finally:
+        conn.close()
     try:
         data = json.loads(body) if body.strip() else None
     except ValueError:
         data = body.decode("utf-8", "replace").strip()
-    status = int(parts[1])
     if status >= 400:
         message = data.get("message", data) if isinstance(data, dict) else data
-        error = NotFound if status == 404 else EngineUnavailable
-        raise error(f"{action}: {message}")
+        raise status_error(action, status, str(message))
     return data
 
 
-def _label_filters(labels: dict[str, str]) -> list[str]:
+def label_filters(labels: dict[str, str]) -> list[str]:
+    """The engine's label filter for ``labels`` (a value of '' matches any value)."""
     return [f"{k}={v}" if v else k for k, v in labels.items()]
 
 
@@ -96,9 +125,9 @@ def socket_records(
 ) -> list[dict[str, Any]]:
     """The engine's own listing (``GET /containers/json``) of containers carrying every given
     label, read from its Unix socket."""
-    filters = quote(json.dumps({"label": _label_filters(labels)}))
+    filters = quote(json.dumps({"label": label_filters(labels)}))
     query = f"/containers/json?all={int(all_states)}&filters={filters}"
-    data = _get_json(socket_path, query, "list containers")
+    data = get_json(socket_path, query, "list containers")
     if not isinstance(data, list):
         raise EngineUnavailable(f"list containers: unexpected answer from the engine: {data!r}")
     return data
@@ -107,8 +136,8 @@ def socket_records(
 def socket_volumes(socket_path: str, labels: dict[str, str]) -> list[dict[str, Any]]:
     """The engine's own listing (``GET /volumes``) of volumes carrying every given label, read
     from its Unix socket."""
-    filters = quote(json.dumps({"label": _label_filters(labels)}))
-    data = _get_json(socket_path, f"/volumes?filters={filters}", "list volumes")
+    filters = quote(json.dumps({"label": label_filters(labels)}))
+    data = get_json(socket_path, f"/volumes?filters={filters}", "list volumes")
     if not isinstance(data, dict):
         raise EngineUnavailable(f"list volumes: unexpected answer from the engine: {data!r}")
     return list(data.get("Volumes") or [])
@@ -127,7 +156,7 @@ def socket_inspect(socket_path: str, kind: str, ref: str) -> dict[str, Any] | No
     """The engine's inspect (``GET /containers/REF/json``, ``/images/REF/json``) of ``ref``,
     read from its Unix socket; None if it has no such object."""
     try:
-        data = _get_json(socket_path, f"/{kind}/{api_path(ref)}/json", f"inspect {ref}")
+        data = get_json(socket_path, f"/{kind}/{api_path(ref)}/json", f"inspect {ref}")
     except NotFound:
         return None
     if not isinstance(data, dict):
@@ -137,7 +166,7 @@ def socket_inspect(socket_path: str, kind: str, ref: str) -> dict[str, Any] | No
 
 def socket_info(socket_path: str) -> dict[str, Any]:
     """The engine's ``GET /info`` (what ``docker info`` shows), read from its Unix socket."""
-    data = _get_json(socket_path, "/info", "read the engine's info")
+    data = get_json(socket_path, "/info", "read the engine's info")
     if not isinstance(data, dict):
         raise EngineUnavailable(f"read the engine's info: unexpected answer: {data!r}")
     return data

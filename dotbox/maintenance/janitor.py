@@ -15,7 +15,7 @@ from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.engine import client
 from dotbox.primitives import drop
-from dotbox.sandboxes import lifecycle
+from dotbox.sandboxes import inventory, lifecycle
 
 BAKE_MAX_AGE = 3600.0
 GRACE = 120.0  # a sandbox not running this long after its container was made is broken
@@ -44,7 +44,7 @@ def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
 
 def _was_ready(labels: dict[str, str]) -> bool:
     home = labels.get(Label.DIR, "")
-    return bool(home) and (Path(home) / lifecycle.READY_MARKER).exists()
+    return bool(home) and (Path(home) / inventory.READY_MARKER).exists()
 
 
 def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:

@@ -33,7 +33,7 @@ from dotbox.core.labels import Label
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
 from dotbox.engine import client, containment
 from dotbox.review import compose
-from dotbox.sandboxes import lifecycle
+from dotbox.sandboxes import inventory, lifecycle
 from dotbox.snapshots import store
 
 DEFAULT_TTL = timedelta(hours=8)
@@ -132,7 +132,7 @@ def plan(
     at = compose.Placement(
         labels=labels_of(review_id, created, ttl),
         db_socket_dir=Path("<run directory>") / f"{review_id}-db" / "sock",
-        db_env=_db_env(lifecycle.ROLE, lifecycle.DATABASE),
+        db_env=_db_env(inventory.ROLE, inventory.DATABASE),
         pgpass=home / "pgpass",
         images=refs,
     )

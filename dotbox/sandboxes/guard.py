@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dotbox.core.errors import DotboxError, Refused
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials, SandboxInfo
+from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
 from dotbox.pg import db
 from dotbox.sandboxes import lifecycle
+from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store
 
 

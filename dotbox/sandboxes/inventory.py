@@ -1,11 +1,11 @@
-"""Which sandboxes exist, read from the engine's labels: cheaply, for ``dotbox list`` and
-shell completion.
+"""Which sandboxes exist, read from the engine's labels, and ``SandboxInfo``, the one record of
+a sandbox: what ``dotbox list`` shows and what the API returns.
 
 No docker SDK, no psycopg, no pydantic, not even dataclasses here (``dotbox.engine.transport``
 speaks to the engine's socket with the standard library; any other ``DOCKER_HOST`` goes
-through ``dotbox.engine.client``): a ``dotbox list`` costs little more than the interpreter's start.
-``sandboxes.info_of`` builds its ``SandboxInfo`` from ``row_of``, so the state and the fields
-of a sandbox are computed in one place.
+through ``dotbox.engine.client``): a ``dotbox list`` costs little more than the interpreter's
+start. ``lifecycle.info_of`` is ``row_of`` too, so the state and the fields of a sandbox are
+computed in one place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from dotbox.core import paths
 from dotbox.core.labels import Label
@@ -25,13 +25,17 @@ DATABASE = "sandbox"
 READY_MARKER = "ready"  # written on the host once a query with the sandbox's password succeeded
 CLAIM, LEASE = "claimed", "lease"  # files of dotbox.lease, read here without pydantic
 
+SandboxState = Literal["ready", "creating", "broken", "stopped", "expired"]
+_TIMES = ("created", "expires")
 
-class SandboxRow(NamedTuple):
-    """A sandbox as ``list`` shows it: the fields of ``models.SandboxInfo``, in its order."""
+
+class SandboxInfo(NamedTuple):
+    """A sandbox, read back from its container's labels and state (and its ready marker, and a
+    claimed pool sandbox's lease)."""
 
     id: str
-    container: str
-    state: str
+    container: str  # the container's id, short
+    state: SandboxState
     snapshot: str
     snapshot_digest: str
     pg_major: int
@@ -43,23 +47,36 @@ class SandboxRow(NamedTuple):
     owner: str
     created: datetime
     expires: datetime
-    tcp: bool = False
-
-    def fields(self) -> dict[str, Any]:
-        return self._asdict()
+    tcp: bool = False  # reached through a forwarder; its socket directory is a volume
 
     def as_json(self) -> dict[str, Any]:
-        """What ``SandboxInfo.model_dump(mode="json")`` gives for the same sandbox."""
+        """The record as JSON values (``dotbox list --json``, ``show --json``, a pool's entry):
+        the path as text, the times in ISO 8601 (UTC as 'Z')."""
         out = self._asdict()
         out["socket_dir"] = str(self.socket_dir)
-        out["created"] = _iso(self.created)
-        out["expires"] = _iso(self.expires)
+        for name in _TIMES:
+            text = out[name].isoformat()
+            out[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
         return out
 
-
-def _iso(value: datetime) -> str:
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SandboxInfo:
+        """The record ``as_json`` gave, read back; ValueError if ``text`` is anything else."""
+        data = json.loads(text)
+        required = set(cls._fields) - set(cls._field_defaults)
+        if not isinstance(data, dict) or not required <= data.keys() <= set(cls._fields):
+            raise ValueError(f"not a sandbox record: {text!r:.80}")
+        values = {**cls._field_defaults, **data, "socket_dir": Path(str(data["socket_dir"]))}
+        for name in _TIMES:
+            values[name] = datetime.fromisoformat(str(data[name]))
+        kinds = {"pg_major": int, "superuser": bool, "tcp": bool}
+        for name, value in values.items():
+            plain = name not in _TIMES and name != "socket_dir"
+            if plain and type(value) is not kinds.get(name, str):
+                raise ValueError(f"sandbox record: {name} is {value!r}")
+        if values["state"] not in get_args(SandboxState):
+            raise ValueError(f"sandbox record: state is {values['state']!r}")
+        return cls(**values)
 
 
 def parse_time(value: str | None) -> datetime:
@@ -71,7 +88,7 @@ def parse_time(value: str | None) -> datetime:
 
 def sandbox_state(
     *, status: str, ready: bool, ready_by: datetime | None, expires: datetime, now: datetime
-) -> str:
+) -> SandboxState:
     """ready only with the host's ready marker and a running container; creating until its
     deadline; broken after it, or when the container is not running."""
     if status in ("running", "created") and not ready:
@@ -99,7 +116,7 @@ def unclaimed(labels: dict[str, str]) -> bool:
     return Label.POOL in labels and not (Path(labels.get(Label.DIR, "")) / CLAIM).exists()
 
 
-def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -> SandboxRow:
+def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -> SandboxInfo:
     """A sandbox from its container's id, image, status and labels (and its ready marker, and
     the lease of a claimed pool sandbox)."""
     home = Path(labels.get(Label.DIR, ""))
@@ -112,7 +129,7 @@ def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -
         expires=expires,
         now=datetime.now(UTC),
     )
-    return SandboxRow(
+    return SandboxInfo(
         id=labels.get(Label.ID, ""),
         container=container_id[:12],
         state=state,
@@ -143,7 +160,7 @@ def _records(every_home: bool) -> list[dict[str, Any]]:
     return transport.socket_records(socket_path, labels)
 
 
-def rows(*, every_home: bool = False) -> list[SandboxRow]:
+def rows(*, every_home: bool = False) -> list[SandboxInfo]:
     """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``), oldest first."""
     found = [
         row_of(d["Id"], d.get("Image", ""), d.get("State", ""), d.get("Labels") or {})
@@ -153,12 +170,12 @@ def rows(*, every_home: bool = False) -> list[SandboxRow]:
     return sorted(found, key=lambda s: (s.created, s.id))
 
 
-def json_text(found: list[SandboxRow]) -> str:
-    """``dotbox list --json``: what ``SandboxInfo.model_dump(mode="json")`` gives, indented."""
+def json_text(found: list[SandboxInfo]) -> str:
+    """``dotbox list --json``: each sandbox's ``as_json``, indented."""
     return json.dumps([s.as_json() for s in found], indent=2)
 
 
-def text_lines(found: list[SandboxRow]) -> list[str]:
+def text_lines(found: list[SandboxInfo]) -> list[str]:
     """``dotbox list``'s text: a header and one line per sandbox, or "no sandboxes"."""
     if not found:
         return ["no sandboxes"]

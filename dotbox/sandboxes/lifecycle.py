@@ -19,29 +19,22 @@ from dotbox.core import config, limits, paths, retry, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
-    EngineUnavailable,
     InvalidInput,
     NotFound,
     NotReady,
     Refused,
 )
 from dotbox.core.labels import Label
-from dotbox.core.models import (
-    ContainerInfo,
-    ImageInfo,
-    SandboxCredentials,
-    SandboxInfo,
-    SnapshotManifest,
-)
+from dotbox.core.models import ContainerInfo, ImageInfo, SandboxCredentials, SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import db
 from dotbox.sandboxes import forwarder, inventory
 from dotbox.sandboxes.inventory import (
-    DATABASE as DATABASE,  # re-exported: callers know them from here
+    DATABASE,
+    READY_MARKER,
+    ROLE,
+    SandboxInfo,
 )
-from dotbox.sandboxes.inventory import READY_MARKER as READY_MARKER
-from dotbox.sandboxes.inventory import ROLE as ROLE
-from dotbox.sandboxes.inventory import sandbox_state as sandbox_state
 
 DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
@@ -169,10 +162,8 @@ def create(
             )
         try:
             container = client.run_container(spec)
-        except EngineUnavailable as exc:
-            if "Conflict" in str(exc) or "already in use" in str(exc):
-                raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
-            raise
+        except Conflict:  # the engine's 409: the name is taken
+            raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The forwarder starts while the server comes up (it relays only when asked to).
             starting = (
@@ -334,12 +325,12 @@ def resolve(ref: str) -> ContainerInfo:
 
 
 def info_of(c: ContainerInfo) -> SandboxInfo:
-    return SandboxInfo(**inventory.row_of(c.id, c.image, c.status, c.labels).fields())
+    return inventory.row_of(c.id, c.image, c.status, c.labels)
 
 
 def list_sandboxes(*, every_home: bool = False) -> list[SandboxInfo]:
-    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``)."""
-    return [SandboxInfo(**row.fields()) for row in inventory.rows(every_home=every_home)]
+    """Sandboxes made from this DOTBOX_HOME (or from any, with ``every_home``), oldest first."""
+    return inventory.rows(every_home=every_home)
 
 
 def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:

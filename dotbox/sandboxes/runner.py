@@ -68,7 +68,7 @@ def _private() -> list[tuple[str, str]]:
 def _host_state() -> list[tuple[str, str]]:
     """The host's own state, (what, where): a runner mounts nothing that holds it."""
     return [
-        ("the Docker engine's socket", transport.unix_socket() or client.DEFAULT_SOCKET),
+        ("the Docker engine's socket", transport.unix_socket() or transport.DEFAULT_SOCKET),
         *(
             (f"{p} (the host's runtime state)", p)
             for p in ("/run", "/var/run", "/proc", "/sys", "/dev")

@@ -59,7 +59,7 @@ def psql(sandbox_id: str, *args: str, stdin: str | None = None) -> subprocess.Co
 def test_list_json_is_the_api_answer(sb: dotbox.Sandbox) -> None:
     listed = json.loads(run_cli("list", "--json", check=True).stdout)
     assert sb.id in [s["id"] for s in listed]
-    assert listed == [s.model_dump(mode="json") for s in api.list_sandboxes()]
+    assert listed == [s.as_json() for s in api.list_sandboxes()]
     text = run_cli("list", check=True).stdout
     assert any(line.startswith(sb.id) and " ready " in line for line in text.splitlines())
 

@@ -1,20 +1,22 @@
-"""The light read path of `dotbox list`: same fields and JSON as the pydantic SandboxInfo, and
-no heavy import on the way."""
+"""The light read path of `dotbox list`: one record (SandboxInfo) for the listing and the API,
+its JSON and back, and no heavy import on the way."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dotbox.core.errors import EngineUnavailable
-from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, SandboxInfo
-from dotbox.engine import client
+from dotbox.core.models import ContainerInfo
+from dotbox.engine import transport
 from dotbox.sandboxes import inventory, lifecycle
+from dotbox.sandboxes.inventory import SandboxInfo
 
 LABELS = {
     "dotbox.managed-by": "dotbox",
@@ -31,8 +33,14 @@ LABELS = {
 }
 
 
+FIELDS = [  # what `dotbox list --json` and the API's SandboxInfo have always held, in order
+    "id", "container", "state", "snapshot", "snapshot_digest", "pg_major", "image", "user",
+    "database", "socket_dir", "superuser", "owner", "created", "expires", "tcp",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize("ready", [True, False])
-def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> None:
+def test_list_and_the_api_read_one_record(tmp_path: Path, ready: bool) -> None:
     labels = {**LABELS, "dotbox.dir": str(tmp_path)}
     if ready:
         (tmp_path / inventory.READY_MARKER).touch()
@@ -43,18 +51,50 @@ def test_row_is_sandbox_info_field_for_field(tmp_path: Path, ready: bool) -> Non
             labels=labels,
         )
     )  # fmt: skip
-    assert list(row.fields()) == list(SandboxInfo.model_fields)
-    assert SandboxInfo(**row.fields()) == info
-    assert row.as_json() == info.model_dump(mode="json")
+    assert type(row) is type(info) is SandboxInfo and row == info
+    assert list(SandboxInfo._fields) == FIELDS
     assert row.state == ("ready" if ready else "broken") and row.socket_dir == tmp_path / "sock"
-    assert row.as_json()["created"] == "2026-01-01T10:00:00Z"
+    assert row.container == "f" * 12 and row.pg_major == 17 and row.superuser is True
+
+
+def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
+    row = inventory.row_of("f" * 64, "sha256:img", "running", {**LABELS, "dotbox.dir": "/d"})
+    data = row.as_json()
+    assert list(data) == FIELDS
+    assert data["created"] == "2026-01-01T10:00:00Z" and data["socket_dir"] == "/d/sock"
+    assert json.loads(inventory.json_text([row])) == [data]
+    assert SandboxInfo.from_json(json.dumps(data)) == row
+    # a pool entry written by pydantic's model_dump_json (before this record) still reads
+    written = json.dumps(data, separators=(",", ":"))
+    assert SandboxInfo.from_json(written) == row
+    assert SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k != "tcp"})) == row
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"state": "happy"},
+        {"pg_major": "17"},
+        {"superuser": "true"},
+        {"created": "yesterday"},
+        {"extra": 1},
+        {"id": None},
+    ],
+)
+def test_anything_but_a_record_is_refused_on_reading(change: dict[str, Any]) -> None:
+    row = inventory.row_of("f" * 64, "img", "running", {**LABELS, "dotbox.dir": "/d"})
+    with pytest.raises(ValueError):
+        SandboxInfo.from_json(json.dumps({**row.as_json(), **change}))
+    for text in ("{not json", "[]", json.dumps({"id": "x"})):
+        with pytest.raises(ValueError):
+            SandboxInfo.from_json(text)
 
 
 @pytest.mark.parametrize(
     ("docker_host", "socket"),
     [
-        (None, client.DEFAULT_SOCKET),
-        ("", client.DEFAULT_SOCKET),
+        (None, transport.DEFAULT_SOCKET),
+        ("", transport.DEFAULT_SOCKET),
         ("unix:///run/user/1000/docker.sock", "/run/user/1000/docker.sock"),
         ("tcp://127.0.0.1:2375", None),
         ("ssh://me@host", None),
@@ -67,7 +107,7 @@ def test_engine_socket_from_docker_host(
         monkeypatch.delenv("DOCKER_HOST", raising=False)
     else:
         monkeypatch.setenv("DOCKER_HOST", docker_host)
-    assert client.unix_socket() == socket
+    assert transport.unix_socket() == socket
 
 
 def test_an_absent_socket_is_one_engine_error(
@@ -80,7 +120,8 @@ def test_an_absent_socket_is_one_engine_error(
 
 def test_list_path_imports_no_sdk_pydantic_or_psycopg() -> None:
     code = (
-        "import sys; from dotbox.cli import sandbox_cmds, complete; from dotbox import inventory;"
+        "import sys; from dotbox.cli import sandbox_cmds, complete;"
+        " from dotbox.sandboxes import inventory;"
         "print(sorted(m for m in ('docker', 'pydantic', 'psycopg', 'requests', 'rich')"
         " if m in sys.modules))"
     )
@@ -98,7 +139,7 @@ def test_a_claimed_pool_sandbox_shows_its_lease_and_an_unclaimed_one_is_hidden(
     from dotbox.sandboxes import lease
 
     assert (inventory.CLAIM, inventory.LEASE) == (lease.CLAIM, lease.LEASE)
-    labels = {**LABELS, "dotbox.dir": str(tmp_path), Label.POOL: "default"}
+    labels = {**LABELS, "dotbox.dir": str(tmp_path), "dotbox.pool": "default"}
     assert inventory.unclaimed(labels)
     claimed = lease.Lease(
         owner="claimer@host",

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dotbox.sandboxes.lifecycle import sandbox_state
+from dotbox.sandboxes.inventory import sandbox_state
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

@@ -9,7 +9,7 @@ import pytest
 
 from dotbox.core import paths
 from dotbox.core.errors import StorageFailed
-from dotbox.engine import client
+from dotbox.engine import transport
 
 
 @pytest.mark.parametrize(
@@ -39,11 +39,11 @@ def test_a_write_that_works_is_left_alone(tmp_path: Path) -> None:
 )
 def test_engine_request_timeout(raw: str, seconds: float, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOTBOX_ENGINE_TIMEOUT", raw)
-    assert client.request_timeout() == seconds
+    assert transport.request_timeout() == seconds
 
 
 def test_engine_hint_names_the_engine_tried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///somewhere/docker.sock")
-    assert "unix:///somewhere/docker.sock" in client.engine_hint()
+    assert "unix:///somewhere/docker.sock" in transport.engine_hint()
     monkeypatch.delenv("DOCKER_HOST")
-    assert "unix:///var/run/docker.sock" in client.engine_hint()
+    assert "unix:///var/run/docker.sock" in transport.engine_hint()
