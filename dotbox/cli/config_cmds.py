@@ -7,7 +7,7 @@ import json
 import typer
 
 from dotbox.cli import options
-from dotbox.cli.app import JsonOpt, app, emit, fail
+from dotbox.cli.shared import JsonOpt, app, emit, fail
 from dotbox.core.errors import DotboxError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, app, emit
+from dotbox.cli.shared import JsonOpt, app, emit
 
 
 @app.command()

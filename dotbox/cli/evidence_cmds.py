@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
 from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive, short_help
+from dotbox.cli.shared import JsonOpt, emit, fail, group
 from dotbox.core.errors import DotboxError
 
 evidence_app = group("evidence", "Read back a sandbox's evidence ledger, check it, export it.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, _progress, emit, fail, group
+from dotbox.cli.shared import JsonOpt, _progress, emit, fail, group
 from dotbox.core.errors import DotboxError
 
 image_app = group("image", "Base images (PostgreSQL per major) and baked sandbox images.")

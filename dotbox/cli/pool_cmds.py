@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
+from dotbox.cli.shared import JsonOpt, emit, fail, group
 from dotbox.core.errors import DotboxError
 
 pool_app = group(

@@ -12,10 +12,10 @@ from typing import Any
 
 import typer
 
-from dotbox.cli.app import JsonOpt, _progress, app, emit, fail, group
 from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command modules
 from dotbox.cli.options import cli_help as cli_help
 from dotbox.cli.options import short_help as short_help
+from dotbox.cli.shared import JsonOpt, _progress, app, emit, fail, group
 from dotbox.core.errors import DotboxError
 
 

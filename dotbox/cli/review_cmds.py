@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
+from dotbox.cli.shared import JsonOpt, emit, fail, group
 from dotbox.core.errors import DotboxError
 
 review = group(

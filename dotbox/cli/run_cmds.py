@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from dotbox.cli.app import app, fail
 from dotbox.cli.complete import complete_sandbox
+from dotbox.cli.shared import app, fail
 from dotbox.core.errors import DotboxError
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from dotbox.cli import options
-from dotbox.cli.app import JsonOpt, _invalid, _progress, app, emit, fail
 from dotbox.cli.complete import complete_sandbox
 from dotbox.cli.options import DryRunOpt, cli_help, short_help
+from dotbox.cli.shared import JsonOpt, _invalid, _progress, app, emit, fail
 from dotbox.core.errors import DotboxError
 
 # ---- sandboxes ----------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_list_imports_neither_docker_sdk_nor_pydantic_nor_psycopg(sb: dotbox.San
         "heavy = ('docker', 'pydantic', 'psycopg', 'requests')\n"
         "atexit.register(lambda: print('HEAVY', sorted(m for m in heavy if m in sys.modules)))\n"
         "sys.argv = ['dotbox', 'list']\n"
-        "from dotbox.cli.entry import main\n"
+        "from dotbox.cli.toplevel import main\n"
         "main()\n"
     )
     done = subprocess.run(

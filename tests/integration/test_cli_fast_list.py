@@ -15,12 +15,12 @@ import pytest
 from tests.integration.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
-TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli.app import main; main()"
+TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli.shared import main; main()"
 FAST = (
     "import sys, atexit\n"
     "atexit.register(lambda: print('TYPER', 'typer' in sys.modules, file=sys.stderr))\n"
     "sys.argv[0] = 'dotbox'\n"
-    "from dotbox.cli.entry import main\n"
+    "from dotbox.cli.toplevel import main\n"
     "main()\n"
 )
 

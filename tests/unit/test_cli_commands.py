@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from dotbox.cli import app
+from dotbox.cli import shared as app
 
 
 def registered() -> dict[str, str]:
@@ -54,7 +54,7 @@ def test_the_command_word_skips_options_and_reads_completion_words(
 def test_the_entry_point_loads_only_the_module_of_the_command() -> None:
     code = (
         "import sys; sys.argv = ['dotbox', 'list', '--help']\n"
-        "from dotbox.cli.entry import main\n"
+        "from dotbox.cli.toplevel import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.endswith('_cmds')))\n"
     )

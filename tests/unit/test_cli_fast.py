@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dotbox.cli import app, commands
-from dotbox.cli.entry import storage_failure
+from dotbox.cli import command_index as commands
+from dotbox.cli import shared as app
 from dotbox.cli.options import short_help
+from dotbox.cli.toplevel import storage_failure
 from dotbox.primitives.catalogue import ENTRIES
 
 REPO = Path(__file__).resolve().parents[2]
 # The typer path: dotbox.cli imported directly (every command registered), then its main().
-TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli.app import main; main()"
+TYPER = "import sys; sys.argv[0] = 'dotbox'; from dotbox.cli.shared import main; main()"
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -143,9 +144,9 @@ def test_the_fast_path_imports_neither_typer_nor_the_engine_module(
 ) -> None:
     code = (
         "import sys\n"
-        "from dotbox.cli.entry import fast\n"
+        "from dotbox.cli.toplevel import fast\n"
         f"code = fast({args!r})\n"
-        "heavy = ('typer', 'click', 'dotbox.cli.app', 'dotbox.engine.client', 'dataclasses',"
+        "heavy = ('typer', 'click', 'dotbox.cli.shared', 'dotbox.engine.client', 'dataclasses',"
         " 'pydantic')\n"
         "print(code, sorted(m for m in heavy if m in sys.modules))\n"
     )
@@ -159,7 +160,7 @@ def test_the_fast_path_imports_neither_typer_nor_the_engine_module(
 
 
 def test_completion_and_other_words_are_left_to_typer(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dotbox.cli.entry import fast as answer
+    from dotbox.cli.toplevel import fast as answer
 
     assert answer(["list", "--json", "--json"]) is None
     assert answer(["--debug", "list"]) is None

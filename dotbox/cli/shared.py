@@ -2,7 +2,7 @@
 
 One module per command group; heavy modules (docker, psycopg, pglast, rich) are imported inside
 the commands that need them, so that each command starts fast. (``dotbox``, ``dotbox --help``
-and ``dotbox list [--json]`` do not even import this package: ``dotbox.cli.entry`` answers them.)
+and ``dotbox list [--json]`` do not even import this package: ``dotbox.cli.toplevel`` answers them.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from dotbox.cli import commands
+from dotbox.cli import command_index as commands
 from dotbox.core.errors import DotboxError
 
 
@@ -97,7 +97,7 @@ def _main(debug: bool = typer.Option(False, "--debug", help=commands.DEBUG_HELP)
 def fail(exc: DotboxError) -> NoReturn:
     if _debug:
         raise exc
-    from dotbox.cli.entry import failed
+    from dotbox.cli.toplevel import failed
 
     raise typer.Exit(failed(exc))
 
@@ -128,7 +128,7 @@ def _invalid(message: str) -> DotboxError:
 
 
 # Command modules register their commands on `app` when imported. Each top-level command or
-# group is registered by the module that dotbox.cli.commands.COMMANDS names (which also holds its
+# group is registered by the module that command_index.COMMANDS names (which also holds its
 # line in `dotbox --help`; tests/unit/test_cli_commands.py keeps the table complete); main()
 # imports only the module of the command being run, so that `dotbox show` builds one module's
 # commands instead of all of them. A command missing there still works: an unknown word loads
@@ -149,9 +149,9 @@ def load_commands(command: str | None = None) -> typer.Typer:
 
 
 def _overview_lines() -> None:
-    """Give each top-level command its line of ``dotbox.cli.commands.COMMANDS`` as short_help, and
+    """Give each top-level command its line of ``command_index.COMMANDS`` as short_help, and
     put commands and groups in the table's order: typer's ``dotbox --help`` then prints what
-    ``dotbox.cli.commands.overview`` prints without typer."""
+    ``dotbox.cli.command_index.overview`` prints without typer."""
     order = list(COMMANDS)
 
     def name_of(info: Any) -> str:  # typer's name of a command: given, else its function's
@@ -189,7 +189,7 @@ def main() -> None:
         sys.exit(130)
     except OSError as exc:
         # A full or read-only disk met somewhere no write was expected: still one line.
-        from dotbox.cli.entry import failed, storage_failure
+        from dotbox.cli.toplevel import failed, storage_failure
 
         error = None if _debug else storage_failure(exc)
         if error is None:
@@ -198,7 +198,7 @@ def main() -> None:
 
 
 def _imported_by_the_entry_point() -> bool:
-    from dotbox.cli import entry
+    from dotbox.cli import toplevel as entry
 
     return entry.LAZY
 

@@ -1,13 +1,13 @@
 """The ``dotbox`` command's entry point (console script and ``python -m dotbox``).
 
 Two commands are answered without importing the CLI (typer and click cost more than the rest
-of the start): the overview (``dotbox``, ``dotbox --help``: ``dotbox.cli.commands.overview``, the
+of the start): the overview (``dotbox``, ``dotbox --help``: ``command_index.overview``, the
 same text typer prints) and ``dotbox list [--json]`` (``dotbox.sandbox.inventory``, which the typer
 command calls too). Only those exact words take this path; anything else — other options,
 ``--debug`` or DOTBOX_DEBUG=1, shell completion — goes to ``dotbox.cli`` untouched.
 
 For the rest, it tells ``dotbox.cli`` to register only the command being run (see
-``dotbox.cli.commands.COMMANDS``) instead of all of them. Importing ``dotbox.cli`` any other way
+``command_index.COMMANDS``) instead of all of them. Importing ``dotbox.cli`` any other way
 (tests, docs generation) registers every command, as before.
 """
 
@@ -30,7 +30,7 @@ def main() -> None:
         return
     global LAZY
     LAZY = True
-    from dotbox.cli.app import main as cli_main
+    from dotbox.cli.shared import main as cli_main
 
     cli_main()
 
@@ -40,7 +40,7 @@ def fast(argv: list[str]) -> int | None:
     if os.environ.get("DOTBOX_DEBUG") == "1" or os.environ.get("_DOTBOX_COMPLETE"):
         return None
     if argv in ([], ["--help"]):
-        from dotbox.cli.commands import overview
+        from dotbox.cli.command_index import overview
 
         # click's no_args_is_help: the overview on stderr, exit 2
         print(overview(), file=sys.stdout if argv else sys.stderr)

@@ -2,7 +2,7 @@
 line in ``dotbox --help``.
 
 Light on purpose (no typer, no click; only ``dotbox.core.errors``): ``dotbox --help`` is rendered
-from this table without importing the CLI (``dotbox.cli.entry``), and ``dotbox.cli`` gives the
+from this table without importing the CLI (``dotbox.cli.toplevel``), and ``dotbox.cli`` gives the
 same lines to typer as each command's ``short_help`` — so both print the same overview.
 tests/unit/test_cli_commands.py keeps the table complete, and the lines of the commands that
 run a primitive equal the catalogue's (``dotbox.cli.options.short_help``).
