@@ -1,23 +1,20 @@
-"""The dotbox command's top-level commands: which ``dotbox.cli`` module registers each, and its
-line in ``dotbox --help``.
+"""The dotbox command's top-level commands: the module of ``dotbox.cli`` that registers each, and
+its line in ``dotbox --help``.
 
-Light on purpose (no typer, no click; only ``dotbox.core.errors``): ``dotbox --help`` is rendered
-from this table without importing the CLI (``dotbox.cli.toplevel``), and ``dotbox.cli`` gives the
-same lines to typer as each command's ``short_help`` — so both print the same overview.
-tests/unit/test_cli_commands.py keeps the table complete, and the lines of the commands that
-run a primitive equal the catalogue's (``dotbox.cli.options.short_help``).
+Data only (no typer; only ``dotbox.core.errors``): the top-level group
+(``dotbox.cli.toplevel.LazyGroup``) lists the commands from this table and imports a command's
+module only when that command runs, so ``dotbox --help`` loads none of them. The lines are
+rendered by click's help formatter, as any group's. tests/unit/test_cli_toplevel.py keeps the
+table complete, and the lines of the commands that run a primitive equal the catalogue's
+(``dotbox.cli.options.short_help``).
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import textwrap
-
 from dotbox.core.errors import EXIT_CODES
 
 # Command word -> (module of dotbox.cli that registers it, its line in `dotbox --help`).
-# Commands first, then groups (typer lists them in that order); each part in this order.
+# `dotbox --help` lists them in this order: commands first, then groups.
 COMMANDS: dict[str, tuple[str, str]] = {
     "create": ("sandbox_cmds", "Create a sandbox"),
     "list": ("sandbox_cmds", "List sandboxes (read from the engine's labels)"),
@@ -46,73 +43,4 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 DESCRIPTION = "Disposable, isolated PostgreSQL sandboxes seeded from a snapshot of official DDL."
 DEBUG_HELP = "Show tracebacks."
-USAGE = "Usage: dotbox [OPTIONS] COMMAND [ARGS]..."
-# The options typer shows on the main app: dotbox's own (--debug), then typer's.
-OPTIONS = [
-    ("--debug", DEBUG_HELP),
-    ("--install-completion", "Install completion for the current shell."),
-    (
-        "--show-completion",
-        "Show completion for the current shell, to copy it or customize the installation.",
-    ),
-    ("--help", "Show this message and exit."),
-]
 EXIT_TABLE = "\n\n".join(["Exit codes:"] + [f"{code}  {text}" for code, text in EXIT_CODES.items()])
-
-
-def columns() -> int:
-    """The terminal's width as click reads it (``shutil.get_terminal_size``: COLUMNS, then
-    the terminal of stdout, else 80)."""
-    try:
-        width = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        width = 0
-    if width <= 0:
-        try:
-            width = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            width = 0
-    return width or 80
-
-
-def _fill(text: str, width: int, indent: str = "") -> str:
-    """Each paragraph of ``text`` re-wrapped to ``width`` (click's ``wrap_text``)."""
-    wrapper = textwrap.TextWrapper(
-        width, initial_indent=indent, subsequent_indent=indent, replace_whitespace=False
-    )
-    return "\n\n".join(wrapper.fill(" ".join(p.split("\n"))) for p in text.split("\n\n"))
-
-
-def _definitions(rows: list[tuple[str, str]], width: int) -> list[str]:
-    """Two columns, as click's ``HelpFormatter.write_dl`` lays them out under a heading."""
-    first = min(max(len(term) for term, _ in rows), 30) + 2
-    lines = []
-    for term, text in rows:
-        wrapped = _fill(text, max(width - first - 2, 10)).splitlines()
-        if len(term) <= first - 2:
-            lines.append(f"  {term:<{first}}{wrapped[0]}")
-        else:
-            lines += [f"  {term}", " " * (first + 2) + wrapped[0]]
-        lines += [" " * (first + 2) + line for line in wrapped[1:]]
-    return lines
-
-
-def overview(width: int | None = None) -> str:
-    """``dotbox --help`` as typer prints it (click's layout, no colors), for ``width``
-    columns (default: the terminal's)."""
-    width = max(min(width or columns(), 80) - 2, 50)
-    commands = [(name, line) for name, (_, line) in COMMANDS.items()]
-    parts = [
-        USAGE,
-        "",
-        _fill(DESCRIPTION, width, "  "),
-        "",
-        "Options:",
-        *_definitions(OPTIONS, width),
-        "",
-        "Commands:",
-        *_definitions(commands, width),
-        "",
-        _fill(EXIT_TABLE, width, "  "),
-    ]
-    return "\n".join(parts)

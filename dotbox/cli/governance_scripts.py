@@ -41,6 +41,7 @@ def _parser(entry: Entry) -> argparse.ArgumentParser:
 
 
 def main(name: str, argv: list[str] | None = None) -> int:
+    from dotbox.cli.one_line_errors import exit_code
     from dotbox.core.errors import DotboxError
     from dotbox.primitives.registry import CATALOGUE, run
 
@@ -51,9 +52,8 @@ def main(name: str, argv: list[str] | None = None) -> int:
     kind = CATALOGUE[name]
     try:
         outcome = run(kind(), raw, dry_run=not execute)
-    except DotboxError as exc:
-        print(f"{entry.script}: error: {exc.one_line()}", file=sys.stderr)
-        return exc.exit_code
+    except (DotboxError, OSError, KeyboardInterrupt) as exc:
+        return exit_code(exc, entry.script or name)  # as the dotbox command's errors
     out: dict[str, Any] = outcome.model_dump(mode="json")
     if not execute:
         out["note"] = "dry run: nothing was done; add --execute to act"

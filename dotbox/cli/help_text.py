@@ -121,7 +121,7 @@ def registry_manifest() -> dict[str, Any]:
                 "primitive": e.name,
                 "entry_point": f"dotbox.cli.governance_scripts:{e.name.replace('-', '_')}"
                 if e.script
-                else "dotbox.cli.shared:main",
+                else "dotbox.cli.toplevel:main",
                 "command": e.command,
                 "version": version,
                 "sha256": code_sha256(e),

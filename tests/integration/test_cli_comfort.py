@@ -1,5 +1,5 @@
-"""CLI comfort against the real engine: `dotbox list` on the light path (same answer as the
-API, no heavy import), `dotbox psql` (piped and at a terminal), shell completion of sandbox ids
+"""CLI comfort against the real engine: `dotbox list` (the API's answer, no heavy
+import), `dotbox psql` (piped and at a terminal), shell completion of sandbox ids
 (through bash itself), and create taking its defaults from the configuration."""
 
 from __future__ import annotations
