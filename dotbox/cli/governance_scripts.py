@@ -1,6 +1,8 @@
-"""The primitives under the names the governance toolkit expects (``dot-…``), generated from
-the catalogue. Its conventions: a dry run unless ``--execute`` is given, ``--help`` with fixed
-sections, JSON on stdout, the documented exit codes."""
+"""The primitives under the names the governance toolkit expects (``dot-…``, the console scripts
+of pyproject.toml), an argparse front end generated from the catalogue. Its conventions: a dry
+run unless ``--execute`` is given, ``--help`` with fixed sections, JSON on stdout, the documented
+exit codes. An error is reported by the ``dotbox`` command's own handler
+(``dotbox.cli.one_line_errors.exit_code``): one line, ``dot-…: error: …``."""
 
 from __future__ import annotations
 
