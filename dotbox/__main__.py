@@ -1,3 +1,3 @@
-from dotbox.cli.entry import main
+from dotbox.cli.toplevel import main
 
 main()

@@ -7,11 +7,12 @@ import json
 import typer
 
 from dotbox.cli import options
-from dotbox.cli.app import JsonOpt, app, emit, fail
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit
+
+commands = command_module()
 
 
-@app.command("config")
+@commands.command("config")
 def config_(
     snapshot: str = options.Snapshot,
     ttl: str = options.Ttl,
@@ -43,10 +44,7 @@ def config_(
         "pids": pids,
         "disk": disk,
     }
-    try:
-        effective = config.load(flags)
-    except DotboxError as exc:
-        fail(exc)
+    effective = config.load(flags)
     if as_json:
         emit(effective.as_json())
         return

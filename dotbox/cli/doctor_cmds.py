@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, app, emit
+from dotbox.cli.shared import JsonOpt, command_module, emit
+
+commands = command_module()
 
 
-@app.command()
+@commands.command()
 def doctor(as_json: bool = JsonOpt) -> None:
     """Check the engine, storage driver, base images, disk space and leftover sandboxes, with a
     fix for each problem. Exits 13 when a check fails."""

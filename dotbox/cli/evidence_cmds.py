@@ -7,11 +7,14 @@ from typing import Any
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
 from dotbox.cli.primitive_cmds import DryRunOpt, cli_help, run_primitive, short_help
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group
 
-evidence_app = group("evidence", "Read back a sandbox's evidence ledger, check it, export it.")
+commands = command_module()
+
+evidence_app = group(
+    commands, "evidence", "Read back a sandbox's evidence ledger, check it, export it."
+)
 
 
 @evidence_app.command("show")
@@ -22,11 +25,8 @@ def evidence_show(
     from dotbox import evidence
     from dotbox.core import validate
 
-    try:
-        validate.sandbox_name(sandbox)
-        records = evidence.read(evidence.ledger_path(sandbox))
-    except DotboxError as exc:
-        fail(exc)
+    validate.sandbox_name(sandbox)
+    records = evidence.read(evidence.ledger_path(sandbox))
     if as_json:
         emit(records)
         return

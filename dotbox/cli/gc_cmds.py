@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, app, emit, fail
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit
+
+commands = command_module()
 
 
-@app.command()
+@commands.command()
 def gc(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; remove nothing."),
     as_json: bool = JsonOpt,
@@ -17,10 +18,7 @@ def gc(
     forwarders and bake containers, orphan volumes and socket directories (dotbox's only)."""
     from dotbox.maintenance import janitor as janitor
 
-    try:
-        actions = janitor.plan_and_run(dry_run=dry_run)
-    except DotboxError as exc:
-        fail(exc)
+    actions = janitor.plan_and_run(dry_run=dry_run)
     if as_json:
         emit(actions)
     else:

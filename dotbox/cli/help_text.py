@@ -119,9 +119,9 @@ def registry_manifest() -> dict[str, Any]:
                 "code": e.code,
                 "name": e.script or e.name,
                 "primitive": e.name,
-                "entry_point": f"dotbox.cli.scripts:{e.name.replace('-', '_')}"
+                "entry_point": f"dotbox.cli.governance_scripts:{e.name.replace('-', '_')}"
                 if e.script
-                else "dotbox.cli.app:main",
+                else "dotbox.cli.toplevel:main",
                 "command": e.command,
                 "version": version,
                 "sha256": code_sha256(e),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, _progress, emit, fail, group
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group, progress_display
 
-image_app = group("image", "Base images (PostgreSQL per major) and baked sandbox images.")
+commands = command_module()
+
+image_app = group(commands, "image", "Base images (PostgreSQL per major) and baked sandbox images.")
 
 
 @image_app.command("build")
@@ -17,12 +18,9 @@ def image_build(
     """Build the base image for a PostgreSQL major (official image, else Debian packages)."""
     from dotbox import images
 
-    try:
-        with _progress() as progress:
-            images.build_base(pg, progress=progress)
-        typer.echo(images.base_tag(pg))
-    except DotboxError as exc:
-        fail(exc)
+    with progress_display() as progress:
+        images.build_base(pg, progress=progress)
+    typer.echo(images.base_tag(pg))
 
 
 @image_app.command("bake")
@@ -31,11 +29,8 @@ def image_bake(snapshot: str = typer.Argument("default"), as_json: bool = JsonOp
     from dotbox import images
     from dotbox.snapshots import store
 
-    try:
-        with _progress() as progress:
-            img = images.sandbox_image(store.get(snapshot), progress=progress)
-    except DotboxError as exc:
-        fail(exc)
+    with progress_display() as progress:
+        img = images.sandbox_image(store.get(snapshot), progress=progress)
     if as_json:
         emit(img)
     else:

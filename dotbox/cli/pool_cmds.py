@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group
+
+commands = command_module()
 
 pool_app = group(
+    commands,
     "pool",
     "A warm pool: sandboxes started ahead of time, so that 'dotbox create' (and"
     " dotbox.sandbox()) without --name, --superuser, --tcp or limits takes one in milliseconds"
@@ -36,18 +38,15 @@ def fill(
     from dotbox import pool
     from dotbox.core import config, validate
 
-    try:
-        if size is None:  # DOTBOX_POOL_SIZE or pool_size in dotbox.toml / [tool.dotbox]
-            size = config.settings().pool_size
-        report = pool.fill(
-            snapshot,
-            size,
-            ttl=validate.ttl(ttl) if ttl else None,
-            parallel=parallel,
-            on_started=(lambda sid: None) if as_json else (lambda sid: typer.echo(f"pooled {sid}")),
-        )
-    except DotboxError as exc:
-        fail(exc)
+    if size is None:  # DOTBOX_POOL_SIZE or pool_size in dotbox.toml / [tool.dotbox]
+        size = config.settings().pool_size
+    report = pool.fill(
+        snapshot,
+        size,
+        ttl=validate.ttl(ttl) if ttl else None,
+        parallel=parallel,
+        on_started=(lambda sid: None) if as_json else (lambda sid: typer.echo(f"pooled {sid}")),
+    )
     if as_json:
         emit(report)
         return
@@ -66,10 +65,7 @@ def status(
     """Show each pool: target size, ready sandboxes, those still starting, whether a fill runs."""
     from dotbox import pool
 
-    try:
-        found = pool.status(snapshot)
-    except DotboxError as exc:
-        fail(exc)
+    found = pool.status(snapshot)
     if as_json:
         emit(found)
         return
@@ -92,10 +88,7 @@ def drain(
     """Stop refilling and drop every unclaimed sandbox of the pool (claimed ones stay)."""
     from dotbox import pool
 
-    try:
-        dropped = pool.drain(snapshot)
-    except DotboxError as exc:
-        fail(exc)
+    dropped = pool.drain(snapshot)
     if as_json:
         emit({"dropped": dropped})
         return

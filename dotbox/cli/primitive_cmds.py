@@ -12,11 +12,12 @@ from typing import Any
 
 import typer
 
-from dotbox.cli.app import JsonOpt, _progress, app, emit, fail, group
 from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command modules
 from dotbox.cli.options import cli_help as cli_help
 from dotbox.cli.options import short_help as short_help
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group, progress_display
+
+commands = command_module()
 
 
 def run_primitive(
@@ -33,12 +34,9 @@ def run_primitive(
     from dotbox.primitives.registry import CATALOGUE
 
     kind = CATALOGUE[name]
-    try:
-        with _progress() as progress:
-            primitive = kind(progress)
-            outcome = run(primitive, raw, dry_run=dry_run)
-    except DotboxError as exc:
-        fail(exc)
+    with progress_display() as progress:
+        primitive = kind(progress)
+        outcome = run(primitive, raw, dry_run=dry_run)
     if dry_run:
         if as_json:
             emit(outcome)
@@ -59,7 +57,9 @@ def run_primitive(
 
 # ---- vocab build -----------------------------------------------------------------------
 
-vocab_app = group("vocab", "Controlled vocabularies: label every catalog object of a sandbox.")
+vocab_app = group(
+    commands, "vocab", "Controlled vocabularies: label every catalog object of a sandbox."
+)
 
 
 def _render_vocab(p: Any, o: Any) -> None:
@@ -112,7 +112,7 @@ def _render_verify(p: Any, o: Any) -> None:
             typer.echo(f"  check {check['name']}: FAILED, expected {check['expected']!r}, {got}")
 
 
-@app.command("verify", help=cli_help("verify"), short_help=short_help("verify"))
+@commands.command("verify", help=cli_help("verify"), short_help=short_help("verify"))
 def verify_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     checks: Path = typer.Option(None, "--checks", help="Checks file (YAML)."),
@@ -145,7 +145,7 @@ def _render_harness(p: Any, o: Any) -> None:
         typer.echo(f"  not derived: {n} {reason}")
 
 
-@app.command(
+@commands.command(
     "harness", help=cli_help("bad-input-harness"), short_help=short_help("bad-input-harness")
 )
 def harness_(
@@ -177,7 +177,7 @@ def _render_apply(p: Any, o: Any) -> None:
         typer.echo(f"  drift: {line}")
 
 
-@app.command("apply", help=cli_help("apply"), short_help=short_help("apply"))
+@commands.command("apply", help=cli_help("apply"), short_help=short_help("apply"))
 def apply_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     files: list[Path] = typer.Argument(..., help="SQL files, applied in order."),
@@ -196,7 +196,7 @@ def apply_(
 # ---- rollback and the catalogue ---------------------------------------------------------
 
 
-@app.command("rollback")
+@commands.command("rollback")
 def rollback_(
     sandbox: str = typer.Argument(..., help="Sandbox id."),
     record: int = typer.Argument(..., help="Number of the ledger record to undo."),
@@ -208,10 +208,7 @@ def rollback_(
     (exit 4)."""
     from dotbox.primitives.rollback import rollback
 
-    try:
-        result = rollback(sandbox, record, dry_run=dry_run)
-    except DotboxError as exc:
-        fail(exc)
+    result = rollback(sandbox, record, dry_run=dry_run)
     if as_json:
         emit(result)
     elif dry_run:
@@ -228,7 +225,7 @@ def rollback_(
         raise typer.Exit(15)
 
 
-@app.command("primitives")
+@commands.command("primitives")
 def primitives_(
     registry: bool = typer.Option(
         False, "--registry", help="Print a tool-registry manifest (code, entry point, sha256)."

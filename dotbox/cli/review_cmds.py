@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group
+
+commands = command_module()
 
 review = group(
+    commands,
     "review",
     "Review environments: an application's compose project and a sandbox, none with a network.",
 )
@@ -54,19 +56,16 @@ def up(
     from dotbox.core import validate
     from dotbox.review import environments as rv
 
-    try:
-        duration = validate.ttl(ttl)
-        variables = validate.assignments(env)
-        if dry_run:
-            review_id, home, text = rv.plan(app, name=name, ttl=duration, env=variables)
-            if as_json:
-                emit({"id": review_id, "dir": str(home), "compose": text, "dry_run": True})
-            else:
-                typer.echo(f"# would write {home}/compose.yml (nothing was done)\n{text}")
-            return
-        info = rv.up(app, snapshot=snapshot, name=name, ttl=duration, env=variables)
-    except DotboxError as exc:
-        fail(exc)
+    duration = validate.ttl(ttl)
+    variables = validate.assignments(env)
+    if dry_run:
+        review_id, home, text = rv.plan(app, name=name, ttl=duration, env=variables)
+        if as_json:
+            emit({"id": review_id, "dir": str(home), "compose": text, "dry_run": True})
+        else:
+            typer.echo(f"# would write {home}/compose.yml (nothing was done)\n{text}")
+        return
+    info = rv.up(app, snapshot=snapshot, name=name, ttl=duration, env=variables)
     if as_json:
         emit(info)
     else:
@@ -78,10 +77,7 @@ def list_(as_json: bool = JsonOpt) -> None:
     """List review environments (read from the engine's labels and dotbox's directory)."""
     from dotbox.review import environments as rv
 
-    try:
-        found = rv.list_reviews()
-    except DotboxError as exc:
-        fail(exc)
+    found = rv.list_reviews()
     if as_json:
         emit(found)
         return
@@ -97,10 +93,7 @@ def show(review_id: str = typer.Argument(..., help="Review id."), as_json: bool 
     """Show a review environment: URLs, sandbox DSN, containers and their network modes."""
     from dotbox.review import environments as rv
 
-    try:
-        info = rv.show(review_id)
-    except DotboxError as exc:
-        fail(exc)
+    info = rv.show(review_id)
     if as_json:
         emit(info)
     else:
@@ -116,10 +109,7 @@ def logs(
     """The last log lines of every container of a review environment."""
     from dotbox.review import environments as rv
 
-    try:
-        found = rv.logs(review_id, tail=tail)
-    except DotboxError as exc:
-        fail(exc)
+    found = rv.logs(review_id, tail=tail)
     if as_json:
         emit(found)
         return
@@ -133,10 +123,7 @@ def down(review_id: str = typer.Argument(..., help="Review id."), as_json: bool 
     its sandbox included, and confirm by reading the engine back. Cannot be undone."""
     from dotbox.review import environments as rv
 
-    try:
-        report = rv.down(review_id)
-    except DotboxError as exc:
-        fail(exc)
+    report = rv.down(review_id)
     if as_json:
         emit(report)
     else:

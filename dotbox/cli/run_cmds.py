@@ -7,12 +7,13 @@ import sys
 
 import typer
 
-from dotbox.cli.app import app, fail
 from dotbox.cli.complete import complete_sandbox
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import command_module
+
+commands = command_module()
 
 
-@app.command()
+@commands.command()
 def run(
     sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     command: list[str] = typer.Argument(..., help="The command, after '--'."),
@@ -40,14 +41,11 @@ def run(
 
     # A terminated dotbox (SIGTERM) unwinds like an interrupted one, so the runner is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
-    except DotboxError as exc:
-        fail(exc)
+    code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
     raise typer.Exit(code)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@commands.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def psql(
     ctx: typer.Context,
     sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
@@ -63,8 +61,5 @@ def psql(
 
     tty = bool(sys.stdin and sys.stdin.isatty() and sys.stdout and sys.stdout.isatty())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        code = runner.run_interactive(sandbox, ["psql", *ctx.args], tty=tty)
-    except DotboxError as exc:
-        fail(exc)
+    code = runner.run_interactive(sandbox, ["psql", *ctx.args], tty=tty)
     raise typer.Exit(code)

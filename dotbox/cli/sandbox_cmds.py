@@ -7,15 +7,17 @@ from pathlib import Path
 import typer
 
 from dotbox.cli import options
-from dotbox.cli.app import JsonOpt, _invalid, _progress, app, emit, fail
 from dotbox.cli.complete import complete_sandbox
 from dotbox.cli.options import DryRunOpt, cli_help, short_help
+from dotbox.cli.shared import JsonOpt, command_module, emit, invalid_input, progress_display
 from dotbox.core.errors import DotboxError
+
+commands = command_module()
 
 # ---- sandboxes ----------------------------------------------------------------------------
 
 
-@app.command(help=cli_help("sandbox-create"), short_help=short_help("sandbox-create"))
+@commands.command(help=cli_help("sandbox-create"), short_help=short_help("sandbox-create"))
 def create(
     snapshot: str = options.Snapshot,
     name: str = typer.Option(None, "--name", "-n", help="Sandbox id (default: sb-XXXXXXXX)."),
@@ -34,34 +36,29 @@ def create(
     if dry_run:
         from dotbox.core import config
 
-        try:  # the plan shows what create would use: flags over DOTBOX_… over the config file
-            cfg = config.settings(
-                snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory,
-                cpus=cpus, pids=pids, disk=disk,
-            )  # fmt: skip
-        except DotboxError as exc:
-            fail(exc)
+        # the plan shows what create would use: flags over DOTBOX_… over the config file
+        cfg = config.settings(
+            snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory,
+            cpus=cpus, pids=pids, disk=disk,
+        )  # fmt: skip
         from dotbox.cli.primitive_cmds import run_primitive
 
         raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
         run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
         return
-    try:
-        with _progress() as progress:
-            sb = api.sandbox(
-                snapshot,
-                name=name,
-                ttl=ttl,
-                superuser=superuser,
-                tcp=tcp,
-                memory=memory,
-                cpus=cpus,
-                pids=pids,
-                disk=disk,
-                progress=progress,
-            )
-    except DotboxError as exc:
-        fail(exc)
+    with progress_display() as progress:
+        sb = api.sandbox(
+            snapshot,
+            name=name,
+            ttl=ttl,
+            superuser=superuser,
+            tcp=tcp,
+            memory=memory,
+            cpus=cpus,
+            pids=pids,
+            disk=disk,
+            progress=progress,
+        )
     if as_json:
         c = sb.credentials
         emit(
@@ -84,15 +81,12 @@ def create(
         typer.echo(sb.tcp_dsn or sb.dsn)
 
 
-@app.command("list")
+@commands.command("list")
 def list_(as_json: bool = JsonOpt) -> None:
     """List sandboxes (read from the engine's labels)."""
     from dotbox.sandboxes import inventory
 
-    try:
-        found = inventory.rows()
-    except DotboxError as exc:
-        fail(exc)
+    found = inventory.rows()
     if as_json:
         typer.echo(inventory.json_text(found))
         return
@@ -100,7 +94,7 @@ def list_(as_json: bool = JsonOpt) -> None:
         typer.echo(line)
 
 
-@app.command()
+@commands.command()
 def show(
     sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     as_json: bool = JsonOpt,
@@ -108,10 +102,7 @@ def show(
     """Show one sandbox: state, snapshot, expiry and DSN."""
     from dotbox import api
 
-    try:
-        sb = api.get(sandbox)
-    except DotboxError as exc:
-        fail(exc)
+    sb = api.get(sandbox)
     dsn = sb.credentials.dsn if sb._credentials else None
     tcp_dsn = sb.credentials.tcp_dsn if sb._credentials else None
     if as_json:
@@ -124,7 +115,7 @@ def show(
         typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
 
 
-@app.command(help=cli_help("sandbox-drop"), short_help=short_help("sandbox-drop"))
+@commands.command(help=cli_help("sandbox-drop"), short_help=short_help("sandbox-drop"))
 def drop(
     sandboxes: list[str] = typer.Argument(
         None, help="Sandbox ids.", autocompletion=complete_sandbox
@@ -136,14 +127,11 @@ def drop(
     from dotbox import api
     from dotbox.sandboxes import lifecycle as sb
 
-    try:
-        if all_ and sandboxes:
-            raise _invalid("give sandbox ids or --all, not both")
-        if not all_ and not sandboxes:
-            raise _invalid("name the sandboxes to drop, or pass --all")
-        refs = [s.id for s in sb.list_sandboxes()] if all_ else list(sandboxes)
-    except DotboxError as exc:
-        fail(exc)
+    if all_ and sandboxes:
+        raise invalid_input("give sandbox ids or --all, not both")
+    if not all_ and not sandboxes:
+        raise invalid_input("name the sandboxes to drop, or pass --all")
+    refs = [s.id for s in sb.list_sandboxes()] if all_ else list(sandboxes)
     if dry_run:
         from dotbox.cli.primitive_cmds import run_primitive
 
@@ -177,7 +165,7 @@ def drop(
         raise typer.Exit(errors[0][1].exit_code)
 
 
-@app.command()
+@commands.command()
 def demo(
     snapshot: str = typer.Option("default", "--snapshot", "-s", help="Snapshot to run it on."),
     out: Path = typer.Option(None, "--out", help="Bundle directory (default under DOTBOX_HOME)."),
@@ -186,14 +174,11 @@ def demo(
     migration → verify → harness --auto → evidence export → drop, one line per step."""
     from dotbox import demo
 
-    try:
-        with _progress() as progress:
-            demo.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
-    except DotboxError as exc:
-        fail(exc)
+    with progress_display() as progress:
+        demo.run(snapshot=snapshot, out=out, echo=typer.echo, progress=progress)
 
 
-@app.command("env")
+@commands.command("env")
 def env_(
     sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     as_json: bool = JsonOpt,
@@ -203,10 +188,7 @@ def env_(
 
     from dotbox import api
 
-    try:
-        creds = api.get(sandbox).credentials
-    except DotboxError as exc:
-        fail(exc)
+    creds = api.get(sandbox).credentials
     values = {
         "PGHOST": str(creds.socket_dir),
         "PGUSER": creds.user,

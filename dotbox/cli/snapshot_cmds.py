@@ -6,11 +6,14 @@ from pathlib import Path
 
 import typer
 
-from dotbox.cli.app import JsonOpt, emit, fail, group
-from dotbox.core.errors import DotboxError
+from dotbox.cli.shared import JsonOpt, command_module, emit, group
+
+commands = command_module()
 
 snapshot_app = group(
-    "snapshot", "Import, capture, list, show, diff and remove snapshots (DDL, content-addressed)."
+    commands,
+    "snapshot",
+    "Import, capture, list, show, diff and remove snapshots (DDL, content-addressed).",
 )
 
 
@@ -28,10 +31,7 @@ def snapshot_import(
     """Import a DDL file as a snapshot, stored by the sha256 of its normalised text."""
     from dotbox import api
 
-    try:
-        m = api.import_snapshot(file, name, pg_major=pg, replace=replace, allow_data=allow_data)
-    except DotboxError as exc:
-        fail(exc)
+    m = api.import_snapshot(file, name, pg_major=pg, replace=replace, allow_data=allow_data)
     if as_json:
         emit(m)
     else:
@@ -69,18 +69,15 @@ def snapshot_capture(
     from dotbox import api
     from dotbox.cli.progress import display
 
-    try:
-        with display(not as_json) as progress:
-            m = api.capture_snapshot(
-                dsn,
-                name,
-                network=network,
-                replace=replace,
-                allow_data=allow_data,
-                progress=progress,
-            )
-    except DotboxError as exc:
-        fail(exc)
+    with display(not as_json) as progress:
+        m = api.capture_snapshot(
+            dsn,
+            name,
+            network=network,
+            replace=replace,
+            allow_data=allow_data,
+            progress=progress,
+        )
     if as_json:
         emit(m)
     else:
@@ -116,10 +113,7 @@ def snapshot_show(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> N
     """Show a snapshot's manifest."""
     from dotbox import api
 
-    try:
-        m = api.snapshot(name)
-    except DotboxError as exc:
-        fail(exc)
+    m = api.snapshot(name)
     if as_json:
         emit(m)
         return
@@ -132,10 +126,7 @@ def snapshot_rm(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> Non
     """Remove a snapshot (refused while a sandbox made from it exists; exit 8)."""
     from dotbox import api
 
-    try:
-        m = api.remove_snapshot(name)
-    except DotboxError as exc:
-        fail(exc)
+    m = api.remove_snapshot(name)
     if as_json:
         emit(m)
     else:
@@ -154,10 +145,7 @@ def snapshot_diff(
     by its parsed definition. Exit 0 either way; the JSON's added/removed/changed say it."""
     from dotbox import api
 
-    try:
-        d = api.diff_snapshots(a, b)
-    except DotboxError as exc:
-        fail(exc)
+    d = api.diff_snapshots(a, b)
     if as_json:
         emit(d)
         return

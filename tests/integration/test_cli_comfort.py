@@ -1,5 +1,5 @@
-"""CLI comfort against the real engine: `dotbox list` on the light path (same answer as the
-API, no heavy import), `dotbox psql` (piped and at a terminal), shell completion of sandbox ids
+"""CLI comfort against the real engine: `dotbox list` (the API's answer, no heavy
+import), `dotbox psql` (piped and at a terminal), shell completion of sandbox ids
 (through bash itself), and create taking its defaults from the configuration."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_list_imports_neither_docker_sdk_nor_pydantic_nor_psycopg(sb: dotbox.San
         "heavy = ('docker', 'pydantic', 'psycopg', 'requests')\n"
         "atexit.register(lambda: print('HEAVY', sorted(m for m in heavy if m in sys.modules)))\n"
         "sys.argv = ['dotbox', 'list']\n"
-        "from dotbox.cli.entry import main\n"
+        "from dotbox.cli.toplevel import main\n"
         "main()\n"
     )
     done = subprocess.run(

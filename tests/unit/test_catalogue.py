@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dotbox.cli import help_text
-from dotbox.cli.app import app
+from dotbox.cli.toplevel import app
 from dotbox.primitives.catalogue import ENTRIES
 from dotbox.primitives.facets import FACETS, Inputs, Primitive
 from dotbox.primitives.registry import CATALOGUE
@@ -105,7 +105,7 @@ def test_primitives_command_lists_facets_and_exports_the_registry() -> None:
     registry = CliRunner().invoke(app, ["primitives", "--registry"])
     tools = json.loads(registry.output)["tools"]
     assert {t["entry_point"] for t in tools if t["name"].startswith("dot-")} == {
-        f"dotbox.cli.scripts:{n}"
+        f"dotbox.cli.governance_scripts:{n}"
         for n in (
             "sandbox_create",
             "sandbox_drop",

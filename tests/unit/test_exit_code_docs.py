@@ -1,7 +1,7 @@
 import re
 from pathlib import Path
 
-from dotbox.cli.app import EXIT_TABLE
+from dotbox.cli.command_index import EXIT_TABLE
 from dotbox.core.errors import EXIT_CODES
 
 README = Path(__file__).resolve().parents[2] / "README.md"

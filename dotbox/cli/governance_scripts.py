@@ -1,6 +1,8 @@
-"""The primitives under the names the governance toolkit expects (``dot-…``), generated from
-the catalogue. Its conventions: a dry run unless ``--execute`` is given, ``--help`` with fixed
-sections, JSON on stdout, the documented exit codes."""
+"""The primitives under the names the governance toolkit expects (``dot-…``, the console scripts
+of pyproject.toml), an argparse front end generated from the catalogue. Its conventions: a dry
+run unless ``--execute`` is given, ``--help`` with fixed sections, JSON on stdout, the documented
+exit codes. An error is reported by the ``dotbox`` command's own handler
+(``dotbox.cli.one_line_errors.exit_code``): one line, ``dot-…: error: …``."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ def _parser(entry: Entry) -> argparse.ArgumentParser:
 
 
 def main(name: str, argv: list[str] | None = None) -> int:
+    from dotbox.cli.one_line_errors import exit_code
     from dotbox.core.errors import DotboxError
     from dotbox.primitives.facets import run
     from dotbox.primitives.registry import CATALOGUE
@@ -52,9 +55,8 @@ def main(name: str, argv: list[str] | None = None) -> int:
     kind = CATALOGUE[name]
     try:
         outcome = run(kind(), raw, dry_run=not execute)
-    except DotboxError as exc:
-        print(f"{entry.script}: error: {exc.one_line()}", file=sys.stderr)
-        return exc.exit_code
+    except (DotboxError, OSError, KeyboardInterrupt) as exc:
+        return exit_code(exc, entry.script or name)  # as the dotbox command's errors
     out: dict[str, Any] = outcome.model_dump(mode="json")
     if not execute:
         out["note"] = "dry run: nothing was done; add --execute to act"
