@@ -90,109 +90,38 @@ def create(
     image = image or images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
     ready_deadline = config.ready_deadline()
-
     home = paths.sandbox_dir(sandbox_id)
-    sock = home / "sock"
-    created = datetime.now(UTC).replace(microsecond=0)
     creds = SandboxCredentials(
         id=sandbox_id,
         user=ROLE,
         password=secrets.token_urlsafe(24),
         database=DATABASE,
-        socket_dir=sock,
+        socket_dir=home / "sock",
     )
+    created = datetime.now(UTC).replace(microsecond=0)
     labels = {
-        Label.MANAGED_BY: "dotbox",
-        Label.ROLE: "sandbox",
-        Label.ID: sandbox_id,
-        Label.SNAPSHOT: manifest.name,
-        Label.SNAPSHOT_DIGEST: manifest.digest,
-        Label.PG: str(manifest.pg_major),
-        Label.CREATED: created.isoformat(),
-        Label.EXPIRES: (created + ttl).isoformat(),
-        Label.READY_BY: (created + timedelta(seconds=ready_deadline + 5)).isoformat(),
-        Label.OWNER: _owner(),
+        **(extra_labels or {}),  # dotbox's own labels, after these, cannot be overridden
+        **_sandbox_labels(manifest, sandbox_id, created, ttl, ready_deadline),
         Label.SUPERUSER: str(superuser).lower(),
-        Label.DIR: str(home),
-        Label.HOME: str(paths.data_home()),
         Label.TCP: str(tcp).lower(),
         Label.LIMITS: resources.model_dump_json(),
     }
-    labels = {**(extra_labels or {}), **labels}  # dotbox's own labels cannot be overridden
-    socket_source = socket_volume(sandbox_id) if tcp else str(sock)
-    spec = client.ContainerSpec(
-        image=image.id,
-        name=f"dotbox-{sandbox_id}",
-        labels=labels,
-        command=images.FORWARDED_AUTH if tcp else None,
-        mounts=(client.Mount(socket_source, SOCKET_IN_CONTAINER),),
-        memory_bytes=resources.engine_memory_bytes,
-        nano_cpus=int(resources.cpus * 1e9),
-        pids_limit=resources.pids,
-        entrypoint=limits.entrypoint(
-            resources, images.DATA_DIR, manifest.pg_major, images.SERVER_OPTIONS
-        ),
-        tmpfs=limits.tmpfs(resources),
-    )
-    try:
-        home.mkdir(mode=0o700)
-    except FileExistsError:
-        raise Conflict(
-            f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
-            hint=f"'dotbox drop {sandbox_id}' removes it",
-        ) from None
-    except OSError as exc:
-        raise paths.storage_error(home, exc) from None
+    socket_source = socket_volume(sandbox_id) if tcp else str(creds.socket_dir)
+    spec = _container_spec(manifest, image, labels, socket_source, tcp=tcp, resources=resources)
+    _make_home(home, sandbox_id)
     container: str | None = None
     try:
         with paths.writing(home):
-            sock.mkdir()
-            sock.chmod(0o777)  # the server runs as the image's postgres uid; the parent stays 0700
+            creds.socket_dir.mkdir()
+            # the server runs as the image's postgres uid; the parent stays 0700
+            creds.socket_dir.chmod(0o777)
             _write_secret(home / "password", creds.password)
         progress("start", 0, 0)
-        if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
-            client.create_tmpfs_volume(
-                socket_source,
-                {
-                    Label.MANAGED_BY: "dotbox",
-                    Label.ID: sandbox_id,
-                    Label.HOME: str(paths.data_home()),
-                },
-                "size=1m,mode=1777",
-            )
-        try:
-            container = client.run_container(spec)
-        except Conflict:  # the engine's 409: the name is taken
-            raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The forwarder starts while the server comes up (it relays only when asked to).
-            starting = (
-                pool.submit(forwarder.start, sandbox_id, socket_source, manifest.pg_major)
-                if tcp
-                else None
-            )
-            try:
-                if tcp:
-                    _bootstrap_inside(container, creds, superuser=superuser)
-                else:
-                    identity = db.bootstrap(
-                        creds,
-                        superuser=superuser,
-                        hba_file=images.HBA_FILE,
-                        deadline=ready_deadline,
-                    )
-            except Refused:
-                raise
-            except Exception as exc:
-                logs = client.container_logs(container, tail=5).strip().replace("\n", " | ")
-                raise NotReady(
-                    f"sandbox {sandbox_id} did not accept a query within"
-                    f" {ready_deadline:.0f}s: {exc}",
-                    hint=f"server log: {logs or 'empty'}",
-                ) from None
-            if starting is not None:
-                creds = creds.model_copy(update={"tcp_port": starting.result()})
-                identity = db.identity_over_tcp(creds, deadline=ready_deadline)
+        container = _run_container(spec, socket_source, sandbox_id, tcp=tcp)
+        creds, identity = _wait_until_bootstrapped(
+            container, creds, socket_source, manifest.pg_major,
+            superuser=superuser, tcp=tcp, deadline=ready_deadline,
+        )  # fmt: skip
         if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
             time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
         with paths.writing(home):
@@ -204,6 +133,119 @@ def create(
         _undo_create(sandbox_id, home, container)
         raise
     return Created(read_back, creds, identity)
+
+
+def _sandbox_labels(
+    manifest: SnapshotManifest,
+    sandbox_id: str,
+    created: datetime,
+    ttl: timedelta,
+    ready_deadline: float,
+) -> dict[str, str]:
+    return {
+        Label.MANAGED_BY: "dotbox",
+        Label.ROLE: "sandbox",
+        Label.ID: sandbox_id,
+        Label.SNAPSHOT: manifest.name,
+        Label.SNAPSHOT_DIGEST: manifest.digest,
+        Label.PG: str(manifest.pg_major),
+        Label.CREATED: created.isoformat(),
+        Label.EXPIRES: (created + ttl).isoformat(),
+        Label.READY_BY: (created + timedelta(seconds=ready_deadline + 5)).isoformat(),
+        Label.OWNER: _owner(),
+        Label.DIR: str(paths.sandbox_dir(sandbox_id)),
+        Label.HOME: str(paths.data_home()),
+    }
+
+
+def _container_spec(
+    manifest: SnapshotManifest,
+    image: ImageInfo,
+    labels: dict[str, str],
+    socket_source: str,
+    *,
+    tcp: bool,
+    resources: limits.Limits,
+) -> client.ContainerSpec:
+    return client.ContainerSpec(
+        image=image.id,
+        name=f"dotbox-{labels[Label.ID]}",
+        labels=labels,
+        command=images.FORWARDED_AUTH if tcp else None,
+        mounts=(client.Mount(socket_source, SOCKET_IN_CONTAINER),),
+        memory_bytes=resources.engine_memory_bytes,
+        nano_cpus=int(resources.cpus * 1e9),
+        pids_limit=resources.pids,
+        entrypoint=limits.entrypoint(
+            resources, images.DATA_DIR, manifest.pg_major, images.SERVER_OPTIONS
+        ),
+        tmpfs=limits.tmpfs(resources),
+    )
+
+
+def _make_home(home: Path, sandbox_id: str) -> None:
+    """The sandbox's private directory, made here and only here: one that exists already is a
+    sandbox being made, or one not cleaned up."""
+    try:
+        home.mkdir(mode=0o700)
+    except FileExistsError:
+        raise Conflict(
+            f"{home} exists: a sandbox {sandbox_id!r} is being made or was not cleaned up",
+            hint=f"'dotbox drop {sandbox_id}' removes it",
+        ) from None
+    except OSError as exc:
+        raise paths.storage_error(home, exc) from None
+
+
+def _run_container(
+    spec: client.ContainerSpec, socket_source: str, sandbox_id: str, *, tcp: bool
+) -> str:
+    if tcp:  # the socket lives in a volume that only the sandbox and its forwarder mount
+        client.create_tmpfs_volume(
+            socket_source,
+            {Label.MANAGED_BY: "dotbox", Label.ID: sandbox_id, Label.HOME: str(paths.data_home())},
+            "size=1m,mode=1777",
+        )
+    try:
+        return client.run_container(spec)
+    except Conflict:  # the engine's 409: the name is taken
+        raise Conflict(f"a container named dotbox-{sandbox_id} exists") from None
+
+
+def _wait_until_bootstrapped(
+    container: str,
+    creds: SandboxCredentials,
+    socket_source: str,
+    pg_major: int,
+    *,
+    superuser: bool,
+    tcp: bool,
+    deadline: float,
+) -> tuple[SandboxCredentials, db.Identity]:
+    """Bootstrap the server once it answers (its forwarder starting meanwhile, with --tcp) and
+    read back who it is."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The forwarder starts while the server comes up (it relays only when asked to).
+        starting = pool.submit(forwarder.start, creds.id, socket_source, pg_major) if tcp else None
+        try:
+            if tcp:
+                _bootstrap_inside(container, creds, superuser=superuser)
+            else:
+                identity = db.bootstrap(
+                    creds, superuser=superuser, hba_file=images.HBA_FILE, deadline=deadline
+                )
+        except Refused:
+            raise
+        except Exception as exc:
+            logs = client.container_logs(container, tail=5).strip().replace("\n", " | ")
+            raise NotReady(
+                f"sandbox {creds.id} did not accept a query within {deadline:.0f}s: {exc}",
+                hint=f"server log: {logs or 'empty'}",
+            ) from None
+        if starting is not None:
+            creds = creds.model_copy(update={"tcp_port": starting.result()})
+            identity = db.identity_over_tcp(creds, deadline=deadline)
+    return creds, identity
 
 
 def _undo_create(sandbox_id: str, home: Path, container: str | None) -> None:

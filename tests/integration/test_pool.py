@@ -22,7 +22,7 @@ from dotbox.engine import client
 from dotbox.sandboxes import lease
 from tests.integration.conftest import cli_json, run_cli
 
-POOLED = {Label.MANAGED_BY: "dotbox", pool.LABEL: "default"}
+POOLED = {Label.MANAGED_BY: "dotbox", Label.POOL: "default"}
 
 
 def _mine(labels: dict[str, str]) -> list[str]:
