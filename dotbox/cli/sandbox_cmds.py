@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -11,6 +12,9 @@ from dotbox.cli.complete import complete_sandbox
 from dotbox.cli.options import DryRunOpt, cli_help, short_help
 from dotbox.cli.shared import JsonOpt, command_module, emit, invalid_input, progress_display
 from dotbox.core.errors import DotboxError
+
+if TYPE_CHECKING:
+    from dotbox.api import Sandbox
 
 commands = command_module()
 
@@ -60,25 +64,28 @@ def create(
             progress=progress,
         )
     if as_json:
-        c = sb.credentials
-        emit(
-            {
-                "id": sb.id,
-                "dsn": c.dsn,
-                "tcp_dsn": c.tcp_dsn,
-                "socket_dir": str(c.socket_dir),
-                "user": c.user,
-                "password": c.password,
-                "database": c.database,
-                "snapshot": sb.info.snapshot,
-                "snapshot_digest": sb.info.snapshot_digest,
-                "pg_major": sb.info.pg_major,
-                "superuser": sb.info.superuser,
-                "expires": sb.info.expires.isoformat(),
-            }
-        )
+        emit(_created_json(sb))
     else:
         typer.echo(sb.tcp_dsn or sb.dsn)
+
+
+def _created_json(sb: Sandbox) -> dict[str, Any]:
+    """What ``create --json`` prints of a new sandbox."""
+    c = sb.credentials
+    return {
+        "id": sb.id,
+        "dsn": c.dsn,
+        "tcp_dsn": c.tcp_dsn,
+        "socket_dir": str(c.socket_dir),
+        "user": c.user,
+        "password": c.password,
+        "database": c.database,
+        "snapshot": sb.info.snapshot,
+        "snapshot_digest": sb.info.snapshot_digest,
+        "pg_major": sb.info.pg_major,
+        "superuser": sb.info.superuser,
+        "expires": sb.info.expires.isoformat(),
+    }
 
 
 @commands.command("list")
@@ -124,7 +131,6 @@ def drop(
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    from dotbox import api
     from dotbox.sandboxes import lifecycle as sb
 
     if all_ and sandboxes:
@@ -140,6 +146,13 @@ def drop(
                 "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
             )
         return
+    _drop_each(refs, as_json=as_json)
+
+
+def _drop_each(refs: list[str], *, as_json: bool) -> None:
+    """Drop every one, going on past a failure; the first failure's exit code at the end."""
+    from dotbox import api
+
     errors: list[tuple[str, DotboxError]] = []
     reports = []
     for ref in refs:
@@ -148,14 +161,8 @@ def drop(
         except DotboxError as exc:
             errors.append((ref, exc))
     if as_json:
-        emit(
-            {
-                "dropped": reports,
-                "errors": [
-                    {"id": r, "error": e.one_line(), "exit_code": e.exit_code} for r, e in errors
-                ],
-            }
-        )
+        failed = [{"id": r, "error": e.one_line(), "exit_code": e.exit_code} for r, e in errors]
+        emit({"dropped": reports, "errors": failed})
     else:
         for r in reports:
             typer.echo(f"dropped {r.id} in {r.seconds:.3f}s (confirmed gone)")
