@@ -22,7 +22,7 @@ import os
 import re
 import shlex
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -191,56 +191,102 @@ def load(path: Path, variables: dict[str, str] | None = None) -> App:
     return check(data, project, path)
 
 
+@dataclass
+class _Checked:
+    """What ``check`` gathers, service by service, for the ``App`` it returns."""
+
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    binds: dict[str, tuple[Bind, ...]] = field(default_factory=dict)
+    named: dict[str, tuple[tuple[str | None, str, bool], ...]] = field(default_factory=dict)
+    ports: list[Port] = field(default_factory=list)
+    images: dict[str, str] = field(default_factory=dict)
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 def check(data: dict[str, Any], project: Path, path: Path) -> App:
+    """The resolved file ``data`` held to the allowlist: what dotbox keeps of it, or every
+    reason for refusal in one error."""
     reasons: list[str] = []
     for key in data:
         if not str(key).startswith("x-"):
             reasons += _judge(TOP_LEVEL_KEYS, key, "")
     volumes = _top_volumes(data.get("volumes") or {}, reasons)
-    services: dict[str, dict[str, Any]] = {}
-    binds: dict[str, tuple[Bind, ...]] = {}
-    named: dict[str, tuple[tuple[str | None, str, bool], ...]] = {}
-    ports: list[Port] = []
-    images: dict[str, str] = {}
-    bases: dict[str, tuple[str, ...]] = {}
+    checked = _Checked()
     for raw_name, svc in data["services"].items():
-        name = str(raw_name)
-        where = f"services.{name}"
-        if not _SAFE_NAME.fullmatch(name) or name.startswith("dotbox"):
-            reasons.append(f"{where}: names are a-z0-9._- and may not start with 'dotbox'")
-        if not isinstance(svc, dict):
-            reasons.append(f"{where}: not a mapping")
-            continue
-        mine: list[str] = []
-        for key in svc:
-            if not str(key).startswith("x-"):
-                mine += _judge(SERVICE_KEYS, key, where)
-        mode = svc.get("network_mode")
-        if mode not in (None, "none"):
-            mine.append(f"{where}.network_mode: {mode} joins a network or namespace")
-        kept = {k: v for k, v in svc.items() if SERVICE_KEYS.get(k, "x") is None}
-        kept.pop("network_mode", None)
-        kept["environment"] = _environment(svc, project, where, mine)
-        kept["labels"] = _labels(svc.get("labels"), where, mine)
-        b, v = _mounts(svc.get("volumes") or [], project, volumes, where, mine)
-        binds[name], named[name] = tuple(b), tuple(v)
-        kept.pop("volumes", None)
-        kept.pop("env_file", None)
-        if "build" in svc:
-            kept["build"], bases[name] = _build(svc["build"], project, where, mine)
-            kept.pop("image", None)
-        elif isinstance(svc.get("image"), str) and svc["image"]:
-            images[name] = svc["image"]
-        else:
-            mine.append(f"{where}: needs an image or a build")
-        for port in _ports(svc, mine, where):
-            ports.append(Port(name, port, FIRST_FORWARD_PORT + len(ports)))
-        reasons += mine
-        services[name] = kept
-    reasons += _shared_writable(binds)
+        reasons += _check_service(str(raw_name), svc, project, volumes, checked)
+    reasons += _shared_writable(checked.binds)
     if reasons:
         raise Refused(f"{path} refused: " + "; ".join(reasons), hint="nothing was started")
-    return App(path, project, services, binds, named, volumes, tuple(ports), images, bases)
+    return App(
+        path,
+        project,
+        checked.services,
+        checked.binds,
+        checked.named,
+        volumes,
+        tuple(checked.ports),
+        checked.images,
+        checked.bases,
+    )
+
+
+def _check_service(
+    name: str, svc: Any, project: Path, volumes: dict[str, dict[str, Any]], checked: _Checked
+) -> list[str]:
+    """The reasons to refuse service ``name``; what is kept of it goes into ``checked``."""
+    where = f"services.{name}"
+    reasons: list[str] = []
+    if not _SAFE_NAME.fullmatch(name) or name.startswith("dotbox"):
+        reasons.append(f"{where}: names are a-z0-9._- and may not start with 'dotbox'")
+    if not isinstance(svc, dict):
+        reasons.append(f"{where}: not a mapping")
+        return reasons
+    reasons += _service_keys(svc, where)
+    kept = {k: v for k, v in svc.items() if SERVICE_KEYS.get(k, "x") is None}
+    kept.pop("network_mode", None)
+    kept["environment"] = _environment(svc, project, where, reasons)
+    kept["labels"] = _labels(svc.get("labels"), where, reasons)
+    b, v = _mounts(svc.get("volumes") or [], project, volumes, where, reasons)
+    checked.binds[name], checked.named[name] = tuple(b), tuple(v)
+    kept.pop("volumes", None)
+    kept.pop("env_file", None)
+    _image_or_build(name, svc, kept, project, reasons, checked)
+    for port in _ports(svc, reasons, where):
+        checked.ports.append(Port(name, port, FIRST_FORWARD_PORT + len(checked.ports)))
+    checked.services[name] = kept
+    return reasons
+
+
+def _service_keys(svc: dict[str, Any], where: str) -> list[str]:
+    """The reasons to refuse the keys of a service, its network mode included."""
+    reasons: list[str] = []
+    for key in svc:
+        if not str(key).startswith("x-"):
+            reasons += _judge(SERVICE_KEYS, key, where)
+    mode = svc.get("network_mode")
+    if mode not in (None, "none"):
+        reasons.append(f"{where}.network_mode: {mode} joins a network or namespace")
+    return reasons
+
+
+def _image_or_build(
+    name: str,
+    svc: dict[str, Any],
+    kept: dict[str, Any],
+    project: Path,
+    reasons: list[str],
+    checked: _Checked,
+) -> None:
+    """A service runs the image it names or, when it has a build, the one dotbox builds for it
+    (its ``image`` is then dropped)."""
+    where = f"services.{name}"
+    if "build" in svc:
+        kept["build"], checked.bases[name] = _build(svc["build"], project, where, reasons)
+        kept.pop("image", None)
+    elif isinstance(svc.get("image"), str) and svc["image"]:
+        checked.images[name] = svc["image"]
+    else:
+        reasons.append(f"{where}: needs an image or a build")
 
 
 def _judge(table: dict[str, str | None], key: Any, where: str) -> list[str]:
