@@ -501,98 +501,128 @@ def built_tag(review_id: str, service: str) -> str:
 
 def transform(app: App, at: Placement) -> dict[str, Any]:
     """The review environment's compose project (a dict ready for ``dump``)."""
-    hardened = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True}
     labels = at.labels
     services: dict[str, Any] = {}
     for name, svc in app.services.items():
-        out = {**DEFAULT_LIMITS, **svc}
-        out["image"] = at.images[name]
-        if "build" in svc:
-            out["build"] = {
-                **svc["build"],
-                "network": "none",
-                "labels": {**svc["build"]["labels"], **labels},
-            }
-        out["network_mode"] = "none"
-        out["security_opt"] = ["no-new-privileges:true"]
-        out["labels"] = {**svc["labels"], **labels, PART_LABEL: "app"}
-        out["environment"] = {**svc["environment"], **at.db_env, "PGPASSFILE": PGPASS}
-        out["volumes"] = [
-            *(
-                {
-                    "type": "bind",
-                    "source": str(b.source),
-                    "target": b.target,
-                    "read_only": b.read_only,
-                }
-                for b in app.binds[name]
-            ),
-            *(
-                {"type": "volume", "source": v, "target": t, "read_only": ro}
-                if v
-                else {"type": "volume", "target": t}
-                for v, t, ro in app.named[name]
-            ),
-            {"type": "bind", "source": str(at.pgpass), "target": PGPASS, "read_only": True},
-        ]
-        services[name] = out
-        services[f"dotbox-{name}-db"] = {
-            "image": TOOLS_IMAGE,
-            "network_mode": f"service:{name}",
-            "user": "65534:65534",
-            "command": [
-                "socat",
-                "TCP-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
-                f"UNIX-CONNECT:{DB_SOCKET_DIR}/.s.PGSQL.5432",
-            ],
-            "volumes": [
-                {
-                    "type": "bind",
-                    "source": str(at.db_socket_dir),
-                    "target": DB_SOCKET_DIR,
-                    "read_only": True,
-                }
-            ],
-            "labels": {**labels, PART_LABEL: "db-relay"},
-            **hardened,
-        }
+        services[name] = _app_service(app, name, svc, at)
+        services[f"dotbox-{name}-db"] = _db_relay(name, at)
     for p in app.ports:
-        services[f"dotbox-{p.service}-{p.port}"] = {
-            "image": TOOLS_IMAGE,
-            "network_mode": f"service:{p.service}",
-            "command": [
-                "socat",
-                f"UNIX-LISTEN:{p.socket},fork,unlink-early,mode=600",
-                f"TCP:127.0.0.1:{p.port}",
-            ],
-            "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
-            "labels": {**labels, PART_LABEL: "ingress"},
-            **hardened,
-        }
+        services[f"dotbox-{p.service}-{p.port}"] = _ingress_relay(p, labels)
     volumes: dict[str, Any] = {
         v: {"labels": {**d["labels"], **labels}} for v, d in app.volumes.items()
     }
     project: dict[str, Any] = {"services": services, "volumes": volumes}
     if app.ports:
-        relays = " & ".join(
-            shlex.join(
-                ["socat", f"TCP-LISTEN:{p.forward},fork,reuseaddr", f"UNIX-CONNECT:{p.socket}"]
-            )
-            for p in app.ports
-        )
-        services[FORWARDER] = {
-            "image": TOOLS_IMAGE,
-            "command": ["sh", "-c", f"{relays} & wait"],
-            "ports": [f"127.0.0.1::{p.forward}" for p in app.ports],
-            "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
-            "labels": {**labels, PART_LABEL: "forwarder"},
-            **hardened,
-        }
+        services[FORWARDER] = _forwarder(app.ports, labels)
         volumes[INGRESS_VOLUME] = {"labels": labels}
         # A network of its own, not the engine's default bridge: there, any other container
         # could reach the forwarder's ports, and through them the application.
         project["networks"] = {"default": {"labels": labels}}
     return project
+
+
+def _hardened() -> dict[str, Any]:
+    """What every container dotbox adds runs with."""
+    return {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True}
+
+
+def _app_service(app: App, name: str, svc: dict[str, Any], at: Placement) -> dict[str, Any]:
+    """APP itself: network mode none, dotbox's labels, the sandbox's PG* variables and the
+    password file, its image resolved and its build run without a network."""
+    out = {**DEFAULT_LIMITS, **svc}
+    out["image"] = at.images[name]
+    if "build" in svc:
+        out["build"] = {
+            **svc["build"],
+            "network": "none",
+            "labels": {**svc["build"]["labels"], **at.labels},
+        }
+    out["network_mode"] = "none"
+    out["security_opt"] = ["no-new-privileges:true"]
+    out["labels"] = {**svc["labels"], **at.labels, PART_LABEL: "app"}
+    out["environment"] = {**svc["environment"], **at.db_env, "PGPASSFILE": PGPASS}
+    out["volumes"] = _app_mounts(app, name, at.pgpass)
+    return out
+
+
+def _app_mounts(app: App, name: str, pgpass: Path) -> list[dict[str, Any]]:
+    """APP's binds and volumes as checked, and the password file (read-only)."""
+    return [
+        *(
+            {
+                "type": "bind",
+                "source": str(b.source),
+                "target": b.target,
+                "read_only": b.read_only,
+            }
+            for b in app.binds[name]
+        ),
+        *(
+            {"type": "volume", "source": v, "target": t, "read_only": ro}
+            if v
+            else {"type": "volume", "target": t}
+            for v, t, ro in app.named[name]
+        ),
+        {"type": "bind", "source": str(pgpass), "target": PGPASS, "read_only": True},
+    ]
+
+
+def _db_relay(name: str, at: Placement) -> dict[str, Any]:
+    """``dotbox-APP-db``: in APP's namespace, 127.0.0.1:5432 relayed to the sandbox's socket."""
+    return {
+        "image": TOOLS_IMAGE,
+        "network_mode": f"service:{name}",
+        "user": "65534:65534",
+        "command": [
+            "socat",
+            "TCP-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
+            f"UNIX-CONNECT:{DB_SOCKET_DIR}/.s.PGSQL.5432",
+        ],
+        "volumes": [
+            {
+                "type": "bind",
+                "source": str(at.db_socket_dir),
+                "target": DB_SOCKET_DIR,
+                "read_only": True,
+            }
+        ],
+        "labels": {**at.labels, PART_LABEL: "db-relay"},
+        **_hardened(),
+    }
+
+
+def _ingress_relay(p: Port, labels: dict[str, str]) -> dict[str, Any]:
+    """``dotbox-APP-PORT``: in APP's namespace, a socket in the ingress volume relayed to
+    127.0.0.1:PORT."""
+    return {
+        "image": TOOLS_IMAGE,
+        "network_mode": f"service:{p.service}",
+        "command": [
+            "socat",
+            f"UNIX-LISTEN:{p.socket},fork,unlink-early,mode=600",
+            f"TCP:127.0.0.1:{p.port}",
+        ],
+        "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
+        "labels": {**labels, PART_LABEL: "ingress"},
+        **_hardened(),
+    }
+
+
+def _forwarder(ports: tuple[Port, ...], labels: dict[str, str]) -> dict[str, Any]:
+    """``dotbox-forwarder``, the only container with a network: each ingress socket published
+    on 127.0.0.1."""
+    relays = " & ".join(
+        shlex.join(["socat", f"TCP-LISTEN:{p.forward},fork,reuseaddr", f"UNIX-CONNECT:{p.socket}"])
+        for p in ports
+    )
+    return {
+        "image": TOOLS_IMAGE,
+        "command": ["sh", "-c", f"{relays} & wait"],
+        "ports": [f"127.0.0.1::{p.forward}" for p in ports],
+        "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
+        "labels": {**labels, PART_LABEL: "forwarder"},
+        **_hardened(),
+    }
 
 
 def as_dict(value: Any, *, keep_none: bool = False) -> dict[str, Any]:
