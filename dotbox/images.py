@@ -295,6 +295,38 @@ def bake(
     text = paths.snapshot_ddl(manifest.digest).read_text()
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
+    files = _bake_files(manifest, marked)
+    key = tag.rsplit(":", 1)[1]
+    spec = _bake_container(base, tag, key)
+    started = time.monotonic()
+    container = client.run_container(spec)
+    output: list[str] = []
+    try:
+        client.put_files(container, BAKE_DIR, files, dir_mode=0o755)
+        client.put_files(container, CONF_DIR, {n: _recipe(n) for n in CONF_FILES}, dir_mode=0o755)
+        code = client.exec_stream(
+            container,
+            ["sh", f"{BAKE_DIR}/bake.sh"],
+            user="postgres",
+            on_line=_bake_output(progress, output),
+        )
+        if code != 0:
+            raise _bake_error(manifest, statements, inserted, output)
+        warm = (client.read_file(container, WARM_FILE) or b"").decode().split()
+        progress("commit", 0, 0)
+        client.exec_output(container, ["rm", "-rf", BAKE_DIR], user="root")
+        # Nothing the DDL started runs on to undo what follows.
+        client.kill_container(container)
+        client.put_files(container, DATA_DIR, {"postgresql.auto.conf": AUTO_CONF}, dir_mode=None)
+        _commit_sandbox_image(container, manifest, base, key, recipe, warm, started)
+        progress("done", 1, 1)
+    finally:
+        client.remove_container(container)
+
+
+def _bake_files(manifest: SnapshotManifest, marked: str) -> dict[str, bytes]:
+    """What the bake runs: the recipe, the roles the snapshot needs, the snapshot itself (with
+    progress marks) and the fingerprint query."""
     # An event trigger's owner must be a superuser when it is given the trigger: such a role is
     # SUPERUSER while the DDL runs, and finish.sql takes that away again (ownership stays).
     roles = "\n".join(
@@ -302,7 +334,7 @@ def bake(
         f"{' SUPERUSER' if r in manifest.superuser_roles else ''};"
         for r in manifest.roles
     )
-    files = {
+    return {
         "bake.sh": _recipe("bake.sh"),
         "warm.sql": _recipe("warm.sql"),
         "prepare.sql": _PREPARE.format(roles=roles).encode(),
@@ -310,8 +342,11 @@ def bake(
         "snapshot.sql": marked.encode(),
         "fingerprint.sql": fingerprint.AS_JSON_SQL.encode(),
     }
-    key = tag.rsplit(":", 1)[1]
-    spec = client.ContainerSpec(
+
+
+def _bake_container(base: ImageInfo, tag: str, key: str) -> client.ContainerSpec:
+    """The throwaway container a bake runs in: the base image, idle until the recipe runs."""
+    return client.ContainerSpec(
         image=base.id,
         name=f"dotbox-bake-{key}-{int(time.time() * 1000) % 10**8}",
         labels={Label.MANAGED_BY: "dotbox", Label.ROLE: "bake", Label.IMAGE: tag},
@@ -320,9 +355,11 @@ def bake(
         cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root
         no_new_privileges=True,
     )
-    started = time.monotonic()
-    container = client.run_container(spec)
-    output: list[str] = []
+
+
+def _bake_output(progress: Progress, output: list[str]) -> Callable[[str], None]:
+    """A reader of the recipe's output: progress marks and phases go to ``progress``, every
+    other line to ``output`` (for the error, should the bake fail)."""
 
     def on_line(line: str) -> None:
         if line.startswith("dotbox:progress "):
@@ -333,45 +370,42 @@ def bake(
         else:
             output.append(line)
 
-    try:
-        client.put_files(container, BAKE_DIR, files, dir_mode=0o755)
-        client.put_files(container, CONF_DIR, {n: _recipe(n) for n in CONF_FILES}, dir_mode=0o755)
-        code = client.exec_stream(
-            container, ["sh", f"{BAKE_DIR}/bake.sh"], user="postgres", on_line=on_line
-        )
-        if code != 0:
-            raise _bake_error(manifest, statements, inserted, output)
-        warm = (client.read_file(container, WARM_FILE) or b"").decode().split()
-        progress("commit", 0, 0)
-        client.exec_output(container, ["rm", "-rf", BAKE_DIR], user="root")
-        # Nothing the DDL started runs on to undo what follows.
-        client.kill_container(container)
-        client.put_files(container, DATA_DIR, {"postgresql.auto.conf": AUTO_CONF}, dir_mode=None)
-        client.commit(
-            container,
-            SANDBOX_REPO,
-            key,
-            changes=[
-                "USER postgres",
-                f"ENV PGDATA={DATA_DIR}",
-                "WORKDIR /var/lib/postgresql",
-                f"ENTRYPOINT {json.dumps(server_entrypoint(manifest.pg_major, warm))}",
-                "CMD []",
-            ],
-            labels={
-                Label.MANAGED_BY: "dotbox",
-                Label.ROLE: "sandbox-image",
-                Label.SNAPSHOT: manifest.name,
-                Label.SNAPSHOT_DIGEST: manifest.digest,
-                Label.PG: str(manifest.pg_major),
-                Label.BASE: base.id,
-                Label.RECIPE: recipe,
-                Label.BAKE_SECONDS: f"{time.monotonic() - started:.1f}",
-            },
-        )
-        progress("done", 1, 1)
-    finally:
-        client.remove_container(container)
+    return on_line
+
+
+def _commit_sandbox_image(
+    container: str,
+    manifest: SnapshotManifest,
+    base: ImageInfo,
+    key: str,
+    recipe: str,
+    warm: list[str],
+    started: float,
+) -> None:
+    """The baked container committed as the sandbox image ``SANDBOX_REPO:key``, labelled with
+    what shaped it."""
+    client.commit(
+        container,
+        SANDBOX_REPO,
+        key,
+        changes=[
+            "USER postgres",
+            f"ENV PGDATA={DATA_DIR}",
+            "WORKDIR /var/lib/postgresql",
+            f"ENTRYPOINT {json.dumps(server_entrypoint(manifest.pg_major, warm))}",
+            "CMD []",
+        ],
+        labels={
+            Label.MANAGED_BY: "dotbox",
+            Label.ROLE: "sandbox-image",
+            Label.SNAPSHOT: manifest.name,
+            Label.SNAPSHOT_DIGEST: manifest.digest,
+            Label.PG: str(manifest.pg_major),
+            Label.BASE: base.id,
+            Label.RECIPE: recipe,
+            Label.BAKE_SECONDS: f"{time.monotonic() - started:.1f}",
+        },
+    )
 
 
 def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ import os
 import re
 import shlex
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -191,56 +191,102 @@ def load(path: Path, variables: dict[str, str] | None = None) -> App:
     return check(data, project, path)
 
 
+@dataclass
+class _Checked:
+    """What ``check`` gathers, service by service, for the ``App`` it returns."""
+
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    binds: dict[str, tuple[Bind, ...]] = field(default_factory=dict)
+    named: dict[str, tuple[tuple[str | None, str, bool], ...]] = field(default_factory=dict)
+    ports: list[Port] = field(default_factory=list)
+    images: dict[str, str] = field(default_factory=dict)
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 def check(data: dict[str, Any], project: Path, path: Path) -> App:
+    """The resolved file ``data`` held to the allowlist: what dotbox keeps of it, or every
+    reason for refusal in one error."""
     reasons: list[str] = []
     for key in data:
         if not str(key).startswith("x-"):
             reasons += _judge(TOP_LEVEL_KEYS, key, "")
     volumes = _top_volumes(data.get("volumes") or {}, reasons)
-    services: dict[str, dict[str, Any]] = {}
-    binds: dict[str, tuple[Bind, ...]] = {}
-    named: dict[str, tuple[tuple[str | None, str, bool], ...]] = {}
-    ports: list[Port] = []
-    images: dict[str, str] = {}
-    bases: dict[str, tuple[str, ...]] = {}
+    checked = _Checked()
     for raw_name, svc in data["services"].items():
-        name = str(raw_name)
-        where = f"services.{name}"
-        if not _SAFE_NAME.fullmatch(name) or name.startswith("dotbox"):
-            reasons.append(f"{where}: names are a-z0-9._- and may not start with 'dotbox'")
-        if not isinstance(svc, dict):
-            reasons.append(f"{where}: not a mapping")
-            continue
-        mine: list[str] = []
-        for key in svc:
-            if not str(key).startswith("x-"):
-                mine += _judge(SERVICE_KEYS, key, where)
-        mode = svc.get("network_mode")
-        if mode not in (None, "none"):
-            mine.append(f"{where}.network_mode: {mode} joins a network or namespace")
-        kept = {k: v for k, v in svc.items() if SERVICE_KEYS.get(k, "x") is None}
-        kept.pop("network_mode", None)
-        kept["environment"] = _environment(svc, project, where, mine)
-        kept["labels"] = _labels(svc.get("labels"), where, mine)
-        b, v = _mounts(svc.get("volumes") or [], project, volumes, where, mine)
-        binds[name], named[name] = tuple(b), tuple(v)
-        kept.pop("volumes", None)
-        kept.pop("env_file", None)
-        if "build" in svc:
-            kept["build"], bases[name] = _build(svc["build"], project, where, mine)
-            kept.pop("image", None)
-        elif isinstance(svc.get("image"), str) and svc["image"]:
-            images[name] = svc["image"]
-        else:
-            mine.append(f"{where}: needs an image or a build")
-        for port in _ports(svc, mine, where):
-            ports.append(Port(name, port, FIRST_FORWARD_PORT + len(ports)))
-        reasons += mine
-        services[name] = kept
-    reasons += _shared_writable(binds)
+        reasons += _check_service(str(raw_name), svc, project, volumes, checked)
+    reasons += _shared_writable(checked.binds)
     if reasons:
         raise Refused(f"{path} refused: " + "; ".join(reasons), hint="nothing was started")
-    return App(path, project, services, binds, named, volumes, tuple(ports), images, bases)
+    return App(
+        path,
+        project,
+        checked.services,
+        checked.binds,
+        checked.named,
+        volumes,
+        tuple(checked.ports),
+        checked.images,
+        checked.bases,
+    )
+
+
+def _check_service(
+    name: str, svc: Any, project: Path, volumes: dict[str, dict[str, Any]], checked: _Checked
+) -> list[str]:
+    """The reasons to refuse service ``name``; what is kept of it goes into ``checked``."""
+    where = f"services.{name}"
+    reasons: list[str] = []
+    if not _SAFE_NAME.fullmatch(name) or name.startswith("dotbox"):
+        reasons.append(f"{where}: names are a-z0-9._- and may not start with 'dotbox'")
+    if not isinstance(svc, dict):
+        reasons.append(f"{where}: not a mapping")
+        return reasons
+    reasons += _service_keys(svc, where)
+    kept = {k: v for k, v in svc.items() if SERVICE_KEYS.get(k, "x") is None}
+    kept.pop("network_mode", None)
+    kept["environment"] = _environment(svc, project, where, reasons)
+    kept["labels"] = _labels(svc.get("labels"), where, reasons)
+    b, v = _mounts(svc.get("volumes") or [], project, volumes, where, reasons)
+    checked.binds[name], checked.named[name] = tuple(b), tuple(v)
+    kept.pop("volumes", None)
+    kept.pop("env_file", None)
+    _image_or_build(name, svc, kept, project, reasons, checked)
+    for port in _ports(svc, reasons, where):
+        checked.ports.append(Port(name, port, FIRST_FORWARD_PORT + len(checked.ports)))
+    checked.services[name] = kept
+    return reasons
+
+
+def _service_keys(svc: dict[str, Any], where: str) -> list[str]:
+    """The reasons to refuse the keys of a service, its network mode included."""
+    reasons: list[str] = []
+    for key in svc:
+        if not str(key).startswith("x-"):
+            reasons += _judge(SERVICE_KEYS, key, where)
+    mode = svc.get("network_mode")
+    if mode not in (None, "none"):
+        reasons.append(f"{where}.network_mode: {mode} joins a network or namespace")
+    return reasons
+
+
+def _image_or_build(
+    name: str,
+    svc: dict[str, Any],
+    kept: dict[str, Any],
+    project: Path,
+    reasons: list[str],
+    checked: _Checked,
+) -> None:
+    """A service runs the image it names or, when it has a build, the one dotbox builds for it
+    (its ``image`` is then dropped)."""
+    where = f"services.{name}"
+    if "build" in svc:
+        kept["build"], checked.bases[name] = _build(svc["build"], project, where, reasons)
+        kept.pop("image", None)
+    elif isinstance(svc.get("image"), str) and svc["image"]:
+        checked.images[name] = svc["image"]
+    else:
+        reasons.append(f"{where}: needs an image or a build")
 
 
 def _judge(table: dict[str, str | None], key: Any, where: str) -> list[str]:
@@ -455,98 +501,128 @@ def built_tag(review_id: str, service: str) -> str:
 
 def transform(app: App, at: Placement) -> dict[str, Any]:
     """The review environment's compose project (a dict ready for ``dump``)."""
-    hardened = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True}
     labels = at.labels
     services: dict[str, Any] = {}
     for name, svc in app.services.items():
-        out = {**DEFAULT_LIMITS, **svc}
-        out["image"] = at.images[name]
-        if "build" in svc:
-            out["build"] = {
-                **svc["build"],
-                "network": "none",
-                "labels": {**svc["build"]["labels"], **labels},
-            }
-        out["network_mode"] = "none"
-        out["security_opt"] = ["no-new-privileges:true"]
-        out["labels"] = {**svc["labels"], **labels, PART_LABEL: "app"}
-        out["environment"] = {**svc["environment"], **at.db_env, "PGPASSFILE": PGPASS}
-        out["volumes"] = [
-            *(
-                {
-                    "type": "bind",
-                    "source": str(b.source),
-                    "target": b.target,
-                    "read_only": b.read_only,
-                }
-                for b in app.binds[name]
-            ),
-            *(
-                {"type": "volume", "source": v, "target": t, "read_only": ro}
-                if v
-                else {"type": "volume", "target": t}
-                for v, t, ro in app.named[name]
-            ),
-            {"type": "bind", "source": str(at.pgpass), "target": PGPASS, "read_only": True},
-        ]
-        services[name] = out
-        services[f"dotbox-{name}-db"] = {
-            "image": TOOLS_IMAGE,
-            "network_mode": f"service:{name}",
-            "user": "65534:65534",
-            "command": [
-                "socat",
-                "TCP-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
-                f"UNIX-CONNECT:{DB_SOCKET_DIR}/.s.PGSQL.5432",
-            ],
-            "volumes": [
-                {
-                    "type": "bind",
-                    "source": str(at.db_socket_dir),
-                    "target": DB_SOCKET_DIR,
-                    "read_only": True,
-                }
-            ],
-            "labels": {**labels, PART_LABEL: "db-relay"},
-            **hardened,
-        }
+        services[name] = _app_service(app, name, svc, at)
+        services[f"dotbox-{name}-db"] = _db_relay(name, at)
     for p in app.ports:
-        services[f"dotbox-{p.service}-{p.port}"] = {
-            "image": TOOLS_IMAGE,
-            "network_mode": f"service:{p.service}",
-            "command": [
-                "socat",
-                f"UNIX-LISTEN:{p.socket},fork,unlink-early,mode=600",
-                f"TCP:127.0.0.1:{p.port}",
-            ],
-            "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
-            "labels": {**labels, PART_LABEL: "ingress"},
-            **hardened,
-        }
+        services[f"dotbox-{p.service}-{p.port}"] = _ingress_relay(p, labels)
     volumes: dict[str, Any] = {
         v: {"labels": {**d["labels"], **labels}} for v, d in app.volumes.items()
     }
     project: dict[str, Any] = {"services": services, "volumes": volumes}
     if app.ports:
-        relays = " & ".join(
-            shlex.join(
-                ["socat", f"TCP-LISTEN:{p.forward},fork,reuseaddr", f"UNIX-CONNECT:{p.socket}"]
-            )
-            for p in app.ports
-        )
-        services[FORWARDER] = {
-            "image": TOOLS_IMAGE,
-            "command": ["sh", "-c", f"{relays} & wait"],
-            "ports": [f"127.0.0.1::{p.forward}" for p in app.ports],
-            "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
-            "labels": {**labels, PART_LABEL: "forwarder"},
-            **hardened,
-        }
+        services[FORWARDER] = _forwarder(app.ports, labels)
         volumes[INGRESS_VOLUME] = {"labels": labels}
         # A network of its own, not the engine's default bridge: there, any other container
         # could reach the forwarder's ports, and through them the application.
         project["networks"] = {"default": {"labels": labels}}
     return project
+
+
+def _hardened() -> dict[str, Any]:
+    """What every container dotbox adds runs with."""
+    return {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"], "read_only": True}
+
+
+def _app_service(app: App, name: str, svc: dict[str, Any], at: Placement) -> dict[str, Any]:
+    """APP itself: network mode none, dotbox's labels, the sandbox's PG* variables and the
+    password file, its image resolved and its build run without a network."""
+    out = {**DEFAULT_LIMITS, **svc}
+    out["image"] = at.images[name]
+    if "build" in svc:
+        out["build"] = {
+            **svc["build"],
+            "network": "none",
+            "labels": {**svc["build"]["labels"], **at.labels},
+        }
+    out["network_mode"] = "none"
+    out["security_opt"] = ["no-new-privileges:true"]
+    out["labels"] = {**svc["labels"], **at.labels, PART_LABEL: "app"}
+    out["environment"] = {**svc["environment"], **at.db_env, "PGPASSFILE": PGPASS}
+    out["volumes"] = _app_mounts(app, name, at.pgpass)
+    return out
+
+
+def _app_mounts(app: App, name: str, pgpass: Path) -> list[dict[str, Any]]:
+    """APP's binds and volumes as checked, and the password file (read-only)."""
+    return [
+        *(
+            {
+                "type": "bind",
+                "source": str(b.source),
+                "target": b.target,
+                "read_only": b.read_only,
+            }
+            for b in app.binds[name]
+        ),
+        *(
+            {"type": "volume", "source": v, "target": t, "read_only": ro}
+            if v
+            else {"type": "volume", "target": t}
+            for v, t, ro in app.named[name]
+        ),
+        {"type": "bind", "source": str(pgpass), "target": PGPASS, "read_only": True},
+    ]
+
+
+def _db_relay(name: str, at: Placement) -> dict[str, Any]:
+    """``dotbox-APP-db``: in APP's namespace, 127.0.0.1:5432 relayed to the sandbox's socket."""
+    return {
+        "image": TOOLS_IMAGE,
+        "network_mode": f"service:{name}",
+        "user": "65534:65534",
+        "command": [
+            "socat",
+            "TCP-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
+            f"UNIX-CONNECT:{DB_SOCKET_DIR}/.s.PGSQL.5432",
+        ],
+        "volumes": [
+            {
+                "type": "bind",
+                "source": str(at.db_socket_dir),
+                "target": DB_SOCKET_DIR,
+                "read_only": True,
+            }
+        ],
+        "labels": {**at.labels, PART_LABEL: "db-relay"},
+        **_hardened(),
+    }
+
+
+def _ingress_relay(p: Port, labels: dict[str, str]) -> dict[str, Any]:
+    """``dotbox-APP-PORT``: in APP's namespace, a socket in the ingress volume relayed to
+    127.0.0.1:PORT."""
+    return {
+        "image": TOOLS_IMAGE,
+        "network_mode": f"service:{p.service}",
+        "command": [
+            "socat",
+            f"UNIX-LISTEN:{p.socket},fork,unlink-early,mode=600",
+            f"TCP:127.0.0.1:{p.port}",
+        ],
+        "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
+        "labels": {**labels, PART_LABEL: "ingress"},
+        **_hardened(),
+    }
+
+
+def _forwarder(ports: tuple[Port, ...], labels: dict[str, str]) -> dict[str, Any]:
+    """``dotbox-forwarder``, the only container with a network: each ingress socket published
+    on 127.0.0.1."""
+    relays = " & ".join(
+        shlex.join(["socat", f"TCP-LISTEN:{p.forward},fork,reuseaddr", f"UNIX-CONNECT:{p.socket}"])
+        for p in ports
+    )
+    return {
+        "image": TOOLS_IMAGE,
+        "command": ["sh", "-c", f"{relays} & wait"],
+        "ports": [f"127.0.0.1::{p.forward}" for p in ports],
+        "volumes": [{"type": "volume", "source": INGRESS_VOLUME, "target": INGRESS_DIR}],
+        "labels": {**labels, PART_LABEL: "forwarder"},
+        **_hardened(),
+    }
 
 
 def as_dict(value: Any, *, keep_none: bool = False) -> dict[str, Any]:

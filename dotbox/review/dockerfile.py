@@ -58,29 +58,47 @@ def images(text: str, build_args: dict[str, str], origin: str) -> tuple[str, ...
             name, _, default = rest.partition("=")
             args[name.strip()] = build_args.get(name.strip(), default.strip().strip("\"'"))
         elif word == "FROM":
-            parts = rest.split()
-            if any(p.startswith("--") for p in parts):
-                raise Refused(f"{at}: FROM options ({parts[0]}) are not supported")
-            ref = _expand(parts[0] if parts else "", args, at)
-            if ref.lower() != "scratch" and ref not in stages:
-                found.append(ref)
-            if len(parts) >= 3 and parts[1].upper() == "AS":
-                stages.add(parts[2])
+            found += _from_image(rest, args, stages, at)
             stages.add(str(index))
             index += 1
         elif word in ("COPY", "ADD"):
-            for flag in rest.split():
-                if not flag.startswith("--"):
-                    break
-                if flag.startswith("--from="):
-                    ref = _expand(flag.removeprefix("--from="), args, at)
-                    if ref not in stages:
-                        found.append(ref)
-            if word == "ADD" and re.search(r"[A-Za-z][A-Za-z0-9+.-]*://|git@", rest):
-                raise Refused(f"{at}: ADD from a URL would be fetched by the engine; refused")
+            found += _copy_from_images(rest, args, stages, at)
+            if word == "ADD":
+                _refuse_add_from_url(rest, at)
     if not found and not stages:
         raise Refused(f"{origin}: no FROM instruction")
     return tuple(dict.fromkeys(found))
+
+
+def _from_image(rest: str, args: dict[str, str], stages: set[str], at: str) -> list[str]:
+    """The image a ``FROM`` builds on, unless it is scratch or an earlier stage; a stage it
+    names (``AS NAME``) is added to ``stages``."""
+    parts = rest.split()
+    if any(p.startswith("--") for p in parts):
+        raise Refused(f"{at}: FROM options ({parts[0]}) are not supported")
+    ref = _expand(parts[0] if parts else "", args, at)
+    found = [ref] if ref.lower() != "scratch" and ref not in stages else []
+    if len(parts) >= 3 and parts[1].upper() == "AS":
+        stages.add(parts[2])
+    return found
+
+
+def _copy_from_images(rest: str, args: dict[str, str], stages: set[str], at: str) -> list[str]:
+    """The images a ``COPY --from`` (or ``ADD --from``) names that are not earlier stages."""
+    found: list[str] = []
+    for flag in rest.split():
+        if not flag.startswith("--"):
+            break
+        if flag.startswith("--from="):
+            ref = _expand(flag.removeprefix("--from="), args, at)
+            if ref not in stages:
+                found.append(ref)
+    return found
+
+
+def _refuse_add_from_url(rest: str, at: str) -> None:
+    if re.search(r"[A-Za-z][A-Za-z0-9+.-]*://|git@", rest):
+        raise Refused(f"{at}: ADD from a URL would be fetched by the engine; refused")
 
 
 def _expand(ref: str, args: dict[str, str], at: str) -> str:

@@ -30,7 +30,7 @@ from dotbox.core.errors import (
     Refused,
 )
 from dotbox.core.labels import Label
-from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
+from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart, SandboxCredentials
 from dotbox.engine import client, containment
 from dotbox.review import compose
 from dotbox.sandboxes import inventory, lifecycle
@@ -180,51 +180,91 @@ def up(
     labels = labels_of(review_id, created, ttl)
     home.mkdir(mode=0o700)
     try:
-        from dotbox.primitives.create import SandboxCreate
-        from dotbox.primitives.facets import run
-
-        creator = SandboxCreate(extra_labels={Label.REVIEW: review_id})
-        run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
-        assert creator.created is not None
-        info, creds = creator.created.info, creator.created.credentials
-        pgpass = home / "pgpass"
-        with paths.writing(pgpass):
-            pgpass.touch(mode=0o600)
-            pgpass.write_text(f"*:*:*:{creds.user}:{creds.password}\n")
+        sandbox = _create_sandbox(review_id, snapshot, ttl)
+        info, creds = sandbox.info, sandbox.credentials
         at = compose.Placement(
             labels=labels,
             db_socket_dir=creds.socket_dir,
             db_env=_db_env(creds.user, creds.database),
-            pgpass=pgpass,
+            pgpass=_write_pgpass(home, creds),
             images=refs,
         )
         project = compose.transform(app, at)
         file = home / "compose.yml"
         file.touch(mode=0o600)
         file.write_text(compose.dump(project))
-        meta = {
-            "id": review_id,
-            "project": _project(review_id),
-            "app": str(app_file.resolve()),
-            "sandbox": info.id,
-            "created": created.isoformat(),
-            "expires": (created + ttl).isoformat(),
-        }
-        files.write_atomic(home / "review.json", json.dumps(meta, indent=2).encode())
+        _write_meta(home, review_id, app_file, info.id, created, ttl)
         _build(review_id, file, app)
         ids = {s: client.image_id(ref) for s, ref in refs.items()}
         ids[compose.TOOLS_IMAGE] = tools
-        apps = list(app.services)
-        parts = [s for s in project["services"] if s not in app.services]
-        for phase in (apps, parts):  # a relay joins its app's namespace: the app runs first
-            if phase:
-                _start_checked(review_id, file, project, ids, phase)
+        _start_apps_then_parts(review_id, file, project, list(app.services), ids)
     except BaseException:
         _remove(review_id)
         raise
     result = show(review_id)
+    _record_up(info.id, review_id, app_file, snapshot, ttl, env, result, file)
+    return result
+
+
+def _create_sandbox(review_id: str, snapshot: str, ttl: timedelta) -> lifecycle.Created:
+    """The review's sandbox ``ID-db``, labelled as part of the review."""
+    from dotbox.primitives.create import SandboxCreate
+    from dotbox.primitives.facets import run
+
+    creator = SandboxCreate(extra_labels={Label.REVIEW: review_id})
+    run(creator, {"snapshot": snapshot, "name": f"{review_id}-db", "ttl": _ttl_text(ttl)})
+    assert creator.created is not None
+    return creator.created
+
+
+def _write_pgpass(home: Path, creds: SandboxCredentials) -> Path:
+    """The file ``PGPASSFILE`` names (0600): the sandbox's password, for any host and port."""
+    pgpass = home / "pgpass"
+    with paths.writing(pgpass):
+        pgpass.touch(mode=0o600)
+        pgpass.write_text(f"*:*:*:{creds.user}:{creds.password}\n")
+    return pgpass
+
+
+def _write_meta(
+    home: Path, review_id: str, app_file: Path, sandbox_id: str, created: datetime, ttl: timedelta
+) -> None:
+    """review.json: what ``up`` decided, for ``show`` and ``down``."""
+    meta = {
+        "id": review_id,
+        "project": _project(review_id),
+        "app": str(app_file.resolve()),
+        "sandbox": sandbox_id,
+        "created": created.isoformat(),
+        "expires": (created + ttl).isoformat(),
+    }
+    files.write_atomic(home / "review.json", json.dumps(meta, indent=2).encode())
+
+
+def _start_apps_then_parts(
+    review_id: str, file: Path, project: dict[str, Any], apps: list[str], ids: dict[str, str]
+) -> None:
+    """The application's services first, then the parts dotbox added: a relay joins its app's
+    namespace, so the app runs first."""
+    parts = [s for s in project["services"] if s not in apps]
+    for phase in (apps, parts):
+        if phase:
+            _start_checked(review_id, file, project, ids, phase)
+
+
+def _record_up(
+    sandbox_id: str,
+    review_id: str,
+    app_file: Path,
+    snapshot: str,
+    ttl: timedelta,
+    env: dict[str, str] | None,
+    result: ReviewInfo,
+    file: Path,
+) -> None:
+    """The evidence of ``up``, in the sandbox's record."""
     evidence.append(
-        info.id,
+        sandbox_id,
         "review-up",
         inputs={
             "review": review_id,
@@ -240,7 +280,6 @@ def up(
         },
         artifacts={"compose.yml": hashlib.sha256(file.read_bytes()).hexdigest()},
     )
-    return result
 
 
 def _local_images(app: compose.App, review_id: str) -> dict[str, str]:
