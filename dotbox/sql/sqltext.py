@@ -55,36 +55,13 @@ class PsqlMisreads(ScanError):
 
 def split(script: str, *, psql: bool = False) -> list[Statement]:
     out: list[Statement] = []
-    n = len(script)
-    pos = 0
-    line = 1
-
-    def skip_blank_and_comments(p: int, ln: int) -> tuple[int, int]:
-        while p < n:
-            ch = script[p]
-            if ch == "\n":
-                ln += 1
-                p += 1
-            elif ch in " \t\r\f\v":
-                p += 1
-            elif script.startswith("--", p):
-                e = script.find("\n", p)
-                p = n if e < 0 else e
-            elif script.startswith("/*", p):
-                p, ln = _skip_block_comment(script, p, ln)
-            else:
-                break
-        return p, ln
-
+    pos, line = 0, 1
     while True:
-        pos, line = skip_blank_and_comments(pos, line)
-        if pos >= n:
+        pos, line = _skip_blanks_and_comments(script, pos, line)
+        if pos >= len(script):
             return out
         if script[pos] == "\\":
-            e = script.find("\n", pos)
-            e = n if e < 0 else e
-            out.append(Statement("meta", script[pos:e].rstrip("\r"), line, line))
-            pos = e
+            pos = _read_meta_command(script, pos, line, out)
             continue
         start, start_line = pos, line
         pos, line, terminated = _scan_sql(script, pos, line, psql)
@@ -93,26 +70,58 @@ def split(script: str, *, psql: bool = False) -> list[Statement]:
         if not terminated:
             return out
         if _COPY_FROM_STDIN.match(text):
-            data_start = script.find("\n", pos)
-            if data_start < 0:
-                return out
-            data_start += 1
-            data_line = line + 1
-            end = data_start
-            ln = data_line
-            while end < n:
-                e = script.find("\n", end)
-                e = n if e < 0 else e
-                if script[end:e].rstrip("\r") == "\\.":
-                    out.append(Statement("copy-data", script[data_start:end], data_line, ln))
-                    end = e
-                    break
-                end = e + 1
-                ln += 1
-            else:
-                out.append(Statement("copy-data", script[data_start:end], data_line, ln))
-            line = ln
-            pos = end
+            pos, line = _read_copy_data(script, pos, line, out)
+
+
+def _skip_blanks_and_comments(s: str, p: int, ln: int) -> tuple[int, int]:
+    """Move past whitespace and comments between statements; return (position, line)."""
+    n = len(s)
+    while p < n:
+        ch = s[p]
+        if ch == "\n":
+            ln += 1
+            p += 1
+        elif ch in " \t\r\f\v":
+            p += 1
+        elif s.startswith("--", p):
+            e = s.find("\n", p)
+            p = n if e < 0 else e
+        elif s.startswith("/*", p):
+            p, ln = _skip_block_comment(s, p, ln)
+        else:
+            break
+    return p, ln
+
+
+def _read_meta_command(s: str, p: int, ln: int, out: list[Statement]) -> int:
+    """Append the meta-command line starting at ``p``; return the position of its line end."""
+    e = s.find("\n", p)
+    e = len(s) if e < 0 else e
+    out.append(Statement("meta", s[p:e].rstrip("\r"), ln, ln))
+    return e
+
+
+def _read_copy_data(s: str, p: int, ln: int, out: list[Statement]) -> tuple[int, int]:
+    """Append the data block of the ``COPY … FROM stdin`` that ends at ``p``: the lines after
+    it up to a ``\\.`` line (or to the end). Return (position, line) after the block."""
+    n = len(s)
+    data_start = s.find("\n", p)
+    if data_start < 0:
+        return n, ln  # no line follows: no data, and nothing more to read
+    data_start += 1
+    data_line = ln + 1
+    end = data_start
+    ln = data_line
+    while end < n:
+        e = s.find("\n", end)
+        e = n if e < 0 else e
+        if s[end:e].rstrip("\r") == "\\.":
+            out.append(Statement("copy-data", s[data_start:end], data_line, ln))
+            return e, ln
+        end = e + 1
+        ln += 1
+    out.append(Statement("copy-data", s[data_start:end], data_line, ln))
+    return end, ln
 
 
 def _skip_block_comment(s: str, p: int, ln: int) -> tuple[int, int]:
