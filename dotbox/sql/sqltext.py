@@ -13,6 +13,7 @@ the server's setting, which a script can change while it runs).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -154,48 +155,73 @@ def _scan_sql(s: str, p: int, ln: int, psql: bool) -> tuple[int, int, bool]:
         p = m.start()
         if tok == ";":
             return p + 1, ln, True
-        if tok == "\n":
+        if tok == "\n":  # the commonest token: no call for it
             ln += 1
             p += 1
-        elif tok == "--":
-            e = s.find("\n", p)
-            p = n if e < 0 else e
-        elif tok == "/*":
-            p, ln = _skip_block_comment(s, p, ln)
-        elif tok == "\\":
-            if psql:
-                raise PsqlMisreads(
-                    f"a backslash within SQL is refused: psql runs '{s[p:].split(None, 1)[0]}'"
-                    " as a meta-command",
-                    ln,
-                )
-            p += 1
-        elif tok == "'":
-            escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
-            start, start_line = p, ln
-            p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
-            if psql and not escapes and _end_if_escaping(s, start) != p:
-                raise PsqlMisreads(
-                    "a backslash before a string's closing quote is refused: psql reads the"
-                    " string differently if standard_conforming_strings is off (write E'…')",
-                    start_line,
-                )
-        elif tok == '"':
-            p, ln = _skip_quoted(s, p, ln, '"', False, "quoted identifier")
-        else:  # "$"
-            if p > 0 and _IDENT_CHAR.match(s[p - 1]):
-                p += 1
-                continue
-            dm = _DOLLAR_TAG.match(s, p)
-            if dm is None:
-                p += 1
-                continue
-            tag = dm.group()
-            e = s.find(tag, dm.end())
-            if e < 0:
-                raise UnterminatedText(f"dollar-quoted string {tag}", ln)
-            ln += s.count("\n", p, e)
-            p = e + len(tag)
+        else:
+            p, ln = _SKIP_TOKEN[tok](s, p, ln, psql)
+
+
+def _skip_line_comment(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    e = s.find("\n", p)
+    return (len(s) if e < 0 else e), ln
+
+
+def _skip_block_comment_in_sql(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    return _skip_block_comment(s, p, ln)
+
+
+def _skip_backslash(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    if psql:
+        raise PsqlMisreads(
+            f"a backslash within SQL is refused: psql runs '{s[p:].split(None, 1)[0]}'"
+            " as a meta-command",
+            ln,
+        )
+    return p + 1, ln
+
+
+def _skip_string(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
+    start, start_line = p, ln
+    p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
+    if psql and not escapes and _end_if_escaping(s, start) != p:
+        raise PsqlMisreads(
+            "a backslash before a string's closing quote is refused: psql reads the"
+            " string differently if standard_conforming_strings is off (write E'…')",
+            start_line,
+        )
+    return p, ln
+
+
+def _skip_quoted_identifier(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    return _skip_quoted(s, p, ln, '"', False, "quoted identifier")
+
+
+def _skip_dollar_quote(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    """Skip a dollar-quoted string; a ``$`` in a name or a parameter (``$1``) is skipped alone."""
+    if p > 0 and _IDENT_CHAR.match(s[p - 1]):
+        return p + 1, ln
+    dm = _DOLLAR_TAG.match(s, p)
+    if dm is None:
+        return p + 1, ln
+    tag = dm.group()
+    e = s.find(tag, dm.end())
+    if e < 0:
+        raise UnterminatedText(f"dollar-quoted string {tag}", ln)
+    return e + len(tag), ln + s.count("\n", p, e)
+
+
+# What _scan_sql does at each token of _SPECIAL but ";" and "\n": skip past it, return
+# (position, line). The last argument says whether psql will run the script.
+_SKIP_TOKEN: dict[str, Callable[[str, int, int, bool], tuple[int, int]]] = {
+    "--": _skip_line_comment,
+    "/*": _skip_block_comment_in_sql,
+    "\\": _skip_backslash,
+    "'": _skip_string,
+    '"': _skip_quoted_identifier,
+    "$": _skip_dollar_quote,
+}
 
 
 def _skip_quoted(s: str, p: int, ln: int, q: str, escapes: bool, what: str) -> tuple[int, int]:
