@@ -82,34 +82,42 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
 
 def analyse(text: str, origin: str) -> Analysis:
     """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
+    result = Analysis()
+    for st in _split_as_psql_reads(text, origin):
+        if st.kind == "meta":
+            for command in sqltext.meta_commands(st.text):
+                _check_meta(command, st.start_line, origin)
+        elif st.kind == "copy-data":
+            if st.text.strip():
+                result.data_lines.append(st.start_line)
+        else:
+            for stmt in _parse(st, origin):
+                result.statements += 1
+                _classify(stmt, st.start_line, result, origin)
+    if result.statements == 0:
+        raise InvalidInput(f"{origin}: holds no SQL statements")
+    return result
+
+
+def _split_as_psql_reads(text: str, origin: str) -> list[sqltext.Statement]:
+    """``text``'s statements, or InvalidInput if it cannot be split or psql would misread it."""
     try:
-        statements = sqltext.split(text, psql=True)
+        return sqltext.split(text, psql=True)
     except sqltext.UnterminatedText as exc:
         raise InvalidInput(f"{origin}:{exc.line}: not valid SQL: {exc}") from None
     except sqltext.PsqlMisreads as exc:
         raise InvalidInput(f"{origin}:{exc.line}: {exc}") from None
+
+
+def _parse(st: sqltext.Statement, origin: str) -> list[dict[str, Any]]:
+    """The parse trees of the SQL statement(s) of ``st``, or InvalidInput naming its line."""
     from pglast import parser
 
-    result = Analysis()
-    for st in statements:
-        if st.kind == "meta":
-            for command in sqltext.meta_commands(st.text):
-                _check_meta(command, st.start_line, origin)
-            continue
-        if st.kind == "copy-data":
-            if st.text.strip():
-                result.data_lines.append(st.start_line)
-            continue
-        try:
-            parsed = json.loads(parser.parse_sql_json(st.text))
-        except parser.ParseError as exc:
-            raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
-        for raw in parsed.get("stmts", []):
-            result.statements += 1
-            _classify(raw["stmt"], st.start_line, result, origin)
-    if result.statements == 0:
-        raise InvalidInput(f"{origin}: holds no SQL statements")
-    return result
+    try:
+        parsed = json.loads(parser.parse_sql_json(st.text))
+    except parser.ParseError as exc:
+        raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
+    return [raw["stmt"] for raw in parsed.get("stmts", [])]
 
 
 def _check_meta(command: sqltext.MetaCommand, line: int, origin: str) -> None:
