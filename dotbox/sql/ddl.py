@@ -43,6 +43,17 @@ _MAYBE_SECRET = re.compile(r"\b(SERVER|MAPPING)\b", re.IGNORECASE)
 REDACTED = "dotbox-redacted"
 # What needs a newer PostgreSQL than the oldest one dotbox bakes on: (major, why).
 _NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
+# Statements that write rows: a snapshot carries none unless data is allowed.
+_DATA_STATEMENTS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+# Statements that create one object each of a kind counted as it is: kind -> count's name.
+_COUNTED_ONE_EACH = {
+    "CreateForeignTableStmt": "foreign_tables",
+    "ViewStmt": "views",
+    "CreateTrigStmt": "triggers",
+    "CreateSeqStmt": "sequences",
+    "IndexStmt": "indexes",
+    "CreateSchemaStmt": "schemas",
+}
 
 
 @dataclass
@@ -147,43 +158,49 @@ def _refuse(origin: str, line: int, what: str) -> InvalidInput:
 
 def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> None:
     ((kind, body),) = stmt.items()
-    counts = out.counts
     _check_safe(kind, body, line, origin, out)
     _note_min_major(body, line, out)
-    if kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
+    if kind in _DATA_STATEMENTS:
         out.data_lines.append(line)
+    _count_objects(kind, body, out.counts)
+    _note_extensions_and_roles(kind, body, out)
+    out.roles.update(_role_names(body))
+
+
+def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> None:
+    """Count what the statement creates, under the names a sandbox's catalog is counted by."""
+    if kind in _COUNTED_ONE_EACH:
+        counts[_COUNTED_ONE_EACH[kind]] += 1
     elif kind == "CreateStmt":
         counts["tables"] += 1
         counts["indexes"] += _index_constraints(body.get("tableElts", []))
-    elif kind == "CreateForeignTableStmt":
-        counts["foreign_tables"] += 1
-    elif kind == "ViewStmt":
-        counts["views"] += 1
     elif kind == "CreateTableAsStmt" and body.get("objtype") == "OBJECT_MATVIEW":
         counts["materialized_views"] += 1
     elif kind == "CreateFunctionStmt":
         counts["procedures" if body.get("is_procedure") else "functions"] += 1
     elif kind == "DefineStmt" and body.get("kind") == "OBJECT_AGGREGATE":
         counts["functions"] += 1  # pg_proc holds aggregates beside functions
-    elif kind == "CreateTrigStmt":
-        counts["triggers"] += 1
-    elif kind == "CreateSeqStmt":
-        counts["sequences"] += 1
-    elif kind == "IndexStmt":
-        counts["indexes"] += 1
     elif kind == "AlterTableStmt":
-        for cmd in body.get("cmds", []):
-            sub = cmd.get("AlterTableCmd", {})
-            if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
-                # a partition's own index, made a part of its parent's: the catalog counts it
-                # under the parent (relispartition), so "indexes" counts top-level ones only
-                counts["indexes"] -= 1
-                counts["index_partitions"] += 1
-            elif sub.get("subtype") == "AT_AddConstraint":
-                counts["indexes"] += _index_constraints([sub.get("def", {})])
-    elif kind == "CreateSchemaStmt":
-        counts["schemas"] += 1
-    elif kind == "CreateExtensionStmt":
+        _count_altered_indexes(body, counts)
+
+
+def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
+    """Indexes an ALTER TABLE adds by constraints, or an ALTER INDEX attaches to a parent."""
+    for cmd in body.get("cmds", []):
+        sub = cmd.get("AlterTableCmd", {})
+        if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
+            # a partition's own index, made a part of its parent's: the catalog counts it
+            # under the parent (relispartition), so "indexes" counts top-level ones only
+            counts["indexes"] -= 1
+            counts["index_partitions"] += 1
+        elif sub.get("subtype") == "AT_AddConstraint":
+            counts["indexes"] += _index_constraints([sub.get("def", {})])
+
+
+def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -> None:
+    """Extensions and roles the statement creates, and the owners of event triggers (who
+    must be superusers)."""
+    if kind == "CreateExtensionStmt":
         out.extensions.add(body["extname"])
     elif kind == "CreateRoleStmt":
         out.created_roles.add(body["role"])
@@ -191,8 +208,6 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
         owner = body.get("newowner", {}).get("rolename")
         if owner:
             out.superuser_owners.add(owner)
-    for name in _role_names(body):
-        out.roles.add(name)
 
 
 def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: Analysis) -> None:
