@@ -54,6 +54,15 @@ _COUNTED_ONE_EACH = {
     "IndexStmt": "indexes",
     "CreateSchemaStmt": "schemas",
 }
+# Statements whose options can hold secrets or name credential files.
+_SERVER_OPTION_STATEMENTS = frozenset(
+    {
+        "CreateForeignServerStmt",
+        "AlterForeignServerStmt",
+        "CreateUserMappingStmt",
+        "AlterUserMappingStmt",
+    }
+)
 
 
 @dataclass
@@ -158,7 +167,7 @@ def _refuse(origin: str, line: int, what: str) -> InvalidInput:
 
 def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> None:
     ((kind, body),) = stmt.items()
-    _check_safe(kind, body, line, origin, out)
+    _check_safe(kind, body, line, origin)
     _note_min_major(body, line, out)
     if kind in _DATA_STATEMENTS:
         out.data_lines.append(line)
@@ -198,8 +207,8 @@ def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
 
 
 def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -> None:
-    """Extensions and roles the statement creates, and the owners of event triggers (who
-    must be superusers)."""
+    """Extensions and roles the statement creates, the owners of event triggers (who must be
+    superusers) and the roles a SET ROLE / SET SESSION AUTHORIZATION switches to."""
     if kind == "CreateExtensionStmt":
         out.extensions.add(body["extname"])
     elif kind == "CreateRoleStmt":
@@ -208,37 +217,44 @@ def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -
         owner = body.get("newowner", {}).get("rolename")
         if owner:
             out.superuser_owners.add(owner)
-
-
-def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: Analysis) -> None:
-    if kind == "CopyStmt":
-        if body.get("is_program"):
-            raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
-        if body.get("filename"):
-            raise _refuse(origin, line, "COPY with a server file name")
-    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
-        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
-    elif kind in (
-        "CreateForeignServerStmt",
-        "AlterForeignServerStmt",
-        "CreateUserMappingStmt",
-        "AlterUserMappingStmt",
-    ):
-        for opt in body.get("options", []):
-            name = opt.get("DefElem", {}).get("defname", "").lower()
-            value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
-            if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
-                # sanitise() redacts these before analysis; meeting one here means it could not
-                raise _refuse(origin, line, f"option {name!r} with a value")
-            if name in ("passfile", "sslkey"):
-                raise _refuse(origin, line, f"option {name!r} (a credential file)")
-    elif kind == "VariableSetStmt" and _misleads_psql(body):
-        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
     elif kind == "VariableSetStmt" and body.get("name") in ("role", "session_authorization"):
         for arg in body.get("args", []):
             role = arg.get("A_Const", {}).get("sval", {}).get("sval")
             if role:
                 out.roles.add(role)
+
+
+def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse what reaches out of the sandbox (server files, programs, other servers,
+    credentials) or changes how psql reads the rest of the script."""
+    if kind == "CopyStmt":
+        _check_copy(body, line, origin)
+    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
+        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
+    elif kind in _SERVER_OPTION_STATEMENTS:
+        _check_server_options(body, line, origin)
+    elif kind == "VariableSetStmt" and _misleads_psql(body):
+        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
+
+
+def _check_copy(body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse a COPY that runs a program or reads or writes a file on the server."""
+    if body.get("is_program"):
+        raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
+    if body.get("filename"):
+        raise _refuse(origin, line, "COPY with a server file name")
+
+
+def _check_server_options(body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse a SERVER or USER MAPPING option that holds a secret or names a credential file."""
+    for opt in body.get("options", []):
+        name = opt.get("DefElem", {}).get("defname", "").lower()
+        value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
+        if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
+            # sanitise() redacts these before analysis; meeting one here means it could not
+            raise _refuse(origin, line, f"option {name!r} with a value")
+        if name in ("passfile", "sslkey"):
+            raise _refuse(origin, line, f"option {name!r} (a credential file)")
 
 
 def _misleads_psql(body: dict[str, Any]) -> bool:
