@@ -310,48 +310,72 @@ def sanitise(text: str, origin: str = "snapshot") -> tuple[str, list[str]]:
         statements = sqltext.split(text)
     except sqltext.UnterminatedText:
         return text, []  # analyse() reports it with its line
-    from pglast import parser
-
     lines = text.split("\n")
     notes: list[str] = []
     for st in statements:
         if st.kind != "sql" or not _MAYBE_SECRET.search(st.text):
             continue
-        try:
-            parsed = json.loads(parser.parse_sql_json(st.text))
-        except parser.ParseError:
-            continue
-        spans: list[tuple[int, str]] = []
-        for raw in parsed.get("stmts", []):
-            ((kind, body),) = raw["stmt"].items()
-            if "Server" not in kind and "UserMapping" not in kind:
-                continue
-            for opt in body.get("options", []):
-                d = opt.get("DefElem", {})
-                value = d.get("arg", {}).get("String", {}).get("sval")
-                if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
-                    spans.append((d["arg_location"], d["defname"]))
+        spans = _secret_option_spans(st.text)
         if not spans:
             continue
-        raw_bytes = st.text.encode()
-        for loc, opt_name in sorted(spans, reverse=True):
-            end = _literal_end(raw_bytes, loc)
-            if end < 0:
-                raise InvalidInput(
-                    f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
-                    " so it cannot be redacted; refused"
-                )
-            raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
-            notes.append(f"line {st.start_line}: option {opt_name} redacted")
-        block = "\n".join(lines[st.start_line - 1 : st.end_line])
-        at = block.find(st.text)
-        if at < 0:
-            raise InvalidInput(
-                f"{origin}:{st.start_line}: cannot redact option password here; refused"
-            )
-        block = block[:at] + raw_bytes.decode() + block[at + len(st.text) :]
-        lines[st.start_line - 1 : st.end_line] = block.split("\n")
+        redacted, redaction_notes = _redact_spans(st, spans, origin)
+        notes.extend(redaction_notes)
+        _replace_statement_text(lines, st, redacted, origin)
     return "\n".join(lines), sorted(set(notes), key=lambda n: int(n.split()[1].rstrip(":")))
+
+
+def _secret_option_spans(sql: str) -> list[tuple[int, str]]:
+    """(byte offset of the value, option name) of each secret option given a string value in
+    the SERVER and USER MAPPING statements of ``sql``; none if it does not parse."""
+    from pglast import parser
+
+    try:
+        parsed = json.loads(parser.parse_sql_json(sql))
+    except parser.ParseError:
+        return []  # analyse() reports it with its line
+    spans: list[tuple[int, str]] = []
+    for raw in parsed.get("stmts", []):
+        ((kind, body),) = raw["stmt"].items()
+        if "Server" not in kind and "UserMapping" not in kind:
+            continue
+        for opt in body.get("options", []):
+            d = opt.get("DefElem", {})
+            value = d.get("arg", {}).get("String", {}).get("sval")
+            if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
+                spans.append((d["arg_location"], d["defname"]))
+    return spans
+
+
+def _redact_spans(
+    st: sqltext.Statement, spans: list[tuple[int, str]], origin: str
+) -> tuple[str, list[str]]:
+    """``st``'s text with the string literal at each span replaced by REDACTED, and one note
+    per redaction."""
+    raw_bytes = st.text.encode()
+    notes: list[str] = []
+    for loc, opt_name in sorted(spans, reverse=True):
+        end = _literal_end(raw_bytes, loc)
+        if end < 0:
+            raise InvalidInput(
+                f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
+                " so it cannot be redacted; refused"
+            )
+        raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
+        notes.append(f"line {st.start_line}: option {opt_name} redacted")
+    return raw_bytes.decode(), notes
+
+
+def _replace_statement_text(
+    lines: list[str], st: sqltext.Statement, new_text: str, origin: str
+) -> None:
+    """Put ``new_text`` where ``st``'s text is in ``lines`` (the script's lines, changed in
+    place)."""
+    block = "\n".join(lines[st.start_line - 1 : st.end_line])
+    at = block.find(st.text)
+    if at < 0:
+        raise InvalidInput(f"{origin}:{st.start_line}: cannot redact option password here; refused")
+    block = block[:at] + new_text + block[at + len(st.text) :]
+    lines[st.start_line - 1 : st.end_line] = block.split("\n")
 
 
 def _literal_end(raw: bytes, loc: int) -> int:
