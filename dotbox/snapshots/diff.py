@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,40 +179,47 @@ def catalog(text: str) -> Catalog:
 
 
 def _add(cat: Catalog, kind: str, body: dict[str, Any]) -> None:
-    if kind == "CreateStmt":
-        _add_table(cat, body)
-    elif kind == "AlterTableStmt":
-        _alter_table(cat, body)
-    elif kind == "CreateFunctionStmt":
-        _function(cat, body)
-    elif kind == "IndexStmt":
-        schema = body.get("relation", {}).get("schemaname")
-        idx = body.get("idxname") or f"on {_rel(body['relation'])}#{_hash(body)[:8]}"
-        cat.others[f"index {schema + '.' if schema else ''}{idx}"] = _hash(body)
-    elif kind == "ViewStmt":
-        cat.others[f"view {_rel(body['view'])}"] = _hash(body)
-    elif kind == "CreateTableAsStmt":
-        cat.others[f"materialized view {_rel(body['into']['rel'])}"] = _hash(body)
-    elif kind == "CreateSeqStmt":
-        cat.others[f"sequence {_rel(body['sequence'])}"] = _hash(body)
-    elif kind == "CreateTrigStmt":
-        cat.others[f"trigger {body['trigname']} on {_rel(body['relation'])}"] = _hash(body)
-    elif kind == "CreateSchemaStmt":
-        cat.others[f"schema {body.get('schemaname', '')}"] = _hash(body)
-    elif kind == "CreateExtensionStmt":
-        cat.others[f"extension {body['extname']}"] = _hash(
-            {k: v for k, v in body.items() if k != "if_not_exists"}
-        )
-    elif kind == "CreateEnumStmt":
-        cat.others[f"type {_names(body['typeName'])}"] = _hash(body)
-    elif kind == "CompositeTypeStmt":
-        cat.others[f"type {_rel(body['typevar'])}"] = _hash(body)
-    elif kind == "CreateDomainStmt":
-        cat.others[f"domain {_names(body['domainname'])}"] = _hash(body)
-    elif kind == "CreateForeignTableStmt":
-        cat.others[f"foreign table {_rel(body['base']['relation'])}"] = _hash(body)
-    elif kind == "CreatePolicyStmt":
-        cat.others[f"policy {body['policy_name']} on {_rel(body['table'])}"] = _hash(body)
+    if kind in _ADD_BY_KIND:
+        _ADD_BY_KIND[kind](cat, body)
+    elif kind in _OTHER_OBJECT_KEY:
+        cat.others[_OTHER_OBJECT_KEY[kind](body)] = _hash(body)
+
+
+def _add_extension(cat: Catalog, body: dict[str, Any]) -> None:
+    """An extension, compared without IF NOT EXISTS."""
+    cat.others[f"extension {body['extname']}"] = _hash(
+        {k: v for k, v in body.items() if k != "if_not_exists"}
+    )
+
+
+def _index_key(body: dict[str, Any]) -> str:
+    """An index's key: its name, or for an unnamed one its table and a hash of its definition."""
+    schema = body.get("relation", {}).get("schemaname")
+    idx = body.get("idxname") or f"on {_rel(body['relation'])}#{_hash(body)[:8]}"
+    return f"index {schema + '.' if schema else ''}{idx}"
+
+
+# Statements that add to the catalog in a way of their own.
+_ADD_BY_KIND: dict[str, Callable[[Catalog, dict[str, Any]], None]] = {
+    "CreateStmt": _add_table,
+    "AlterTableStmt": _alter_table,
+    "CreateFunctionStmt": _function,
+    "CreateExtensionStmt": _add_extension,
+}
+# Statements that create an object compared by a hash of its parse tree: statement -> its key.
+_OTHER_OBJECT_KEY: dict[str, Callable[[dict[str, Any]], str]] = {
+    "IndexStmt": _index_key,
+    "ViewStmt": lambda body: f"view {_rel(body['view'])}",
+    "CreateTableAsStmt": lambda body: f"materialized view {_rel(body['into']['rel'])}",
+    "CreateSeqStmt": lambda body: f"sequence {_rel(body['sequence'])}",
+    "CreateTrigStmt": lambda body: f"trigger {body['trigname']} on {_rel(body['relation'])}",
+    "CreateSchemaStmt": lambda body: f"schema {body.get('schemaname', '')}",
+    "CreateEnumStmt": lambda body: f"type {_names(body['typeName'])}",
+    "CompositeTypeStmt": lambda body: f"type {_rel(body['typevar'])}",
+    "CreateDomainStmt": lambda body: f"domain {_names(body['domainname'])}",
+    "CreateForeignTableStmt": lambda body: f"foreign table {_rel(body['base']['relation'])}",
+    "CreatePolicyStmt": lambda body: f"policy {body['policy_name']} on {_rel(body['table'])}",
+}
 
 
 def _table_changes(a: _Table, b: _Table) -> list[str]:

@@ -92,43 +92,12 @@ def store_text(
     origin = Path(source).name if source_kind != "capture" else name
     text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    existing = _load(name)
-    if (
-        existing is not None
-        and existing.digest == digest
-        and (pg_major is None or pg_major == existing.pg_major)
-    ):
-        return existing
-    if existing is not None and not replace:
-        raise Conflict(
-            f"snapshot {name!r} exists with other content or major",
-            hint="use --replace, or another --name",
-        )
-    analysis = ddl.analyse(text, origin)
-    if analysis.data_lines and not allow_data:
-        raise InvalidInput(
-            f"{origin}:{analysis.data_lines[0]}: the snapshot carries data rows"
-            f" ({len(analysis.data_lines)} data statement(s))",
-            hint="a snapshot is DDL only; pass --allow-data to accept them",
-        )
+    same = _stored_unless_different(name, digest, pg_major, replace)
+    if same is not None:
+        return same
+    analysis = _analyse_ddl_only(text, origin, allow_data)
     header = ddl.dumped_from_major(text)
-    major_from: str
-    if pg_major is not None:
-        major, major_from = pg_major, "flag"
-    elif server is not None:
-        major, major_from = int(server["major"] or 0), "server"
-    elif header is not None:
-        major, major_from = header[0], "header"
-    else:
-        major, major_from = DEFAULT_PG_MAJOR, "default"
-    if analysis.min_major > major:
-        if major_from in ("flag", "server"):
-            raise InvalidInput(
-                f"{origin}: needs PostgreSQL {analysis.min_major} or newer"
-                f" ({analysis.min_major_reason}), not {major}",
-                hint=f"import it with --pg {analysis.min_major}",
-            )
-        major, major_from = analysis.min_major, "features"
+    major, major_from = _choose_major(pg_major, server, header, analysis, origin)
     version = str(server["version"]) if server else (header[1] if header else None)
     manifest = SnapshotManifest(
         name=name,
@@ -154,6 +123,75 @@ def store_text(
         size_bytes=len(text.encode()),
         created=datetime.now(UTC),
     )
+    _write_ddl_and_manifest(manifest, text)
+    return manifest
+
+
+def _stored_unless_different(
+    name: str, digest: str, pg_major: int | None, replace: bool
+) -> SnapshotManifest | None:
+    """Snapshot ``name`` as stored if it has this digest (and the major asked for, if any);
+    None if there is none or it may be replaced; Conflict if it differs and may not be."""
+    existing = _load(name)
+    if (
+        existing is not None
+        and existing.digest == digest
+        and (pg_major is None or pg_major == existing.pg_major)
+    ):
+        return existing
+    if existing is not None and not replace:
+        raise Conflict(
+            f"snapshot {name!r} exists with other content or major",
+            hint="use --replace, or another --name",
+        )
+    return None
+
+
+def _analyse_ddl_only(text: str, origin: str, allow_data: bool) -> ddl.Analysis:
+    """``text``'s analysis; InvalidInput if it carries data rows and data is not allowed."""
+    analysis = ddl.analyse(text, origin)
+    if analysis.data_lines and not allow_data:
+        raise InvalidInput(
+            f"{origin}:{analysis.data_lines[0]}: the snapshot carries data rows"
+            f" ({len(analysis.data_lines)} data statement(s))",
+            hint="a snapshot is DDL only; pass --allow-data to accept them",
+        )
+    return analysis
+
+
+def _choose_major(
+    pg_major: int | None,
+    server: dict[str, str | int | None] | None,
+    header: tuple[int, str] | None,
+    analysis: ddl.Analysis,
+    origin: str,
+) -> tuple[int, str]:
+    """The snapshot's PostgreSQL major and where it comes from: the flag, the server captured
+    from, the dump's header or the default, raised to what the DDL's features need (refused
+    if the flag or the server set one that is too old)."""
+    major_from: str
+    if pg_major is not None:
+        major, major_from = pg_major, "flag"
+    elif server is not None:
+        major, major_from = int(server["major"] or 0), "server"
+    elif header is not None:
+        major, major_from = header[0], "header"
+    else:
+        major, major_from = DEFAULT_PG_MAJOR, "default"
+    if analysis.min_major > major:
+        if major_from in ("flag", "server"):
+            raise InvalidInput(
+                f"{origin}: needs PostgreSQL {analysis.min_major} or newer"
+                f" ({analysis.min_major_reason}), not {major}",
+                hint=f"import it with --pg {analysis.min_major}",
+            )
+        major, major_from = analysis.min_major, "features"
+    return major, major_from
+
+
+def _write_ddl_and_manifest(manifest: SnapshotManifest, text: str) -> None:
+    """Store the DDL (content-addressed: kept if already there), then the manifest naming it;
+    a DDL file written here is removed again if the manifest cannot be written."""
     blob = paths.snapshot_ddl(manifest.digest)
     wrote_blob = False
     with paths.writing(blob.parent):
@@ -163,13 +201,14 @@ def store_text(
             files.write_atomic(blob, text.encode())
         wrote_blob = True
     try:
-        with paths.writing(_manifest_path(name)):
-            files.write_atomic(_manifest_path(name), manifest.model_dump_json(indent=2).encode())
+        with paths.writing(_manifest_path(manifest.name)):
+            files.write_atomic(
+                _manifest_path(manifest.name), manifest.model_dump_json(indent=2).encode()
+            )
     except BaseException:
         if wrote_blob:  # no manifest names it: leave no DDL nobody can see
             blob.unlink(missing_ok=True)
         raise
-    return manifest
 
 
 def _load(name: str) -> SnapshotManifest | None:

@@ -43,6 +43,26 @@ _MAYBE_SECRET = re.compile(r"\b(SERVER|MAPPING)\b", re.IGNORECASE)
 REDACTED = "dotbox-redacted"
 # What needs a newer PostgreSQL than the oldest one dotbox bakes on: (major, why).
 _NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
+# Statements that write rows: a snapshot carries none unless data is allowed.
+_DATA_STATEMENTS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+# Statements that create one object each of a kind counted as it is: kind -> count's name.
+_COUNTED_ONE_EACH = {
+    "CreateForeignTableStmt": "foreign_tables",
+    "ViewStmt": "views",
+    "CreateTrigStmt": "triggers",
+    "CreateSeqStmt": "sequences",
+    "IndexStmt": "indexes",
+    "CreateSchemaStmt": "schemas",
+}
+# Statements whose options can hold secrets or name credential files.
+_SERVER_OPTION_STATEMENTS = frozenset(
+    {
+        "CreateForeignServerStmt",
+        "AlterForeignServerStmt",
+        "CreateUserMappingStmt",
+        "AlterUserMappingStmt",
+    }
+)
 
 
 @dataclass
@@ -82,34 +102,42 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
 
 def analyse(text: str, origin: str) -> Analysis:
     """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
+    result = Analysis()
+    for st in _split_as_psql_reads(text, origin):
+        if st.kind == "meta":
+            for command in sqltext.meta_commands(st.text):
+                _check_meta(command, st.start_line, origin)
+        elif st.kind == "copy-data":
+            if st.text.strip():
+                result.data_lines.append(st.start_line)
+        else:
+            for stmt in _parse(st, origin):
+                result.statements += 1
+                _classify(stmt, st.start_line, result, origin)
+    if result.statements == 0:
+        raise InvalidInput(f"{origin}: holds no SQL statements")
+    return result
+
+
+def _split_as_psql_reads(text: str, origin: str) -> list[sqltext.Statement]:
+    """``text``'s statements, or InvalidInput if it cannot be split or psql would misread it."""
     try:
-        statements = sqltext.split(text, psql=True)
+        return sqltext.split(text, psql=True)
     except sqltext.UnterminatedText as exc:
         raise InvalidInput(f"{origin}:{exc.line}: not valid SQL: {exc}") from None
     except sqltext.PsqlMisreads as exc:
         raise InvalidInput(f"{origin}:{exc.line}: {exc}") from None
+
+
+def _parse(st: sqltext.Statement, origin: str) -> list[dict[str, Any]]:
+    """The parse trees of the SQL statement(s) of ``st``, or InvalidInput naming its line."""
     from pglast import parser
 
-    result = Analysis()
-    for st in statements:
-        if st.kind == "meta":
-            for command in sqltext.meta_commands(st.text):
-                _check_meta(command, st.start_line, origin)
-            continue
-        if st.kind == "copy-data":
-            if st.text.strip():
-                result.data_lines.append(st.start_line)
-            continue
-        try:
-            parsed = json.loads(parser.parse_sql_json(st.text))
-        except parser.ParseError as exc:
-            raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
-        for raw in parsed.get("stmts", []):
-            result.statements += 1
-            _classify(raw["stmt"], st.start_line, result, origin)
-    if result.statements == 0:
-        raise InvalidInput(f"{origin}: holds no SQL statements")
-    return result
+    try:
+        parsed = json.loads(parser.parse_sql_json(st.text))
+    except parser.ParseError as exc:
+        raise InvalidInput(f"{origin}:{st.start_line}: not valid SQL: {exc}") from None
+    return [raw["stmt"] for raw in parsed.get("stmts", [])]
 
 
 def _check_meta(command: sqltext.MetaCommand, line: int, origin: str) -> None:
@@ -139,43 +167,49 @@ def _refuse(origin: str, line: int, what: str) -> InvalidInput:
 
 def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> None:
     ((kind, body),) = stmt.items()
-    counts = out.counts
-    _check_safe(kind, body, line, origin, out)
+    _check_safe(kind, body, line, origin)
     _note_min_major(body, line, out)
-    if kind in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"):
+    if kind in _DATA_STATEMENTS:
         out.data_lines.append(line)
+    _count_objects(kind, body, out.counts)
+    _note_extensions_and_roles(kind, body, out)
+    out.roles.update(_role_names(body))
+
+
+def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> None:
+    """Count what the statement creates, under the names a sandbox's catalog is counted by."""
+    if kind in _COUNTED_ONE_EACH:
+        counts[_COUNTED_ONE_EACH[kind]] += 1
     elif kind == "CreateStmt":
         counts["tables"] += 1
         counts["indexes"] += _index_constraints(body.get("tableElts", []))
-    elif kind == "CreateForeignTableStmt":
-        counts["foreign_tables"] += 1
-    elif kind == "ViewStmt":
-        counts["views"] += 1
     elif kind == "CreateTableAsStmt" and body.get("objtype") == "OBJECT_MATVIEW":
         counts["materialized_views"] += 1
     elif kind == "CreateFunctionStmt":
         counts["procedures" if body.get("is_procedure") else "functions"] += 1
     elif kind == "DefineStmt" and body.get("kind") == "OBJECT_AGGREGATE":
         counts["functions"] += 1  # pg_proc holds aggregates beside functions
-    elif kind == "CreateTrigStmt":
-        counts["triggers"] += 1
-    elif kind == "CreateSeqStmt":
-        counts["sequences"] += 1
-    elif kind == "IndexStmt":
-        counts["indexes"] += 1
     elif kind == "AlterTableStmt":
-        for cmd in body.get("cmds", []):
-            sub = cmd.get("AlterTableCmd", {})
-            if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
-                # a partition's own index, made a part of its parent's: the catalog counts it
-                # under the parent (relispartition), so "indexes" counts top-level ones only
-                counts["indexes"] -= 1
-                counts["index_partitions"] += 1
-            elif sub.get("subtype") == "AT_AddConstraint":
-                counts["indexes"] += _index_constraints([sub.get("def", {})])
-    elif kind == "CreateSchemaStmt":
-        counts["schemas"] += 1
-    elif kind == "CreateExtensionStmt":
+        _count_altered_indexes(body, counts)
+
+
+def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
+    """Indexes an ALTER TABLE adds by constraints, or an ALTER INDEX attaches to a parent."""
+    for cmd in body.get("cmds", []):
+        sub = cmd.get("AlterTableCmd", {})
+        if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
+            # a partition's own index, made a part of its parent's: the catalog counts it
+            # under the parent (relispartition), so "indexes" counts top-level ones only
+            counts["indexes"] -= 1
+            counts["index_partitions"] += 1
+        elif sub.get("subtype") == "AT_AddConstraint":
+            counts["indexes"] += _index_constraints([sub.get("def", {})])
+
+
+def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -> None:
+    """Extensions and roles the statement creates, the owners of event triggers (who must be
+    superusers) and the roles a SET ROLE / SET SESSION AUTHORIZATION switches to."""
+    if kind == "CreateExtensionStmt":
         out.extensions.add(body["extname"])
     elif kind == "CreateRoleStmt":
         out.created_roles.add(body["role"])
@@ -183,39 +217,44 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
         owner = body.get("newowner", {}).get("rolename")
         if owner:
             out.superuser_owners.add(owner)
-    for name in _role_names(body):
-        out.roles.add(name)
-
-
-def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str, out: Analysis) -> None:
-    if kind == "CopyStmt":
-        if body.get("is_program"):
-            raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
-        if body.get("filename"):
-            raise _refuse(origin, line, "COPY with a server file name")
-    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
-        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
-    elif kind in (
-        "CreateForeignServerStmt",
-        "AlterForeignServerStmt",
-        "CreateUserMappingStmt",
-        "AlterUserMappingStmt",
-    ):
-        for opt in body.get("options", []):
-            name = opt.get("DefElem", {}).get("defname", "").lower()
-            value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
-            if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
-                # sanitise() redacts these before analysis; meeting one here means it could not
-                raise _refuse(origin, line, f"option {name!r} with a value")
-            if name in ("passfile", "sslkey"):
-                raise _refuse(origin, line, f"option {name!r} (a credential file)")
-    elif kind == "VariableSetStmt" and _misleads_psql(body):
-        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
     elif kind == "VariableSetStmt" and body.get("name") in ("role", "session_authorization"):
         for arg in body.get("args", []):
             role = arg.get("A_Const", {}).get("sval", {}).get("sval")
             if role:
                 out.roles.add(role)
+
+
+def _check_safe(kind: str, body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse what reaches out of the sandbox (server files, programs, other servers,
+    credentials) or changes how psql reads the rest of the script."""
+    if kind == "CopyStmt":
+        _check_copy(body, line, origin)
+    elif kind in ("CreateSubscriptionStmt", "AlterSubscriptionStmt"):
+        raise _refuse(origin, line, "a SUBSCRIPTION (it connects to another server)")
+    elif kind in _SERVER_OPTION_STATEMENTS:
+        _check_server_options(body, line, origin)
+    elif kind == "VariableSetStmt" and _misleads_psql(body):
+        raise _refuse(origin, line, f"SET {body['name']} other than {_PSQL_SAFE[body['name']]}")
+
+
+def _check_copy(body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse a COPY that runs a program or reads or writes a file on the server."""
+    if body.get("is_program"):
+        raise _refuse(origin, line, "COPY … PROGRAM (it runs a shell command on the server)")
+    if body.get("filename"):
+        raise _refuse(origin, line, "COPY with a server file name")
+
+
+def _check_server_options(body: dict[str, Any], line: int, origin: str) -> None:
+    """Refuse a SERVER or USER MAPPING option that holds a secret or names a credential file."""
+    for opt in body.get("options", []):
+        name = opt.get("DefElem", {}).get("defname", "").lower()
+        value = opt.get("DefElem", {}).get("arg", {}).get("String", {}).get("sval")
+        if name in _SECRET_OPTIONS_REDACTED and value not in (None, REDACTED):
+            # sanitise() redacts these before analysis; meeting one here means it could not
+            raise _refuse(origin, line, f"option {name!r} with a value")
+        if name in ("passfile", "sslkey"):
+            raise _refuse(origin, line, f"option {name!r} (a credential file)")
 
 
 def _misleads_psql(body: dict[str, Any]) -> bool:
@@ -271,48 +310,72 @@ def sanitise(text: str, origin: str = "snapshot") -> tuple[str, list[str]]:
         statements = sqltext.split(text)
     except sqltext.UnterminatedText:
         return text, []  # analyse() reports it with its line
-    from pglast import parser
-
     lines = text.split("\n")
     notes: list[str] = []
     for st in statements:
         if st.kind != "sql" or not _MAYBE_SECRET.search(st.text):
             continue
-        try:
-            parsed = json.loads(parser.parse_sql_json(st.text))
-        except parser.ParseError:
-            continue
-        spans: list[tuple[int, str]] = []
-        for raw in parsed.get("stmts", []):
-            ((kind, body),) = raw["stmt"].items()
-            if "Server" not in kind and "UserMapping" not in kind:
-                continue
-            for opt in body.get("options", []):
-                d = opt.get("DefElem", {})
-                value = d.get("arg", {}).get("String", {}).get("sval")
-                if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
-                    spans.append((d["arg_location"], d["defname"]))
+        spans = _secret_option_spans(st.text)
         if not spans:
             continue
-        raw_bytes = st.text.encode()
-        for loc, opt_name in sorted(spans, reverse=True):
-            end = _literal_end(raw_bytes, loc)
-            if end < 0:
-                raise InvalidInput(
-                    f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
-                    " so it cannot be redacted; refused"
-                )
-            raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
-            notes.append(f"line {st.start_line}: option {opt_name} redacted")
-        block = "\n".join(lines[st.start_line - 1 : st.end_line])
-        at = block.find(st.text)
-        if at < 0:
-            raise InvalidInput(
-                f"{origin}:{st.start_line}: cannot redact option password here; refused"
-            )
-        block = block[:at] + raw_bytes.decode() + block[at + len(st.text) :]
-        lines[st.start_line - 1 : st.end_line] = block.split("\n")
+        redacted, redaction_notes = _redact_spans(st, spans, origin)
+        notes.extend(redaction_notes)
+        _replace_statement_text(lines, st, redacted, origin)
     return "\n".join(lines), sorted(set(notes), key=lambda n: int(n.split()[1].rstrip(":")))
+
+
+def _secret_option_spans(sql: str) -> list[tuple[int, str]]:
+    """(byte offset of the value, option name) of each secret option given a string value in
+    the SERVER and USER MAPPING statements of ``sql``; none if it does not parse."""
+    from pglast import parser
+
+    try:
+        parsed = json.loads(parser.parse_sql_json(sql))
+    except parser.ParseError:
+        return []  # analyse() reports it with its line
+    spans: list[tuple[int, str]] = []
+    for raw in parsed.get("stmts", []):
+        ((kind, body),) = raw["stmt"].items()
+        if "Server" not in kind and "UserMapping" not in kind:
+            continue
+        for opt in body.get("options", []):
+            d = opt.get("DefElem", {})
+            value = d.get("arg", {}).get("String", {}).get("sval")
+            if d.get("defname", "").lower() in _SECRET_OPTIONS_REDACTED and value is not None:
+                spans.append((d["arg_location"], d["defname"]))
+    return spans
+
+
+def _redact_spans(
+    st: sqltext.Statement, spans: list[tuple[int, str]], origin: str
+) -> tuple[str, list[str]]:
+    """``st``'s text with the string literal at each span replaced by REDACTED, and one note
+    per redaction."""
+    raw_bytes = st.text.encode()
+    notes: list[str] = []
+    for loc, opt_name in sorted(spans, reverse=True):
+        end = _literal_end(raw_bytes, loc)
+        if end < 0:
+            raise InvalidInput(
+                f"{origin}:{st.start_line}: option {opt_name} is not a plain string literal,"
+                " so it cannot be redacted; refused"
+            )
+        raw_bytes = raw_bytes[:loc] + f"'{REDACTED}'".encode() + raw_bytes[end:]
+        notes.append(f"line {st.start_line}: option {opt_name} redacted")
+    return raw_bytes.decode(), notes
+
+
+def _replace_statement_text(
+    lines: list[str], st: sqltext.Statement, new_text: str, origin: str
+) -> None:
+    """Put ``new_text`` where ``st``'s text is in ``lines`` (the script's lines, changed in
+    place)."""
+    block = "\n".join(lines[st.start_line - 1 : st.end_line])
+    at = block.find(st.text)
+    if at < 0:
+        raise InvalidInput(f"{origin}:{st.start_line}: cannot redact option password here; refused")
+    block = block[:at] + new_text + block[at + len(st.text) :]
+    lines[st.start_line - 1 : st.end_line] = block.split("\n")
 
 
 def _literal_end(raw: bytes, loc: int) -> int:

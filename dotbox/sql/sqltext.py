@@ -13,6 +13,7 @@ the server's setting, which a script can change while it runs).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,36 +56,13 @@ class PsqlMisreads(ScanError):
 
 def split(script: str, *, psql: bool = False) -> list[Statement]:
     out: list[Statement] = []
-    n = len(script)
-    pos = 0
-    line = 1
-
-    def skip_blank_and_comments(p: int, ln: int) -> tuple[int, int]:
-        while p < n:
-            ch = script[p]
-            if ch == "\n":
-                ln += 1
-                p += 1
-            elif ch in " \t\r\f\v":
-                p += 1
-            elif script.startswith("--", p):
-                e = script.find("\n", p)
-                p = n if e < 0 else e
-            elif script.startswith("/*", p):
-                p, ln = _skip_block_comment(script, p, ln)
-            else:
-                break
-        return p, ln
-
+    pos, line = 0, 1
     while True:
-        pos, line = skip_blank_and_comments(pos, line)
-        if pos >= n:
+        pos, line = _skip_blanks_and_comments(script, pos, line)
+        if pos >= len(script):
             return out
         if script[pos] == "\\":
-            e = script.find("\n", pos)
-            e = n if e < 0 else e
-            out.append(Statement("meta", script[pos:e].rstrip("\r"), line, line))
-            pos = e
+            pos = _read_meta_command(script, pos, line, out)
             continue
         start, start_line = pos, line
         pos, line, terminated = _scan_sql(script, pos, line, psql)
@@ -93,26 +71,58 @@ def split(script: str, *, psql: bool = False) -> list[Statement]:
         if not terminated:
             return out
         if _COPY_FROM_STDIN.match(text):
-            data_start = script.find("\n", pos)
-            if data_start < 0:
-                return out
-            data_start += 1
-            data_line = line + 1
-            end = data_start
-            ln = data_line
-            while end < n:
-                e = script.find("\n", end)
-                e = n if e < 0 else e
-                if script[end:e].rstrip("\r") == "\\.":
-                    out.append(Statement("copy-data", script[data_start:end], data_line, ln))
-                    end = e
-                    break
-                end = e + 1
-                ln += 1
-            else:
-                out.append(Statement("copy-data", script[data_start:end], data_line, ln))
-            line = ln
-            pos = end
+            pos, line = _read_copy_data(script, pos, line, out)
+
+
+def _skip_blanks_and_comments(s: str, p: int, ln: int) -> tuple[int, int]:
+    """Move past whitespace and comments between statements; return (position, line)."""
+    n = len(s)
+    while p < n:
+        ch = s[p]
+        if ch == "\n":
+            ln += 1
+            p += 1
+        elif ch in " \t\r\f\v":
+            p += 1
+        elif s.startswith("--", p):
+            e = s.find("\n", p)
+            p = n if e < 0 else e
+        elif s.startswith("/*", p):
+            p, ln = _skip_block_comment(s, p, ln)
+        else:
+            break
+    return p, ln
+
+
+def _read_meta_command(s: str, p: int, ln: int, out: list[Statement]) -> int:
+    """Append the meta-command line starting at ``p``; return the position of its line end."""
+    e = s.find("\n", p)
+    e = len(s) if e < 0 else e
+    out.append(Statement("meta", s[p:e].rstrip("\r"), ln, ln))
+    return e
+
+
+def _read_copy_data(s: str, p: int, ln: int, out: list[Statement]) -> tuple[int, int]:
+    """Append the data block of the ``COPY … FROM stdin`` that ends at ``p``: the lines after
+    it up to a ``\\.`` line (or to the end). Return (position, line) after the block."""
+    n = len(s)
+    data_start = s.find("\n", p)
+    if data_start < 0:
+        return n, ln  # no line follows: no data, and nothing more to read
+    data_start += 1
+    data_line = ln + 1
+    end = data_start
+    ln = data_line
+    while end < n:
+        e = s.find("\n", end)
+        e = n if e < 0 else e
+        if s[end:e].rstrip("\r") == "\\.":
+            out.append(Statement("copy-data", s[data_start:end], data_line, ln))
+            return e, ln
+        end = e + 1
+        ln += 1
+    out.append(Statement("copy-data", s[data_start:end], data_line, ln))
+    return end, ln
 
 
 def _skip_block_comment(s: str, p: int, ln: int) -> tuple[int, int]:
@@ -145,48 +155,73 @@ def _scan_sql(s: str, p: int, ln: int, psql: bool) -> tuple[int, int, bool]:
         p = m.start()
         if tok == ";":
             return p + 1, ln, True
-        if tok == "\n":
+        if tok == "\n":  # the commonest token: no call for it
             ln += 1
             p += 1
-        elif tok == "--":
-            e = s.find("\n", p)
-            p = n if e < 0 else e
-        elif tok == "/*":
-            p, ln = _skip_block_comment(s, p, ln)
-        elif tok == "\\":
-            if psql:
-                raise PsqlMisreads(
-                    f"a backslash within SQL is refused: psql runs '{s[p:].split(None, 1)[0]}'"
-                    " as a meta-command",
-                    ln,
-                )
-            p += 1
-        elif tok == "'":
-            escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
-            start, start_line = p, ln
-            p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
-            if psql and not escapes and _end_if_escaping(s, start) != p:
-                raise PsqlMisreads(
-                    "a backslash before a string's closing quote is refused: psql reads the"
-                    " string differently if standard_conforming_strings is off (write E'…')",
-                    start_line,
-                )
-        elif tok == '"':
-            p, ln = _skip_quoted(s, p, ln, '"', False, "quoted identifier")
-        else:  # "$"
-            if p > 0 and _IDENT_CHAR.match(s[p - 1]):
-                p += 1
-                continue
-            dm = _DOLLAR_TAG.match(s, p)
-            if dm is None:
-                p += 1
-                continue
-            tag = dm.group()
-            e = s.find(tag, dm.end())
-            if e < 0:
-                raise UnterminatedText(f"dollar-quoted string {tag}", ln)
-            ln += s.count("\n", p, e)
-            p = e + len(tag)
+        else:
+            p, ln = _SKIP_TOKEN[tok](s, p, ln, psql)
+
+
+def _skip_line_comment(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    e = s.find("\n", p)
+    return (len(s) if e < 0 else e), ln
+
+
+def _skip_block_comment_in_sql(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    return _skip_block_comment(s, p, ln)
+
+
+def _skip_backslash(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    if psql:
+        raise PsqlMisreads(
+            f"a backslash within SQL is refused: psql runs '{s[p:].split(None, 1)[0]}'"
+            " as a meta-command",
+            ln,
+        )
+    return p + 1, ln
+
+
+def _skip_string(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    escapes = p > 0 and s[p - 1] in "eE" and (p < 2 or not _IDENT_CHAR.match(s[p - 2]))
+    start, start_line = p, ln
+    p, ln = _skip_quoted(s, p, ln, "'", escapes, "string")
+    if psql and not escapes and _end_if_escaping(s, start) != p:
+        raise PsqlMisreads(
+            "a backslash before a string's closing quote is refused: psql reads the"
+            " string differently if standard_conforming_strings is off (write E'…')",
+            start_line,
+        )
+    return p, ln
+
+
+def _skip_quoted_identifier(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    return _skip_quoted(s, p, ln, '"', False, "quoted identifier")
+
+
+def _skip_dollar_quote(s: str, p: int, ln: int, psql: bool) -> tuple[int, int]:
+    """Skip a dollar-quoted string; a ``$`` in a name or a parameter (``$1``) is skipped alone."""
+    if p > 0 and _IDENT_CHAR.match(s[p - 1]):
+        return p + 1, ln
+    dm = _DOLLAR_TAG.match(s, p)
+    if dm is None:
+        return p + 1, ln
+    tag = dm.group()
+    e = s.find(tag, dm.end())
+    if e < 0:
+        raise UnterminatedText(f"dollar-quoted string {tag}", ln)
+    return e + len(tag), ln + s.count("\n", p, e)
+
+
+# What _scan_sql does at each token of _SPECIAL but ";" and "\n": skip past it, return
+# (position, line). The last argument says whether psql will run the script.
+_SKIP_TOKEN: dict[str, Callable[[str, int, int, bool], tuple[int, int]]] = {
+    "--": _skip_line_comment,
+    "/*": _skip_block_comment_in_sql,
+    "\\": _skip_backslash,
+    "'": _skip_string,
+    '"': _skip_quoted_identifier,
+    "$": _skip_dollar_quote,
+}
 
 
 def _skip_quoted(s: str, p: int, ln: int, q: str, escapes: bool, what: str) -> tuple[int, int]:
