@@ -138,7 +138,8 @@ def docs_page(entry: Entry) -> str:
     lines = [f"# {entry.name} ({entry.code})", ""]
     lines.append(f"`{entry.command}`" + (f" · `{entry.script}`" if entry.script else ""))
     lines.append("")
-    lines.append("<!-- generated from dotbox/primitives/catalogue.py by `make docs`: do not edit -->")
+    generated = "generated from dotbox/primitives/catalogue.py by `make docs`: do not edit"
+    lines.append(f"<!-- {generated} -->")
     for title, body in sections(entry):
         lines += ["", f"## {title.title()}", "", textwrap.dedent(body)]
     lines += ["", "## The eight facets", "", "| facet | |", "|---|---|"]
