@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import socket
-import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -122,13 +121,11 @@ def create(
             container, creds, socket_source, manifest.pg_major,
             superuser=superuser, tcp=tcp, deadline=ready_deadline,
         )  # fmt: skip
-        if os.environ.get("DOTBOX_TEST_PAUSE_AT") == "before-ready":
-            time.sleep(300)  # lets the crash-safety test kill create at its most delicate point
+        # Read back, or not handed out: a create that fails from here on (the engine gone)
+        # takes the sandbox down with it. Ready only once read back.
+        read_back = client.inspect_container(container) or _gone(sandbox_id)
         with paths.writing(home):
             (home / READY_MARKER).touch()
-        # Read back, or not handed out: a create that fails from here on (the engine gone)
-        # takes the sandbox down with it.
-        read_back = client.inspect_container(container) or _gone(sandbox_id)
     except BaseException:
         _undo_create(sandbox_id, home, container)
         raise
