@@ -109,6 +109,20 @@ def testcontainers_start(ddl: Path | None, image: str = PEER_IMAGE) -> Callable[
     return lambda: testcontainers_once(ddl, image)
 
 
+def create_drop(snapshot: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds of each create -> first query, and of each drop."""
+    creates, drops = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        sb = dotbox.sandbox(snapshot)
+        sb.query("SELECT 1")
+        creates.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        sb.drop()
+        drops.append(time.perf_counter() - t)
+    return creates, drops
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
@@ -143,17 +157,7 @@ def main() -> None:
     )
     for name in ["default", *corpora]:
         snap = "default" if name == "default" else f"bench-{name}"
-        creates, drops = [], []
-        for _ in range(runs):
-            t = time.perf_counter()
-            sb = dotbox.sandbox(snap)
-            sb.query("SELECT 1")
-            creates.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            sb.drop()
-            drops.append(time.perf_counter() - t)
-        results[f"dotbox create {name}"] = creates
-        results[f"dotbox drop {name}"] = drops
+        results[f"dotbox create {name}"], results[f"dotbox drop {name}"] = create_drop(snap, runs)
     peer_runs = max(3, runs // 4) if not args.quick else 3
     results["testcontainers empty"] = timed(testcontainers_start(None), peer_runs)
     for name, path in corpora.items():

@@ -131,6 +131,15 @@ def main() -> None:
 def run(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
     began = time.monotonic()
     client.ping()
+    tags, majors = bake_all()
+    measure_create_drop(args, samples, tags)
+    measure_pool(args, samples)
+    failures = {} if args.no_peer else measure_peer(args, samples, majors)
+    report(args, samples, tags, majors, failures, time.monotonic() - began)
+
+
+def bake_all() -> tuple[dict[str, str], dict[str, int]]:
+    """Each snapshot imported and its image baked (or found): its tag and PostgreSQL major."""
     tags: dict[str, str] = {}
     majors: dict[str, int] = {}
     for name, (corpus, major) in SNAPSHOTS.items():
@@ -140,7 +149,12 @@ def run(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
         print(f"baking/finding the image of {name} (PostgreSQL {manifest.pg_major}) ...")
         tags[name] = images.sandbox_image(manifest).tags[0]
         majors[name] = manifest.pg_major
+    return tags, majors
 
+
+def measure_create_drop(
+    args: argparse.Namespace, samples: dict[str, list[float]], tags: dict[str, str]
+) -> None:
     for name in SNAPSHOTS:
         for _ in range(2):  # warm the page cache and the engine; not counted
             floor_once(tags[name])
@@ -156,6 +170,8 @@ def run(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
         samples[f"dotbox drop {name}"] = drops
         print(f"{name}: create median {statistics.median(creates) * 1000:.0f} ms")
 
+
+def measure_pool(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
     size = 3
     pool.fill("default", size)
     checkouts, to_query = [], []
@@ -174,40 +190,43 @@ def run(args: argparse.Namespace, samples: dict[str, list[float]]) -> None:
     samples["pool checkout -> first query"] = to_query
     print(f"pool checkout median {statistics.median(checkouts) * 1000:.1f} ms")
 
+
+def measure_peer(
+    args: argparse.Namespace, samples: dict[str, list[float]], majors: dict[str, int]
+) -> dict[str, str]:
+    """testcontainers-python on the same snapshots; returns what failed, by label."""
+    import peer
+
+    peer_tags = {m: peer.build_peer_image(m) for m in sorted(set(majors.values()))}
+    plan = [
+        ("empty", None, majors["default"], args.peer_runs),
+        ("pagila", "pagila.sql", majors["pagila"], args.peer_runs),
+        ("gitlab", "gitlab.sql", majors["gitlab"], args.gitlab_peer_runs),
+    ]
     failures: dict[str, str] = {}
-    if not args.no_peer:
-        import peer
-
-        peer_tags = {m: peer.build_peer_image(m) for m in sorted(set(majors.values()))}
-        plan = [
-            ("empty", None, majors["default"], args.peer_runs),
-            ("pagila", "pagila.sql", majors["pagila"], args.peer_runs),
-            ("gitlab", "gitlab.sql", majors["gitlab"], args.gitlab_peer_runs),
-        ]
-        for label, corpus, major, runs in plan:
-            if runs <= 0:
+    for label, corpus, major, runs in plan:
+        if runs <= 0:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            ddl = None
+            if corpus is not None:
+                ddl = Path(tmp) / "schema.sql"
+                shutil.copyfile(CORPORA / corpus, ddl)
+            starts, stops = [], []
+            try:
+                for _ in range(runs):
+                    s, st = peer.testcontainers_once(ddl, peer_tags[major])
+                    starts.append(s)
+                    stops.append(st)
+            except Exception as exc:  # e.g. its 120 s wait runs out on a loaded machine
+                failures[f"testcontainers {label}"] = f"run {len(starts) + 1}: {exc}"[:300]
+                print(f"testcontainers {label} failed: {failures[f'testcontainers {label}']}")
+            if not starts:
                 continue
-            with tempfile.TemporaryDirectory() as tmp:
-                ddl = None
-                if corpus is not None:
-                    ddl = Path(tmp) / "schema.sql"
-                    shutil.copyfile(CORPORA / corpus, ddl)
-                starts, stops = [], []
-                try:
-                    for _ in range(runs):
-                        s, st = peer.testcontainers_once(ddl, peer_tags[major])
-                        starts.append(s)
-                        stops.append(st)
-                except Exception as exc:  # e.g. its 120 s wait runs out on a loaded machine
-                    failures[f"testcontainers {label}"] = f"run {len(starts) + 1}: {exc}"[:300]
-                    print(f"testcontainers {label} failed: {failures[f'testcontainers {label}']}")
-                if not starts:
-                    continue
-                samples[f"testcontainers {label}"] = starts
-                samples[f"testcontainers stop {label}"] = stops
-                print(f"testcontainers {label}: median {statistics.median(starts):.2f} s")
-
-    report(args, samples, tags, majors, failures, time.monotonic() - began)
+            samples[f"testcontainers {label}"] = starts
+            samples[f"testcontainers stop {label}"] = stops
+            print(f"testcontainers {label}: median {statistics.median(starts):.2f} s")
+    return failures
 
 
 def report(

@@ -173,7 +173,7 @@ def checkout(
         lease.write(home, lease.Lease(owner=owner, created=now, expires=now + ttl))
         info = info._replace(created=now, expires=now + ttl, owner=owner)
         creds = lifecycle.credentials(info)
-        if creds is None or not answers(creds.socket_dir):  # died since it was pooled
+        if creds is None or not server_answers(creds.socket_dir):  # died since it was pooled
             _discard(info.id)
             continue
         evidence.append(
@@ -191,7 +191,7 @@ def checkout(
     return got
 
 
-def answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
+def server_answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
     """Whether the server behind ``socket_dir`` answers PostgreSQL's protocol: an SSLRequest
     gets its one-byte reply. About a millisecond, where a query with the password (SCRAM and a
     backend) costs ten: its password was proven by a query when it was pooled."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dotbox import images
 from dotbox.core import paths
@@ -24,7 +24,7 @@ class Check(Frozen):
 
 
 def run() -> list[Check]:
-    checks: list[Check] = []
+    """Every check, in order; if the engine cannot be reached, that alone."""
     try:
         info = client.ping()
     except DotboxError as exc:
@@ -36,34 +36,49 @@ def run() -> list[Check]:
                 fix="start the engine ('make setup' installs docker.io and starts dockerd)",
             )
         ]
+    return [
+        _engine_version(),
+        _storage_driver(info),
+        _base_images(),
+        *_free_space(info),
+        _leftover_sandboxes(),
+    ]
+
+
+def _engine_version() -> Check:
     version = client.version()
-    checks.append(
-        Check(
-            name="engine",
-            status="ok",
-            detail=f"Docker {version.get('Version')} (API {version.get('ApiVersion')})",
-        )
+    return Check(
+        name="engine",
+        status="ok",
+        detail=f"Docker {version.get('Version')} (API {version.get('ApiVersion')})",
     )
+
+
+def _storage_driver(info: dict[str, Any]) -> Check:
     driver = str(info.get("Driver", "?"))
-    checks.append(
-        Check(
-            name="storage driver",
-            status="ok" if driver == "overlay2" else "warn",
-            detail=driver,
-            fix=None if driver == "overlay2" else "overlay2 is what dotbox is measured on",
-        )
+    return Check(
+        name="storage driver",
+        status="ok" if driver == "overlay2" else "warn",
+        detail=driver,
+        fix=None if driver == "overlay2" else "overlay2 is what dotbox is measured on",
     )
+
+
+def _base_images() -> Check:
     present = [m for m in images.OFFLINE_MAJORS if client.image(images.base_tag(m))]
     missing = [m for m in images.OFFLINE_MAJORS if m not in present]
-    checks.append(
-        Check(
-            name="base images",
-            status="ok" if not missing else ("warn" if present else "fail"),
-            detail=f"present: {', '.join(f'pg{m}' for m in present) or 'none'}"
-            + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else ""),
-            fix=" && ".join(f"dotbox image build --pg {m}" for m in missing) or None,
-        )
+    return Check(
+        name="base images",
+        status="ok" if not missing else ("warn" if present else "fail"),
+        detail=f"present: {', '.join(f'pg{m}' for m in present) or 'none'}"
+        + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else ""),
+        fix=" && ".join(f"dotbox image build --pg {m}" for m in missing) or None,
     )
+
+
+def _free_space(info: dict[str, Any]) -> list[Check]:
+    """Free space where the engine keeps its data and where DOTBOX_HOME is."""
+    checks = []
     for label, where in (
         ("disk (engine)", Path(str(info.get("DockerRootDir", "/")))),
         ("disk (DOTBOX_HOME)", _existing(paths.data_home())),
@@ -79,19 +94,21 @@ def run() -> list[Check]:
                 else "free some space ('dotbox gc', docker image prune)",
             )
         )
+    return checks
+
+
+def _leftover_sandboxes() -> Check:
+    """Expired or broken sandboxes of any DOTBOX_HOME: what 'dotbox gc' would remove."""
     stale = [
         s for s in lifecycle.list_sandboxes(every_home=True) if s.state in ("expired", "broken")
     ]
-    checks.append(
-        Check(
-            name="leftover sandboxes",
-            status="ok" if not stale else "warn",
-            detail=f"{len(stale)} expired or broken"
-            + (f": {', '.join(s.id for s in stale[:5])}" if stale else ""),
-            fix="dotbox gc" if stale else None,
-        )
+    return Check(
+        name="leftover sandboxes",
+        status="ok" if not stale else "warn",
+        detail=f"{len(stale)} expired or broken"
+        + (f": {', '.join(s.id for s in stale[:5])}" if stale else ""),
+        fix="dotbox gc" if stale else None,
     )
-    return checks
 
 
 def _existing(path: Path) -> Path:

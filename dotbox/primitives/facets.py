@@ -147,14 +147,33 @@ def run(primitive: Primitive[Any, Any], raw: dict[str, Any], *, dry_run: bool = 
             plan=plan,
         )
     started = time.monotonic()
+    outputs = _apply_recording_failure(primitive, inputs, target, plan, started)
+    verdict = _verify_read_back(primitive, inputs, target, outputs)
+    seconds = round(time.monotonic() - started, 4)
+    sandbox_id = primitive.sandbox_of(inputs, target, outputs)
+    record: dict[str, Any] = {}
+    if sandbox_id is not None:
+        record = _record_evidence(primitive, sandbox_id, inputs, outputs, verdict, seconds)
+    return Outcome(
+        primitive=primitive.name,
+        target=sandbox_id or "",
+        dry_run=False,
+        plan=plan,
+        outputs=outputs,
+        verify=verdict,
+        record=record.get("seq"),
+        record_hash=record.get("hash"),
+        seconds=seconds,
+    )
+
+
+def _apply_recording_failure(
+    primitive: Primitive[Any, Any], inputs: Any, target: Any, plan: Plan, started: float
+) -> dict[str, Any]:
+    """apply; when it fails with a dotbox error (a database error becomes CouldNotVerify),
+    the failure goes into the sandbox's ledger, if the sandbox is known, and is raised."""
     try:
-        try:
-            outputs = primitive.apply(inputs, target, plan)
-        except db.Error as exc:
-            raise CouldNotVerify(
-                f"{primitive.name} on {target_of(primitive, inputs, target)}:"
-                f" {str(exc).strip().splitlines()[0]}"
-            ) from None
+        return _apply_naming_database_errors(primitive, inputs, target, plan)
     except DotboxError as exc:
         if (sandbox_id := primitive.sandbox_of(inputs, target, {})) is not None:
             evidence.append(
@@ -166,35 +185,48 @@ def run(primitive: Primitive[Any, Any], raw: dict[str, Any], *, dry_run: bool = 
                 seconds=round(time.monotonic() - started, 4),
             )
         raise
+
+
+def _apply_naming_database_errors(
+    primitive: Primitive[Any, Any], inputs: Any, target: Any, plan: Plan
+) -> dict[str, Any]:
     try:
-        verdict = primitive.verify(inputs, target, outputs)
+        return primitive.apply(inputs, target, plan)
+    except db.Error as exc:
+        raise CouldNotVerify(
+            f"{primitive.name} on {target_of(primitive, inputs, target)}:"
+            f" {str(exc).strip().splitlines()[0]}"
+        ) from None
+
+
+def _verify_read_back(
+    primitive: Primitive[Any, Any], inputs: Any, target: Any, outputs: dict[str, Any]
+) -> Verdict:
+    try:
+        return primitive.verify(inputs, target, outputs)
     except db.Error as exc:  # the postconditions could not be read back: that is a failure
-        verdict = Verdict(ok=False, checks={"could_not_read_back": str(exc).strip()})
-    seconds = round(time.monotonic() - started, 4)
-    sandbox_id = primitive.sandbox_of(inputs, target, outputs)
-    record: dict[str, Any] = {}
-    if sandbox_id is not None:
-        stored = {
-            name: evidence.store_artifact(sandbox_id, data)
-            for name, data in primitive.artifacts(inputs, outputs).items()
-        }
-        record = evidence.append(
-            sandbox_id,
-            primitive.name,
-            inputs=inputs.model_dump(mode="json"),
-            outputs=outputs,
-            verify=verdict.model_dump(mode="json"),
-            artifacts=stored,
-            seconds=seconds,
-        )
-    return Outcome(
-        primitive=primitive.name,
-        target=sandbox_id or "",
-        dry_run=False,
-        plan=plan,
+        return Verdict(ok=False, checks={"could_not_read_back": str(exc).strip()})
+
+
+def _record_evidence(
+    primitive: Primitive[Any, Any],
+    sandbox_id: str,
+    inputs: Any,
+    outputs: dict[str, Any],
+    verdict: Verdict,
+    seconds: float,
+) -> dict[str, Any]:
+    """The artifacts stored and the record appended to the sandbox's ledger (returned)."""
+    stored = {
+        name: evidence.store_artifact(sandbox_id, data)
+        for name, data in primitive.artifacts(inputs, outputs).items()
+    }
+    return evidence.append(
+        sandbox_id,
+        primitive.name,
+        inputs=inputs.model_dump(mode="json"),
         outputs=outputs,
-        verify=verdict,
-        record=record.get("seq"),
-        record_hash=record.get("hash"),
+        verify=verdict.model_dump(mode="json"),
+        artifacts=stored,
         seconds=seconds,
     )

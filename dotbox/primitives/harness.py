@@ -319,92 +319,139 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
     cases: list[Case] = []
     skipped: Counter[str] = Counter()
     for t in _tables(conn):
-        for c in t.columns.values():  # coercion happens before triggers, routing and checks
-            if c.maxlen is not None:
-                value = f"repeat('x', {c.maxlen + 1})"
-                cases.append(
-                    Case(
-                        name=f"{t.name}.{c.name} too long ({c.maxlen + 1} > {c.maxlen})",
-                        sql=f"INSERT INTO {t.name} ({quote.identifier(conn, c.name)})"
-                        f" OVERRIDING SYSTEM VALUE VALUES ({value})",
-                        sqlstate="22001",
-                        kind="too-long",
-                    )
-                )
-            if (state := c.wrong_type()) is not None and not c.generated:
-                cases.append(
-                    Case(
-                        name=f"{t.name}.{c.name} wrong type ({c.type})",
-                        sql=_insert(conn, t, {c.name: "dotbox: not a value"}),
-                        sqlstate=state,
-                        kind="wrong-type",
-                    )
-                )
-        if t.partitioned:
-            skipped["row cases on partitioned tables (rows are routed first)"] += 1
-            continue
-        if t.before_insert_trigger:
-            skipped["row cases on tables with BEFORE INSERT triggers"] += 1
-            continue
-        base, valid = _valid_row(conn, t)
-        if base is None:
-            skipped["row cases on tables with a column of a type with no filler value"] += 1
-            continue
-        nullable_fk = {
-            col for _, cols in t.fkeys for col in cols if not t.columns[col].notnull
-        } - base.keys()
-        for col in t.columns.values():
-            if col.notnull and not col.identity and not col.generated:
-                cases.append(
-                    Case(
-                        name=f"{t.name}.{col.name} NULL into NOT NULL",
-                        sql=_insert(conn, t, {**base, col.name: None}),
-                        sqlstate="23502",
-                        kind="not-null",
-                    )
-                )
-        for name, cols, expr in t.checks:
-            if len(cols) != 1 or t.columns[cols[0]].generated:
-                skipped["checks on several columns or none"] += 1
-                continue
-            bad = _check_value(conn, t, t.columns[cols[0]], expr, satisfy=False)
-            if bad is None:
-                skipped["checks with no derivable breaking value"] += 1
-                continue
-            cases.append(
-                Case(
-                    name=f"{t.name} breaks {name}",
-                    sql=_insert(conn, t, {**base, cols[0]: bad}),
-                    sqlstate="23514",
-                    kind="check",
-                )
-            )
-        if not valid:  # no value found that passes some CHECK: FK and unique cases would hit it
-            skipped["key cases on tables where no row passing every CHECK was found"] += 1
-            continue
-        keyed = [(f"orphan {n}", cols, 1, "23503", "foreign-key") for n, cols in t.fkeys]
-        if any(t.columns[c].notnull or c in base for _, cols in t.fkeys for c in cols):
-            if t.uniques:
-                skipped["unique keys of tables whose rows need a parent row"] += len(t.uniques)
-        else:
-            keyed += [(f"duplicate {n}", cols, 2, "23505", "unique") for n, cols in t.uniques]
-        for what, cols, rows, state, kind in keyed:
-            row = {**base, **{c: None for c in nullable_fk if c not in cols}}
-            for key in cols:
-                row[key] = row.get(key) or _good_value(conn, t, t.columns[key])[0]
-            fitted = _fit(conn, t, row, keep=set(cols))
-            if fitted is None:
-                skipped["key cases whose row breaks a CHECK on several columns"] += 1
-                continue
-            cases.append(
-                Case(
-                    name=f"{t.name} {what}",
-                    sql=_insert(conn, t, fitted, rows=rows),
-                    sqlstate=state,
-                    kind=kind,  # type: ignore[arg-type]
-                )
-            )
+        cases += _column_cases(conn, t)
+        cases += _row_cases(conn, t, skipped)
     return cases, dict(skipped)
+
+
+def _column_cases(conn: Any, t: Table) -> list[Case]:
+    """Too-long and wrong-type values, column by column: coercion happens before triggers,
+    routing and checks, so these cases hold on every table."""
+    cases: list[Case] = []
+    for c in t.columns.values():
+        if c.maxlen is not None:
+            value = f"repeat('x', {c.maxlen + 1})"
+            cases.append(
+                Case(
+                    name=f"{t.name}.{c.name} too long ({c.maxlen + 1} > {c.maxlen})",
+                    sql=f"INSERT INTO {t.name} ({quote.identifier(conn, c.name)})"
+                    f" OVERRIDING SYSTEM VALUE VALUES ({value})",
+                    sqlstate="22001",
+                    kind="too-long",
+                )
+            )
+        if (state := c.wrong_type()) is not None and not c.generated:
+            cases.append(
+                Case(
+                    name=f"{t.name}.{c.name} wrong type ({c.type})",
+                    sql=_insert(conn, t, {c.name: "dotbox: not a value"}),
+                    sqlstate=state,
+                    kind="wrong-type",
+                )
+            )
+    return cases
+
+
+def _row_cases(conn: Any, t: Table, skipped: Counter[str]) -> list[Case]:
+    """NOT NULL, CHECK, foreign-key and unique cases: each a valid row with one thing broken.
+    No such case on tables whose rows are routed or rewritten before constraints see them."""
+    if t.partitioned:
+        skipped["row cases on partitioned tables (rows are routed first)"] += 1
+        return []
+    if t.before_insert_trigger:
+        skipped["row cases on tables with BEFORE INSERT triggers"] += 1
+        return []
+    base, valid = _valid_row(conn, t)
+    if base is None:
+        skipped["row cases on tables with a column of a type with no filler value"] += 1
+        return []
+    cases = _not_null_cases(conn, t, base) + _check_cases(conn, t, base, skipped)
+    if not valid:  # no value found that passes some CHECK: FK and unique cases would hit it
+        skipped["key cases on tables where no row passing every CHECK was found"] += 1
+        return cases
+    return cases + _key_cases(conn, t, base, skipped)
+
+
+def _not_null_cases(conn: Any, t: Table, base: dict[str, str | None]) -> list[Case]:
+    return [
+        Case(
+            name=f"{t.name}.{col.name} NULL into NOT NULL",
+            sql=_insert(conn, t, {**base, col.name: None}),
+            sqlstate="23502",
+            kind="not-null",
+        )
+        for col in t.columns.values()
+        if col.notnull and not col.identity and not col.generated
+    ]
+
+
+def _check_cases(
+    conn: Any, t: Table, base: dict[str, str | None], skipped: Counter[str]
+) -> list[Case]:
+    """The valid row with a value that breaks a single-column CHECK."""
+    cases: list[Case] = []
+    for name, cols, expr in t.checks:
+        if len(cols) != 1 or t.columns[cols[0]].generated:
+            skipped["checks on several columns or none"] += 1
+            continue
+        bad = _check_value(conn, t, t.columns[cols[0]], expr, satisfy=False)
+        if bad is None:
+            skipped["checks with no derivable breaking value"] += 1
+            continue
+        cases.append(
+            Case(
+                name=f"{t.name} breaks {name}",
+                sql=_insert(conn, t, {**base, cols[0]: bad}),
+                sqlstate="23514",
+                kind="check",
+            )
+        )
+    return cases
+
+
+KeyedCase = tuple[str, list[str], int, str, CaseKind]  # what, columns, rows, SQLSTATE, kind
+
+
+def _keys_to_break(t: Table, base: dict[str, str | None], skipped: Counter[str]) -> list[KeyedCase]:
+    """What to break through the keys: every foreign key (an orphan row) and, unless the rows
+    need a parent row, every unique key (the same row twice)."""
+    keyed: list[KeyedCase] = [
+        (f"orphan {n}", cols, 1, "23503", "foreign-key") for n, cols in t.fkeys
+    ]
+    if any(t.columns[c].notnull or c in base for _, cols in t.fkeys for c in cols):
+        if t.uniques:
+            skipped["unique keys of tables whose rows need a parent row"] += len(t.uniques)
+    else:
+        keyed += [(f"duplicate {n}", cols, 2, "23505", "unique") for n, cols in t.uniques]
+    return keyed
+
+
+def _key_cases(
+    conn: Any, t: Table, base: dict[str, str | None], skipped: Counter[str]
+) -> list[Case]:
+    """Orphan and duplicate rows: the valid row with the key's columns filled and every other
+    nullable foreign-key column NULL, so that only the key under test can reject it."""
+    nullable_fk = {
+        col for _, cols in t.fkeys for col in cols if not t.columns[col].notnull
+    } - base.keys()
+    cases: list[Case] = []
+    for what, cols, rows, state, kind in _keys_to_break(t, base, skipped):
+        row = {**base, **{c: None for c in nullable_fk if c not in cols}}
+        for key in cols:
+            row[key] = row.get(key) or _good_value(conn, t, t.columns[key])[0]
+        fitted = _satisfy_multi_column_checks(conn, t, row, keep=set(cols))
+        if fitted is None:
+            skipped["key cases whose row breaks a CHECK on several columns"] += 1
+            continue
+        cases.append(
+            Case(
+                name=f"{t.name} {what}",
+                sql=_insert(conn, t, fitted, rows=rows),
+                sqlstate=state,
+                kind=kind,
+            )
+        )
+    return cases
 
 
 def _good_value(conn: Any, t: Table, col: Column) -> tuple[str | None, bool]:
@@ -437,7 +484,7 @@ def _valid_row(conn: Any, t: Table) -> tuple[dict[str, str | None] | None, bool]
         if value is None:
             return None, False
         row[col.name], valid = value, valid and ok
-    fitted = _fit(conn, t, row, keep=set())
+    fitted = _satisfy_multi_column_checks(conn, t, row, keep=set())
     return (fitted, valid) if fitted is not None else (row, False)
 
 
@@ -455,7 +502,7 @@ def _passes(conn: Any, t: Table, row: dict[str, str | None], cols: list[str], ex
         return False
 
 
-def _fit(
+def _satisfy_multi_column_checks(
     conn: Any, t: Table, row: dict[str, str | None], keep: set[str]
 ) -> dict[str, str | None] | None:
     """``row`` changed, outside the columns in ``keep``, so that it passes every CHECK that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,69 +65,108 @@ def _row(conn: Any, table: str, values: list[Any]) -> str:
     return f"INSERT INTO {quote.identifier(conn, S, table)} VALUES ({row})"
 
 
+@dataclass
+class _Changes:
+    """The statements of a diff so far, and how many rows they insert, update and delete."""
+
+    conn: Any
+    steps: list[str]
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"inserted": 0, "updated": 0, "deleted": 0}
+    )
+
+    def lit(self, value: Any) -> str:
+        return quote.literal(self.conn, value)
+
+    def insert(self, table: str, values: list[Any]) -> None:
+        self.steps.append(_row(self.conn, table, values))
+        self.counts["inserted"] += 1
+
+    def update(self, statement: str) -> None:
+        self.steps.append(statement)
+        self.counts["updated"] += 1
+
+    def delete(self, statement: str) -> None:
+        self.steps.append(statement)
+        self.counts["deleted"] += 1
+
+
+LabelKey = tuple[vb.Kind, str, str]  # object kind, object identity, vocabulary
+
+
 def diff_statements(
     conn: Any, spec: vb.VocabFile, state: State
 ) -> tuple[list[str], dict[str, int]]:
-    """The statements that turn ``state`` into what ``spec`` gives for today's catalog."""
-
-    def lit(value: Any) -> str:
-        return quote.literal(conn, value)
-
+    """The statements that turn ``state`` into what ``spec`` gives for today's catalog: rows
+    added or updated parents first (vocabulary, code, label), removed children first."""
     want = vb.dictionary(spec)
-    steps: list[str] = [] if state.exists else list(vb.SCHEMA_DDL)
-    counts = {"inserted": 0, "updated": 0, "deleted": 0}
-    have_v = {r[0]: r for r in state.vocabularies}
-    for name, position, description, unclassified in want["vocabularies"]:
-        if name not in have_v:
-            steps.append(_row(conn, "vocabulary", [name, position, description, unclassified]))
-            counts["inserted"] += 1
-        elif have_v[name][1:] != [position, description, unclassified]:
-            steps.append(
+    changes = _Changes(conn, [] if state.exists else list(vb.SCHEMA_DDL))
+    have_codes = {(r[0], r[1]): r[2] for r in state.codes}
+    want_codes = {(v, c): d for v, c, d in want["codes"]}
+    _add_or_update_vocabularies(changes, want["vocabularies"], state.vocabularies)
+    _add_or_update_codes(changes, want_codes, have_codes)
+    desired = {(lb.kind, lb.identity, lb.vocab): lb for lb in vb.classify(spec, catalog(conn))}
+    _sync_labels(changes, desired, {(lb.kind, lb.identity, lb.vocab): lb for lb in state.labels})
+    for v, c in sorted(have_codes.keys() - want_codes.keys()):
+        changes.delete(
+            f"DELETE FROM {S}.code WHERE vocab = {changes.lit(v)} AND code = {changes.lit(c)}"
+        )
+    unwanted = {r[0] for r in state.vocabularies} - {r[0] for r in want["vocabularies"]}
+    for name in sorted(unwanted):
+        changes.delete(f"DELETE FROM {S}.vocabulary WHERE vocab = {changes.lit(name)}")
+    return changes.steps, changes.counts
+
+
+def _add_or_update_vocabularies(
+    changes: _Changes, want: list[list[Any]], have: list[list[Any]]
+) -> None:
+    lit = changes.lit
+    have_by_name = {r[0]: r for r in have}
+    for name, position, description, unclassified in want:
+        if name not in have_by_name:
+            changes.insert("vocabulary", [name, position, description, unclassified])
+        elif have_by_name[name][1:] != [position, description, unclassified]:
+            changes.update(
                 f"UPDATE {S}.vocabulary SET position = {lit(position)},"
                 f" description = {lit(description)}, unclassified = {lit(unclassified)}"
                 f" WHERE vocab = {lit(name)}"
             )
-            counts["updated"] += 1
-    have_c = {(r[0], r[1]): r[2] for r in state.codes}
-    want_c = {(v, c): d for v, c, d in want["codes"]}
-    for (v, c), d in want_c.items():
-        if (v, c) not in have_c:
-            steps.append(_row(conn, "code", [v, c, d]))
-            counts["inserted"] += 1
-        elif have_c[(v, c)] != d:
-            steps.append(
+
+
+def _add_or_update_codes(
+    changes: _Changes, want: dict[tuple[str, str], str], have: dict[tuple[str, str], str]
+) -> None:
+    lit = changes.lit
+    for (v, c), d in want.items():
+        if (v, c) not in have:
+            changes.insert("code", [v, c, d])
+        elif have[(v, c)] != d:
+            changes.update(
                 f"UPDATE {S}.code SET description = {lit(d)}"
                 f" WHERE vocab = {lit(v)} AND code = {lit(c)}"
             )
-            counts["updated"] += 1
-    desired = {(lb.kind, lb.identity, lb.vocab): lb for lb in vb.classify(spec, catalog(conn))}
-    have_l = {(lb.kind, lb.identity, lb.vocab): lb for lb in state.labels}
-    for key in sorted(have_l.keys() - desired.keys()):
-        kind, identity, v = key
-        steps.append(
+
+
+def _sync_labels(
+    changes: _Changes, desired: dict[LabelKey, vb.Label], have: dict[LabelKey, vb.Label]
+) -> None:
+    """Labels no rule gives any more deleted first, then the rest inserted or updated."""
+    lit = changes.lit
+    for kind, identity, v in sorted(have.keys() - desired.keys()):
+        changes.delete(
             f"DELETE FROM {S}.label WHERE object_kind = {lit(kind)}"
             f" AND object_identity = {lit(identity)} AND vocab = {lit(v)}"
         )
-        counts["deleted"] += 1
     for key in sorted(desired):
         lb = desired[key]
-        if key not in have_l:
-            steps.append(_row(conn, "label", [lb.kind, lb.identity, lb.vocab, lb.code, lb.rule]))
-            counts["inserted"] += 1
-        elif (have_l[key].code, have_l[key].rule) != (lb.code, lb.rule):
-            steps.append(
+        if key not in have:
+            changes.insert("label", [lb.kind, lb.identity, lb.vocab, lb.code, lb.rule])
+        elif (have[key].code, have[key].rule) != (lb.code, lb.rule):
+            changes.update(
                 f"UPDATE {S}.label SET code = {lit(lb.code)}, rule = {lit(lb.rule)}"
                 f" WHERE object_kind = {lit(lb.kind)} AND object_identity = {lit(lb.identity)}"
                 f" AND vocab = {lit(lb.vocab)}"
             )
-            counts["updated"] += 1
-    for v, c in sorted(have_c.keys() - want_c.keys()):
-        steps.append(f"DELETE FROM {S}.code WHERE vocab = {lit(v)} AND code = {lit(c)}")
-        counts["deleted"] += 1
-    for name in sorted(have_v.keys() - {r[0] for r in want["vocabularies"]}):
-        steps.append(f"DELETE FROM {S}.vocabulary WHERE vocab = {lit(name)}")
-        counts["deleted"] += 1
-    return steps, counts
 
 
 def execute(target: LiveSandbox, statements: list[str]) -> None:

@@ -25,11 +25,11 @@ def test_lease_round_trip_and_absence(tmp_path: Path) -> None:
 
 
 def test_a_socket_without_a_server_does_not_answer(tmp_path: Path) -> None:
-    assert not pool.answers(tmp_path)  # no socket file at all
+    assert not pool.server_answers(tmp_path)  # no socket file at all
     path = tmp_path / ".s.PGSQL.5432"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(str(path))  # bound, never listening: connections are refused
-        assert not pool.answers(tmp_path)
+        assert not pool.server_answers(tmp_path)
 
 
 def test_a_server_that_replies_to_the_ssl_request_answers(tmp_path: Path) -> None:
@@ -46,6 +46,6 @@ def test_a_server_that_replies_to_the_ssl_request_answers(tmp_path: Path) -> Non
 
         server = threading.Thread(target=serve)
         server.start()
-        assert pool.answers(tmp_path)
+        assert pool.server_answers(tmp_path)
         server.join()
     assert got == [struct.pack("!ii", 8, 80877103)]
