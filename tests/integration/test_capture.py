@@ -3,6 +3,7 @@ no password anywhere, then baked like any snapshot."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -12,9 +13,11 @@ import pytest
 
 import dotbox
 from dotbox.core import paths
+from dotbox.core.errors import DotboxError
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import db
+from dotbox.snapshots import capture, store
 from tests.conftest import corpus
 from tests.integration.conftest import engine_objects, run_cli
 from tests.standin import StandIn, standin
@@ -123,13 +126,59 @@ def test_capture_wrote_nothing_on_the_server(
     ]
     log = str(facts["log"])
     assert "dotbox-capture" in log or "pg_dump" in log or "statement:" in log
-    assert "default_transaction_read_only" not in log or "off" not in log
     statements = [line for line in log.splitlines() if "statement:" in line]
     assert statements, "the stand-in logs every statement"
     writes = ("INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP", "TRUNCATE", "GRANT")
     assert not [
         s for s in statements if s.split("statement:", 1)[1].strip().upper().startswith(writes)
     ]
+
+
+def test_every_capture_session_is_read_only(
+    official: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Capture's connections carry default_transaction_read_only=on. Read on the server: each
+    psql session capture opens is asked for the setting in the same session (one more -c,
+    its answer taken off the output capture sees); pg_dump cannot be asked, so a session
+    with pg_dump's own environment and connection string, in the same container, is."""
+    real = client.exec_output
+    sessions: list[tuple[str, int, str]] = []
+
+    def asking(
+        container: str,
+        command: list[str],
+        *,
+        user: str = "",
+        environment: dict[str, str] | None = None,
+    ) -> tuple[int, bytes, bytes]:
+        show = ["-c", "SHOW default_transaction_read_only"]
+        if command[0] == "psql":
+            code, out, err = real(container, [*command, *show], user=user, environment=environment)
+            *kept, setting = out.decode().rstrip("\n").split("\n")
+            sessions.append(("psql", code, setting))
+            return code, "".join(f"{line}\n" for line in kept).encode(), err
+        if command[0] == "pg_dump":
+            dsn = command[command.index("--dbname") + 1]
+            code, out, _ = real(
+                container,
+                ["psql", "-X", "-At", "-d", dsn, *show],
+                user=user,
+                environment=environment,
+            )
+            sessions.append(("pg_dump", code, out.decode().strip()))
+        return real(container, command, user=user, environment=environment)
+
+    monkeypatch.setattr(client, "exec_output", asking)
+    dsn = f"postgresql://official:{official.password}@{official.address}:5432/official"
+    try:
+        manifest = capture.capture(dsn, "official-ro", network=official.network)
+    finally:
+        monkeypatch.undo()
+        with contextlib.suppress(DotboxError):
+            store.remove("official-ro")
+    assert manifest.counts["tables"] == 9 + 1  # the capture itself was not disturbed
+    # the version probe, the system identifier, the dump: every one read-only
+    assert sessions == [("psql", 0, "on"), ("psql", 0, "on"), ("pg_dump", 0, "on")]
 
 
 def test_password_is_nowhere(captured: tuple[SnapshotManifest, dict[str, object], str]) -> None:

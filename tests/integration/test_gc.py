@@ -72,14 +72,43 @@ def test_gc_removes_expired_and_orphans_and_spares_the_rest(
     live.drop()
 
 
-def test_gc_removes_a_broken_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gc_spares_a_broken_sandbox_within_its_grace_and_removes_it_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sandbox that was ready and then stopped is broken, but gc waits GRACE seconds after its
+    container was made before it removes it (a create, a restart may still be under way)."""
     sb = dotbox.sandbox(ttl="10m")
+    try:
+        _grace_rule(sb, monkeypatch)
+    finally:
+        if client.containers({Label.ID: sb.id}):
+            sb.drop()
+
+
+def _grace_rule(sb: dotbox.Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotbox.maintenance import janitor
+
     container = client.containers({Label.ID: sb.id})[0]
     subprocess.run(["docker", "kill", container.id], check=True, capture_output=True)
     assert dotbox.get(sb.id).info.state == "broken"
-    from dotbox.maintenance import janitor
 
-    monkeypatch.setattr(janitor, "GRACE", 0.0)
-    actions = janitor.plan_and_run()
-    assert any(a.target == sb.id and a.done and "broken" in a.reason for a in actions)
+    def targets(actions: list[janitor.GcAction]) -> set[tuple[str, bool]]:
+        return {(a.reason.split(" ")[0], a.done) for a in actions if a.target == sb.id}
+
+    # younger than the product's own grace: gc, run as users run it, spares it
+    assert time.time() - container.created_at < janitor.GRACE
+    for args in (("gc", "--dry-run"), ("gc",)):
+        actions = cli_json(*args)
+        assert isinstance(actions, list)
+        assert sb.id not in {a["target"] for a in actions}, actions
+    assert dotbox.get(sb.id).info.state == "broken"  # still there
+    while (age := time.time() - container.created_at) < 6:
+        time.sleep(0.5)
+    # a grace longer than its age spares it; one it has outgrown removes it
+    monkeypatch.setattr(janitor, "GRACE", age + 60)
+    assert targets(janitor.plan_and_run(dry_run=True)) == set()
+    monkeypatch.setattr(janitor, "GRACE", age - 3)
+    assert targets(janitor.plan_and_run(dry_run=True)) == {("broken", False)}
+    assert targets(janitor.plan_and_run()) == {("broken", True)}
     assert run_cli("show", sb.id).returncode == 3
+    assert not client.containers({Label.ID: sb.id})

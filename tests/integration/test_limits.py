@@ -4,6 +4,7 @@ keeps answering with its data."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import psycopg
@@ -33,6 +34,14 @@ def host_config(sandbox_id: str) -> dict[str, object]:
     return config
 
 
+def server_log(sandbox_id: str) -> str:
+    """What the sandbox's PostgreSQL wrote to its container's stderr."""
+    container = client.containers({"dotbox.id": sandbox_id, "dotbox.role": "sandbox"})[0]
+    return subprocess.run(
+        ["docker", "logs", container.id], capture_output=True, text=True, check=True
+    ).stderr
+
+
 def test_defaults_are_applied() -> None:
     with dotbox.sandbox() as sb:
         config = host_config(sb.id)
@@ -48,8 +57,14 @@ def test_memory_exhaustion_kills_only_its_own_sandbox() -> None:
         neighbour.query("INSERT INTO runtime.block (code, title) VALUES ('C9', 'neighbour')")
         with small.connect(autocommit=True) as conn:
             conn.execute("SET work_mem = '2GB'")
-            with pytest.raises(psycopg.OperationalError):
+            with pytest.raises(psycopg.OperationalError, match="server closed the connection"):
                 conn.execute(EXHAUST_MEMORY)  # the backend is OOM-killed inside its cgroup
+        # killed by the kernel (SIGKILL) while running that query, not cancelled or refused by
+        # the server: a PostgreSQL "out of memory" error or a timeout would keep the connection
+        log = server_log(small.id)
+        killed = re.search(r"server process \(PID \d+\) was terminated by signal 9: Killed", log)
+        assert killed, log
+        assert f"Failed process was running: {EXHAUST_MEMORY}" in log[killed.end() :], log
         assert neighbour.query("SELECT code FROM runtime.block") == [("C9",)]
 
 

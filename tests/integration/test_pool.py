@@ -168,8 +168,18 @@ def test_eight_processes_claiming_at_once_never_share_a_sandbox(
 def test_drain_leaves_nothing(drained: None) -> None:
     pool.fill("default", 3)
     claimed = dotbox.sandbox()  # starts a background refill that drain must wait for
+    ready = set(pool.status_of("default").ids)
+    assert len(ready) == 2 and claimed.id not in ready
+    # the refill has taken its lock (or already finished): it starts exactly the one missing
+    # sandbox, which the drain waits for and drops with the two that were ready
+    deadline = time.monotonic() + 120
+    while not ((s := pool.status_of("default")).filling or s.ready == 3):
+        assert time.monotonic() < deadline, f"the refill never started: {s}"
+        time.sleep(0.01)
     drained_ids = cli_json("pool", "drain", "default")
-    assert isinstance(drained_ids, dict) and len(drained_ids["dropped"]) >= 2
+    assert isinstance(drained_ids, dict) and len(drained_ids["dropped"]) == 3
+    dropped = set(drained_ids["dropped"])
+    assert len(dropped) == 3 and ready < dropped and claimed.id not in dropped
     assert _mine(POOLED) == [claimed.id]  # the claimed one belongs to its claimer
     for sid in drained_ids["dropped"]:
         assert not paths.sandbox_dir(sid).exists()
