@@ -14,9 +14,10 @@ def gc(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; remove nothing."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Remove expired and broken sandboxes, expired review environments, dangling runners,
-    forwarders and bake containers, orphan volumes and socket directories (dotbox's only)."""
-    from dotbox.maintenance import janitor as janitor
+    """Remove this DOTBOX_HOME's expired and broken sandboxes and expired review environments,
+    and dangling runners, forwarders and bake containers, orphan volumes and socket
+    directories (dotbox's only)."""
+    from dotbox.maintenance import janitor
 
     actions = janitor.plan_and_run(dry_run=dry_run)
     if as_json:

@@ -69,6 +69,7 @@ class Leftovers:
     dangling_pool_entries: list[Path]  # pool entries whose sandbox directory is gone
     directories: list[Path]  # the run root's sandbox directories
     labelled_ids: set[str]  # the sandbox ids some dotbox container still carries
+    home: str = ""  # the DOTBOX_HOME gc runs for
 
 
 def read_containers(epoch: float) -> Seen:
@@ -101,6 +102,7 @@ def read_leftovers() -> Leftovers:
         labelled_ids={
             c.labels.get(Label.ID, "") for c in client.containers({Label.MANAGED_BY: "dotbox"})
         },
+        home=str(paths.data_home()),
     )
 
 
@@ -128,23 +130,30 @@ def plan(
     *,
     now: datetime,
     epoch: float,
+    home: str = "",
     grace: float = GRACE,
     bake_max_age: float = BAKE_MAX_AGE,
 ) -> Plan:
-    """Sandboxes to drop (expired, broken, pooled but in no pool), then expired review
-    environments, then runners and forwarders of sandboxes that do not stay, and bake
-    containers older than ``bake_max_age`` (killed bakes)."""
+    """Sandboxes of DOTBOX_HOME ``home`` to drop (expired, broken, pooled but in no pool), then
+    its expired review environments, then runners and forwarders of sandboxes that do not stay,
+    and bake containers older than ``bake_max_age`` (killed bakes, of no home). Another home's
+    sandboxes and review environments are theirs: they stay, and so does what is theirs."""
     sandboxes: list[Removal] = []
     live: set[str] = set()
     for c in seen.containers:
         if c.labels.get(Label.ROLE, "") != "sandbox":
+            continue
+        if _of_another_home(c.labels, home):
+            live.add(c.labels.get(Label.ID, ""))
             continue
         facts = seen.sandboxes[c.id]
         if (removal := _sandbox_removal(c, facts, now=now, epoch=epoch, grace=grace)) is None:
             live.add(c.labels.get(Label.ID, ""))
         else:
             sandboxes.append(removal)
-    reviews = _review_removals(seen.containers, now)
+    reviews = _review_removals(
+        [c for c in seen.containers if not _of_another_home(c.labels, home)], now
+    )
     containers = _container_removals(seen.containers, live, epoch, bake_max_age)
     return Plan(removals=sandboxes + reviews + containers, live=live)
 
@@ -201,7 +210,7 @@ def plan_leftovers(left: Leftovers, live: set[str]) -> list[Removal]:
     volumes = [
         Removal("volume", volume, "its sandbox is gone")
         for volume, labels in sorted(left.volumes.items())
-        if labels.get(Label.ID) not in live
+        if labels.get(Label.ID) not in live and not _of_another_home(labels, left.home)
     ]
     entries = [
         Removal("pool entry", str(entry), "its sandbox is gone")
@@ -213,6 +222,11 @@ def plan_leftovers(left: Leftovers, live: set[str]) -> list[Removal]:
         if d.name not in live and d.name not in left.labelled_ids
     ]
     return volumes + entries + directories
+
+
+def _of_another_home(labels: dict[str, str], home: str) -> bool:
+    """Made from a DOTBOX_HOME other than ``home`` (what carries no home label is nobody's)."""
+    return Label.HOME in labels and labels[Label.HOME] != home
 
 
 def _past(labels: dict[str, str], key: str, now: datetime) -> bool:
@@ -262,6 +276,7 @@ def plan_and_run(*, dry_run: bool = False) -> list[GcAction]:
     now = datetime.now(UTC)
     epoch = time.time()
     seen = read_containers(epoch)
-    first = plan(seen, now=now, epoch=epoch, grace=GRACE, bake_max_age=BAKE_MAX_AGE)
+    home = str(paths.data_home())
+    first = plan(seen, now=now, epoch=epoch, home=home, grace=GRACE, bake_max_age=BAKE_MAX_AGE)
     actions = carry_out(first.removals, dry_run=dry_run)
     return actions + carry_out(plan_leftovers(read_leftovers(), first.live), dry_run=dry_run)

@@ -33,8 +33,10 @@ class SandboxDrop(Primitive[DropInputs, DropTarget]):
             container = lifecycle.resolve(inputs.sandbox)  # dotbox's labels, in this home
         except NotFound:
             home = paths.sandbox_dir(inputs.sandbox)
-            if not lifecycle.remnants(inputs.sandbox, home):
-                raise
+            if lifecycle.find(inputs.sandbox) is not None or not lifecycle.remnants(
+                inputs.sandbox, home
+            ):
+                raise  # another home's sandbox (its remnants are not ours), or nothing at all
             return DropTarget(id=inputs.sandbox, container=None, home=home)
         home = Path(container.labels.get(Label.DIR) or paths.sandbox_dir(inputs.sandbox))
         return DropTarget(id=container.labels[Label.ID], container=container.id, home=home)

@@ -352,6 +352,12 @@ def resolve(ref: str) -> ContainerInfo:
         raise
     found = find(ref)
     if found is not None:
+        home = found.labels.get(Label.HOME)
+        if home is not None and home != str(paths.data_home()):
+            raise NotFound(
+                f"sandbox {ref!r} belongs to another DOTBOX_HOME ({home})",
+                hint="a DOTBOX_HOME sees and acts on its own sandboxes only: set it to that one",
+            )
         return found
     for candidate in (ref, f"dotbox-{ref}"):
         other = client.inspect_container(candidate)

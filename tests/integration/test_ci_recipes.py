@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -27,6 +28,9 @@ def test_both_recipes_run_the_job_script() -> None:
 def test_the_job_fills_a_pool_runs_a_suite_and_leaves_nothing(tmp_path: Path) -> None:
     env = {
         **os.environ,
+        # the job's dotbox and python3 are those of the environment running the tests, as in
+        # a CI job that installed dotbox in it (another dotbox may be earlier on PATH here)
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DOTBOX_CI_SKIP_INSTALL": "1",
         "DOTBOX_SUITE": str(CI / "example"),
         "DOTBOX_POOL_SIZE": "2",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,9 @@ SCRIPTS = [e.script for e in ENTRIES.values() if e.script]
 
 
 def script(*args: str) -> subprocess.CompletedProcess[str]:
-    path = shutil.which(args[0])
+    """The script installed beside the Python running the tests (another Python's, earlier
+    on PATH, may be another dotbox)."""
+    path = shutil.which(args[0], path=str(Path(sys.executable).parent)) or shutil.which(args[0])
     assert path, f"{args[0]} is not installed: pip install -e ."
     return subprocess.run([path, *args[1:]], capture_output=True, text=True, timeout=300)
 

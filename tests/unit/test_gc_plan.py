@@ -263,3 +263,37 @@ def test_every_kind_planned_has_a_remover() -> None:
         "pool entry",
         "directory",
     }
+
+
+def test_another_homes_sandboxes_reviews_and_what_is_theirs_stay() -> None:
+    """A DOTBOX_HOME is a boundary: gc in home A never drops B's expired sandbox or review
+    environment, nor the forwarder or volume of B's sandbox; A's own go as before."""
+    ours, theirs = {"home": "/a"}, {"home": "/b"}
+    s = seen(
+        sandbox("sb-ours", facts(expires=EARLIER), **ours),
+        sandbox("sb-theirs", facts(expires=EARLIER), **theirs),
+        container("fw-theirs", "forwarder", sid="sb-theirs", **theirs),
+        container("rv-ours", "review", review="rv-a", expires=EARLIER.isoformat(), **ours),
+        container("rv-theirs", "review", review="rv-b", expires=EARLIER.isoformat(), **theirs),
+    )
+    p = janitor.plan(s, now=NOW, epoch=EPOCH, home="/a")
+    assert [(r.kind, r.target) for r in p.removals] == [("sandbox", "sb-ours"), ("review", "rv-a")]
+    assert p.live == {"sb-theirs"}
+    left = Leftovers(
+        volumes={
+            "dotbox-sock-sb-ours": {"dotbox.id": "sb-ours", "dotbox.home": "/a"},
+            "dotbox-sock-sb-gone": {"dotbox.id": "sb-gone", "dotbox.home": "/b"},
+        },
+        dangling_pool_entries=[],
+        directories=[],
+        labelled_ids=set(),
+        home="/a",
+    )
+    assert [r.target for r in janitor.plan_leftovers(left, p.live)] == ["dotbox-sock-sb-ours"]
+    # the control: in home B, B's are gc's and A's stay
+    p = janitor.plan(s, now=NOW, epoch=EPOCH, home="/b")
+    assert [(r.kind, r.target) for r in p.removals] == [
+        ("sandbox", "sb-theirs"),
+        ("review", "rv-b"),
+        ("container", "fw-theirs"),
+    ]
