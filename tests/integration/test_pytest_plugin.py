@@ -131,7 +131,9 @@ def test_every_sandbox_dropped_on_pass_failure_and_error(suite: Suite) -> None:
     assert f"sandbox {by_test['setup_error'][0]}" in out
 
 
-def test_keep_leaves_the_sandboxes_and_prints_their_ids(suite: Suite) -> None:
+def test_keep_leaves_the_sandboxes_and_prints_their_ids(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
     suite.write(
         "test_user.py",
         """
@@ -153,7 +155,8 @@ def test_keep_leaves_the_sandboxes_and_prints_their_ids(suite: Suite) -> None:
     summary = out[out.index("dotbox: kept sandboxes") :]
     for sid in ids:
         assert f"dotbox drop {sid}" in summary
-    # what the failed test left is still there to look at
+    # what the failed test left is still there to look at, from the suite's DOTBOX_HOME
+    monkeypatch.setenv("DOTBOX_HOME", suite.home)
     kept = dotbox.get(suite.records()[0][1])
     assert kept.query("select to_regclass('evidence')::text") == [("evidence",)]
 
