@@ -15,8 +15,10 @@ class DotboxError(Exception):
             self.hint = hint
 
     def one_line(self) -> str:
-        text = str(self)
-        return f"{text} ({self.hint})" if self.hint else text
+        """The error and its hint on one line (a server's or engine's message may hold
+        several: their line breaks and indents become single spaces)."""
+        text = f"{self} ({self.hint})" if self.hint else str(self)
+        return " ".join(text.split())
 
 
 class InvalidInput(DotboxError):

@@ -236,7 +236,7 @@ def _wait_until_bootstrapped(
         except Exception as exc:
             logs = client.container_logs(container, tail=5).strip().replace("\n", " | ")
             raise NotReady(
-                f"sandbox {creds.id} did not accept a query within {deadline:.0f}s: {exc}",
+                f"sandbox {creds.id} did not accept a query within {deadline:g}s: {exc}",
                 hint=f"server log: {logs or 'empty'}",
             ) from None
         if starting is not None:
@@ -410,7 +410,7 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
             if other.id != container_id:
                 client.remove_container(other.id)
         removed = removing.result() if removing else False
-    volumes = [v for v in client.volumes(by_label) if client.remove_volume(v)]
+    volumes = [v for v in client.volumes(by_label) if _remove_unless_in_use(v)]
     shutil.rmtree(home, ignore_errors=True)
     return {
         "id": sandbox_id,
@@ -420,14 +420,21 @@ def remove(sandbox_id: str, container_id: str | None, home: Path) -> dict[str, o
     }
 
 
+def _remove_unless_in_use(volume: str) -> bool:
+    try:
+        return client.remove_volume(volume)
+    except Conflict:  # a container that is not the sandbox's holds it: remnants names it
+        return False
+
+
 def remnants(sandbox_id: str, home: Path) -> list[str]:
     """What the engine and the host still hold of a sandbox, read back (empty: nothing)."""
     by_label = {Label.MANAGED_BY: "dotbox", Label.ID: sandbox_id}
     left: list[str] = []
     if leftover := client.containers(by_label):
         left.append("container " + ", ".join(c.labels.get(Label.ROLE, "?") for c in leftover))
-    if client.volumes(by_label):
-        left.append("volume")
+    if volumes := client.volumes(by_label):
+        left.append("volume " + ", ".join(volumes))
     if home.exists():
         left.append(f"directory {home}")
     return left
