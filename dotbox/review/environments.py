@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +23,19 @@ from dotbox.core.errors import (
     ComposeFailed,
     Conflict,
     DropIncomplete,
-    EngineUnavailable,
     InvalidInput,
     NotFound,
     Refused,
 )
 from dotbox.core.labels import Label
 from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart, SandboxCredentials
-from dotbox.engine import client, containment
+from dotbox.engine import cli_tools, client, containment
 from dotbox.review import compose
 from dotbox.sandboxes import inventory, lifecycle
 from dotbox.snapshots import store
 
 DEFAULT_TTL = timedelta(hours=8)
 MAX_NAME = 24  # the sandbox is named ID-db and sandbox names stop at 32
-COMPOSE_DEADLINE = 600.0
 DOCKERFILE = Path(__file__).parent / "data" / "review-tools.Dockerfile"
 
 
@@ -49,47 +46,13 @@ def reviews_dir(*, create: bool = True) -> Path:
     return path
 
 
-@cache
-def compose_command() -> tuple[str, ...]:
-    """Compose v2 (``docker compose``) where the engine's client has it, else ``docker-compose``."""
-    try:
-        v2 = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30)
-        if v2.returncode == 0:
-            return ("docker", "compose")
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    if shutil.which("docker-compose"):
-        return ("docker-compose",)
-    raise EngineUnavailable(
-        "neither 'docker compose' (v2) nor 'docker-compose' is installed",
-        hint="apt-get install docker-compose",
-    )
-
-
-def _compose(project: str, file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [*compose_command(), "-p", project, "-f", str(file), *args]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_DEADLINE)
-    except subprocess.TimeoutExpired:
-        what = f"{' '.join(compose_command())} {args[0]}"
-        raise ComposeFailed(f"{what} ran over {COMPOSE_DEADLINE:.0f}s") from None
-
-
 def ensure_tools_image() -> str:
     """The relays' image (socat, python3, psql), built locally from the base image once; its
     id, once its label shows dotbox made it."""
     found = client.image(compose.TOOLS_IMAGE)
     if found is not None:
         return images.dotbox_made(found, compose.TOOLS_IMAGE, Label.ROLE, "review-tools").id
-    proc = subprocess.run(
-        ["docker", "build", "-q", "-t", compose.TOOLS_IMAGE, "-"],
-        input=DOCKERFILE.read_text(),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise EngineUnavailable(f"build {compose.TOOLS_IMAGE}: {tail}")
+    cli_tools.build(compose.TOOLS_IMAGE, DOCKERFILE.read_text())
     return ensure_tools_image()
 
 
@@ -175,7 +138,7 @@ def up(
     if client.containers({Label.REVIEW: review_id}) or home.exists():
         raise Conflict(f"a review environment {review_id!r} exists", hint="pick another --name")
     tools = ensure_tools_image()
-    compose_command()
+    cli_tools.compose_command()
     created = datetime.now(UTC).replace(microsecond=0)
     labels = labels_of(review_id, created, ttl)
     home.mkdir(mode=0o700)
@@ -308,7 +271,7 @@ def _start_checked(
 ) -> None:
     """Create ``services`` stopped, read each back from the engine, then start them."""
     name = _project(review_id)
-    proc = _compose(name, file, "up", "--no-start", "--no-deps", "--no-build", *services)
+    proc = cli_tools.compose(name, file, "up", "--no-start", "--no-deps", "--no-build", *services)
     _compose_ok(proc, review_id, "create")
     found = {
         c.labels.get("com.docker.compose.service", ""): c
@@ -361,8 +324,11 @@ def _build(review_id: str, file: Path, app: compose.App) -> None:
     container behind."""
     if not any("build" in svc for svc in app.services.values()):
         return
-    legacy = compose_command() == ("docker-compose",)  # its builder keeps failed steps' containers
-    proc = _compose(_project(review_id), file, "build", *(["--force-rm"] if legacy else []))
+    # docker-compose's builder keeps failed steps' containers
+    legacy = cli_tools.compose_command() == ("docker-compose",)
+    proc = cli_tools.compose(
+        _project(review_id), file, "build", *(["--force-rm"] if legacy else [])
+    )
     _compose_ok(proc, review_id, "build")
 
 
