@@ -11,8 +11,10 @@ setup:  ## install the engine (docker.io), base images and the package on a fres
 demo: setup  ## the main job on the bundled default snapshot: create -> query -> drop
 	$(PYTHON) -m dotbox demo
 
+# TESTS narrows what make test runs (the fresh-machine check in .ci/fresh-machine uses it)
+TESTS ?= tests
 test:  ## run every test (unit + integration against the real engine)
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q $(TESTS)
 
 unit:  ## unit tests only (no engine)
 	$(PYTHON) -m pytest -q tests/unit

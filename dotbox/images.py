@@ -349,7 +349,12 @@ def _bake_container(base: ImageInfo, tag: str, key: str) -> client.ContainerSpec
     return client.ContainerSpec(
         image=base.id,
         name=f"dotbox-bake-{key}-{int(time.time() * 1000) % 10**8}",
-        labels={Label.MANAGED_BY: "dotbox", Label.ROLE: "bake", Label.IMAGE: tag},
+        labels={
+            Label.MANAGED_BY: "dotbox",
+            Label.ROLE: "bake",
+            Label.IMAGE: tag,
+            Label.HOME: str(paths.data_home()),
+        },
         command=["sleep", "infinity"],
         user="postgres",
         cap_drop=("ALL",),  # the DDL runs programs here as a superuser: no way to root

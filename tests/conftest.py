@@ -4,6 +4,7 @@ sees a user's snapshots or sandboxes; images are shared (they are keyed by conte
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = REPO / "tests" / "corpora"
+SESSION = secrets.token_hex(3)  # of this test session (of each xdist worker)
+
+
+def unique(base: str) -> str:
+    """A name of this session's own: engine names are shared by everyone on the engine."""
+    return f"{base}-{SESSION}"
 
 
 def corpus(name: str) -> Path:

@@ -135,9 +135,10 @@ def plan(
     bake_max_age: float = BAKE_MAX_AGE,
 ) -> Plan:
     """Sandboxes of DOTBOX_HOME ``home`` to drop (expired, broken, pooled but in no pool), then
-    its expired review environments, then runners and forwarders of sandboxes that do not stay,
-    and bake containers older than ``bake_max_age`` (killed bakes, of no home). Another home's
-    sandboxes and review environments are theirs: they stay, and so does what is theirs."""
+    its expired review environments, then its runners and forwarders of sandboxes that do not
+    stay, and its bake containers older than ``bake_max_age`` (killed bakes). What another home
+    made is theirs: it stays, whatever it is. (What carries no home label, made by a dotbox
+    older than the label, is collected by any home.)"""
     sandboxes: list[Removal] = []
     live: set[str] = set()
     for c in seen.containers:
@@ -154,7 +155,12 @@ def plan(
     reviews = _review_removals(
         [c for c in seen.containers if not _of_another_home(c.labels, home)], now
     )
-    containers = _container_removals(seen.containers, live, epoch, bake_max_age)
+    containers = _container_removals(
+        [c for c in seen.containers if not _of_another_home(c.labels, home)],
+        live,
+        epoch,
+        bake_max_age,
+    )
     return Plan(removals=sandboxes + reviews + containers, live=live)
 
 

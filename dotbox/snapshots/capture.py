@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dotbox import images
-from dotbox.core import validate
+from dotbox.core import paths, validate
 from dotbox.core.errors import CaptureFailed, InvalidInput
 from dotbox.core.labels import Label
 from dotbox.core.models import SnapshotManifest
@@ -82,7 +82,11 @@ def _client_container(major: int, network: str) -> Iterator[str]:
     spec = client.ContainerSpec(
         image=base.id,
         name=f"dotbox-capture-{secrets.token_hex(4)}",
-        labels={Label.MANAGED_BY: "dotbox", Label.ROLE: "capture"},
+        labels={
+            Label.MANAGED_BY: "dotbox",
+            Label.ROLE: "capture",
+            Label.HOME: str(paths.data_home()),
+        },
         command=["sleep", "infinity"],
         user="postgres",
         network_mode=network,

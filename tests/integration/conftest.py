@@ -33,41 +33,26 @@ def docker_engine() -> None:
 
 
 def engine_objects() -> dict[str, set[str]]:
-    """Every container, image, volume and network the engine holds, by id.
-
-    With DOTBOX_TEST_SHARED_ENGINE=1 (several test sessions on one engine, never in CI) only
-    the containers this session's DOTBOX_HOME made are compared.
-    """
+    """The containers, volumes, networks and images this test session made, by id: those that
+    carry its DOTBOX_HOME. Everything dotbox makes is labelled with its home (baked and base
+    images are shared by content and carry none), so a session never compares, and so never
+    depends on, what a user or another session has on the same engine."""
+    mine = f"label=dotbox.home={_home()}"
 
     def ids(*args: str) -> set[str]:
         out = subprocess.run(
-            ["docker", *args, "-q", "--no-trunc"], capture_output=True, text=True, check=True
+            ["docker", *args, "-q", "--filter", mine],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         return set(out.split())
 
-    if os.environ.get("DOTBOX_TEST_SHARED_ENGINE") == "1":
-        mine = f"label=dotbox.home={_home()}"
-        return {
-            "containers": ids("ps", "-a", "--filter", mine),
-            "volumes": set(
-                subprocess.run(
-                    ["docker", "volume", "ls", "-q", "--filter", mine],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout.split()
-            ),
-        }
-
     return {
-        "containers": ids("ps", "-a"),
-        "images": ids("images", "-a"),
-        "volumes": set(
-            subprocess.run(
-                ["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=True
-            ).stdout.split()
-        ),
-        "networks": ids("network", "ls"),
+        "containers": ids("ps", "-a", "--no-trunc"),
+        "volumes": ids("volume", "ls"),
+        "networks": ids("network", "ls", "--no-trunc"),
+        "images": ids("images", "-a", "--no-trunc"),
     }
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import unique
 from tests.integration.conftest import run_cli, run_root
 
 
 @pytest.fixture(scope="module")
 def foreign_container() -> Iterator[str]:
     """A container of the test's own, without dotbox's labels."""
-    name = "not-a-dotbox-sandbox"
+    name = unique("not-a-dotbox-sandbox")
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
     subprocess.run(
         [
@@ -52,8 +53,8 @@ def files(tmp: Path) -> dict[str, Path]:
         (["create", "--ttl", "forever"], 2, "invalid TTL 'forever'"),
         (["show", "sb-00000000"], 3, "unknown sandbox 'sb-00000000'"),
         (["drop", "sb-00000000"], 3, "unknown sandbox 'sb-00000000'"),
-        (["drop", "not-a-dotbox-sandbox"], 4, "not a dotbox sandbox"),
-        (["show", "not-a-dotbox-sandbox"], 4, "not a dotbox sandbox"),
+        (["drop", "{foreign}"], 4, "not a dotbox sandbox"),
+        (["show", "{foreign}"], 4, "not a dotbox sandbox"),
         (["drop", "postgresql://u:p@10.0.0.1/db"], 4, "looks like a connection string"),
         (["drop", "host=db.example user=x"], 4, "looks like a connection string"),
         (["drop"], 2, "name the sandboxes to drop"),
@@ -74,7 +75,8 @@ def test_bad_input_is_one_line_with_exit_code_and_leaves_nothing(
     unchanged_engine: None,
 ) -> None:
     paths = files(tmp_path)
-    argv = [a.format(**{k: str(v) for k, v in paths.items()}) for a in args]
+    names = {"foreign": foreign_container, **{k: str(v) for k, v in paths.items()}}
+    argv = [a.format(**names) for a in args]
     proc = run_cli(*argv)
     assert proc.returncode == code, proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -21,6 +21,7 @@ import pytest
 from dotbox.core.errors import EngineUnavailable
 from dotbox.core.labels import Label
 from dotbox.engine import client
+from tests.conftest import unique
 from tests.faultproxy import FaultProxy, fault_proxy
 from tests.loadgen import leftovers
 
@@ -67,18 +68,13 @@ def states(docker_host: str) -> dict[str, str]:
     return {s["id"]: s["state"] for s in json.loads(proc.stdout)}
 
 
-def collect(docker_host: str, *mine: str) -> list[dict[str, object]]:
-    """Run 'dotbox gc' and return its actions; none on this session's objects may fail. (gc
-    sweeps the whole engine: with DOTBOX_TEST_SHARED_ENGINE=1 other sessions' objects may come
-    and go under it, so only its actions on ours are judged.)"""
+def collect(docker_host: str) -> list[dict[str, object]]:
+    """Run 'dotbox gc' (it acts on this session's home only) and return its actions, none of
+    which may have failed."""
     proc = dotbox_cli("gc", "--json", docker_host=docker_host)
+    assert proc.returncode == 0, proc.stderr
     actions: list[dict[str, object]] = json.loads(proc.stdout)
-    failed = [a for a in actions if a["error"]]
-    if os.environ.get("DOTBOX_TEST_SHARED_ENGINE") == "1":
-        failed = [a for a in failed if any(m in str(a["target"]) for m in mine)]
-    else:
-        assert proc.returncode == 0, proc.stderr
-    assert failed == [], failed
+    assert [a for a in actions if a["error"]] == []
     return actions
 
 
@@ -90,7 +86,9 @@ def wait_past_ready_by(name: str) -> None:
 
 
 READ_BACK = r"/containers/[0-9a-f]{64}/json"  # create reads its new container back
-CREATE_FAULTS = {  # the sandbox's name: the request the engine dies at (armed by a request)
+# the sandbox's name (with the session's suffix): the request the engine dies at (armed by a
+# request)
+CREATE_FAULTS = {
     "before-container-create": ("POST", r"/containers/create", "before", None),
     "after-container-create": ("POST", r"/containers/create", "after", None),
     "before-start": ("POST", r"/containers/[^/]+/start", "before", None),
@@ -101,9 +99,10 @@ CREATE_FAULTS = {  # the sandbox's name: the request the engine dies at (armed b
 }
 
 
-@pytest.mark.parametrize("name", list(CREATE_FAULTS))
-def test_engine_dies_during_create(proxy: FaultProxy, name: str) -> None:
-    method, path, when, armed_by = CREATE_FAULTS[name]
+@pytest.mark.parametrize("fault", list(CREATE_FAULTS))
+def test_engine_dies_during_create(proxy: FaultProxy, fault: str) -> None:
+    method, path, when, armed_by = CREATE_FAULTS[fault]
+    name = unique(fault)
     proxy.cut_on(method, path, when=when, armed_by=armed_by)
     proc = dotbox_cli(
         "create", "--name", name, docker_host=proxy.docker_host, DOTBOX_READY_DEADLINE="1"
@@ -120,7 +119,7 @@ def test_engine_dies_during_create(proxy: FaultProxy, name: str) -> None:
     if made:
         wait_past_ready_by(name)
         assert states(proxy.docker_host)[name] == "broken"
-    actions = collect(proxy.docker_host, name)
+    actions = collect(proxy.docker_host)
     if made:
         assert any(a["target"] == name and a["done"] for a in actions), actions
     assert name not in states(proxy.docker_host)
@@ -128,7 +127,7 @@ def test_engine_dies_during_create(proxy: FaultProxy, name: str) -> None:
 
 
 def test_engine_dies_before_drop_removes_anything(proxy: FaultProxy) -> None:
-    name = "eng-drop-before"
+    name = unique("eng-drop-before")
     assert dotbox_cli("create", "--name", name, docker_host=proxy.docker_host).returncode == 0
     proxy.cut_on("DELETE", r"/containers/", when="before")
     proc = dotbox_cli("drop", name, docker_host=proxy.docker_host)
@@ -145,7 +144,7 @@ def test_engine_dies_before_drop_removes_anything(proxy: FaultProxy) -> None:
 
 
 def test_engine_dies_after_removing_the_container_during_drop(proxy: FaultProxy) -> None:
-    name = "eng-drop-after"
+    name = unique("eng-drop-after")
     assert dotbox_cli("create", "--name", name, docker_host=proxy.docker_host).returncode == 0
     proxy.cut_on("DELETE", r"/containers/", when="after")
     proc = dotbox_cli("drop", name, docker_host=proxy.docker_host)
@@ -156,13 +155,13 @@ def test_engine_dies_after_removing_the_container_during_drop(proxy: FaultProxy)
     assert name not in states(proxy.docker_host)  # the container went before the engine died
     left = leftovers()
     assert set(left) <= {"socket dirs"}, left  # what drop did not get to: its directory
-    actions = collect(proxy.docker_host, name)
+    actions = collect(proxy.docker_host)
     assert any(a["kind"] == "directory" and name in str(a["target"]) for a in actions), actions
     assert leftovers() == {}
 
 
 def test_engine_hangs_during_create(proxy: FaultProxy) -> None:
-    name = "eng-hang"
+    name = unique("eng-hang")
     proxy.cut_on("POST", r"/containers/create", when="stall")
     proc = dotbox_cli(
         "create", "--name", name, docker_host=proxy.docker_host, DOTBOX_ENGINE_TIMEOUT="3"

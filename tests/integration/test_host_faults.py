@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dotbox.core.errors import EXIT_CODES, BakeFailed, StorageFailed
+from tests.conftest import unique
 from tests.loadgen import leftovers
 
 DEFAULT_SQL = Path(__file__).resolve().parents[2] / "dotbox" / "data" / "default.sql"
@@ -100,9 +101,10 @@ def test_create_with_its_ledger_on_a_full_disk_leaves_no_sandbox(small_disk: Dis
     env = {"DOTBOX_HOME": str(home)}
     assert dotbox_cli("snapshot", "import", str(DEFAULT_SQL), "--name", "ok", **env).returncode == 0
     small_disk.fill()  # the snapshot is there; the sandbox's evidence record cannot be written
-    proc = dotbox_cli("create", "--snapshot", "ok", "--name", "full-ledger", **env)
+    name = unique("full-ledger")
+    proc = dotbox_cli("create", "--snapshot", "ok", "--name", name, **env)
     line = one_line_error(proc, StorageFailed.exit_code)
-    assert str(home / "ledgers" / "full-ledger.jsonl") in line and "DOTBOX_HOME" in line
+    assert str(home / "ledgers" / f"{name}.jsonl") in line and "DOTBOX_HOME" in line
     assert json.loads(dotbox_cli("list", "--json", **env).stdout) == []
     assert leftovers(str(home), run) == {}
 
@@ -111,9 +113,9 @@ def test_create_with_its_socket_dir_on_a_full_disk_leaves_no_sandbox(small_disk:
     run = small_disk.root / "run"
     env = {"DOTBOX_RUN_DIR": str(run)}
     small_disk.fill()
-    proc = dotbox_cli("create", "--name", "full-run", **env)
+    proc = dotbox_cli("create", "--name", unique("full-run"), **env)
     line = one_line_error(proc, StorageFailed.exit_code)
-    assert str(run / "full-run") in line and "DOTBOX_RUN_DIR" in line
+    assert str(run / unique("full-run")) in line and "DOTBOX_RUN_DIR" in line
     assert json.loads(dotbox_cli("list", "--json", **env).stdout) == []
     assert leftovers(run_dir=run) == {}
 
@@ -127,7 +129,7 @@ def test_a_major_without_a_base_image_is_one_line_naming_the_build() -> None:
     assert docker_out("images", "-q", "dotbox/base:pg16") == "", "needs an engine without it"
     imported = dotbox_cli("snapshot", "import", str(DEFAULT_SQL), "--name", "pg16", "--pg", "16")
     assert imported.returncode == 0, imported.stderr
-    proc = dotbox_cli("create", "--snapshot", "pg16", "--name", "no-base")
+    proc = dotbox_cli("create", "--snapshot", "pg16", "--name", unique("no-base"))
     # building the missing base fails, and a failed build is a failed bake: exit 6
     assert BakeFailed.exit_code == 6 and 6 in EXIT_CODES
     line = one_line_error(proc, BakeFailed.exit_code)

@@ -4,6 +4,7 @@ keeps answering with its data."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 
@@ -91,10 +92,11 @@ def test_a_full_data_directory_fails_only_its_own_sandbox() -> None:
     ],
 )
 def test_bad_limits_are_refused_and_nothing_is_made(flag: str, value: str, message: str) -> None:
-    before = client.containers({"dotbox.role": "sandbox", "dotbox.home": ""})
+    mine = {"dotbox.role": "sandbox", "dotbox.home": os.environ["DOTBOX_HOME"]}
+    before = client.containers(mine)
     dirs = sorted(run_root().iterdir())
     proc = run_cli("create", flag, value)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert client.containers({"dotbox.role": "sandbox", "dotbox.home": ""}) == before
+    assert client.containers(mine) == before
     assert sorted(run_root().iterdir()) == dirs

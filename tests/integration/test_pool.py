@@ -20,6 +20,7 @@ from dotbox.core import paths
 from dotbox.core.labels import Label
 from dotbox.engine import client
 from dotbox.sandboxes import lease
+from tests.conftest import unique
 from tests.integration.conftest import cli_json, run_cli
 
 POOLED = {Label.MANAGED_BY: "dotbox", Label.POOL: "default"}
@@ -112,8 +113,8 @@ def _ledger(sandbox_id: str) -> Path:
 def test_options_a_pooled_sandbox_lacks_bypass_the_pool(drained: None) -> None:
     pool.fill("default", 1)
     pooled = pool.status_of("default").ids
-    with dotbox.sandbox(superuser=True) as su, dotbox.sandbox(name="pool-named") as named:
-        assert su.id not in pooled and named.id == "pool-named"
+    with dotbox.sandbox(superuser=True) as su, dotbox.sandbox(name=unique("pool-named")) as named:
+        assert su.id not in pooled and named.id == unique("pool-named")
         assert su.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(True,)]
     assert pool.status_of("default").ids == pooled
 

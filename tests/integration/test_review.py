@@ -17,7 +17,7 @@ import psycopg
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, unique
 from tests.integration.conftest import cli_json, interfaces, run_cli, run_root
 from tests.standin import StandIn, standin
 
@@ -34,6 +34,8 @@ for target in sys.argv[1:]:
     except OSError as exc:
         print(target, "refused:", exc)
 """
+
+MAIN, SECOND, BROKEN, DRY = (unique(n) for n in ("rv-main", "rv-second", "rv-broken", "rv-dry"))
 
 
 def http(method: str, url: str) -> tuple[int, Any]:
@@ -91,11 +93,11 @@ def official() -> Iterator[StandIn]:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[dict[str, Any]]:
-    data = up("rv-main")
+    data = up(MAIN)
     try:
         yield data
     finally:
-        run_cli("review", "down", "rv-main")
+        run_cli("review", "down", MAIN)
 
 
 def test_app_answers_on_loopback_and_writes_into_the_sandbox(env: dict[str, Any]) -> None:
@@ -147,8 +149,8 @@ def test_the_official_server_is_unreachable_from_the_app(
 def test_a_second_environment_is_independent_and_down_leaves_nothing(
     env: dict[str, Any],
 ) -> None:
-    second = up("rv-second")
-    assert leftovers("rv-second")
+    second = up(SECOND)
+    assert leftovers(SECOND)
     try:
         (url,) = second["urls"].values()
         assert url not in env["urls"].values()
@@ -158,15 +160,15 @@ def test_a_second_environment_is_independent_and_down_leaves_nothing(
         (first_url,) = env["urls"].values()
         assert [r["slug"] for r in first_200(first_url)] == ["from-review"]
         listed = {r["id"] for r in cli_json("review", "list")}  # type: ignore[union-attr]
-        assert {"rv-main", "rv-second"} <= listed
+        assert {MAIN, SECOND} <= listed
     finally:
-        report = cli_json("review", "down", "rv-second")
+        report = cli_json("review", "down", SECOND)
     assert report == {**report, "confirmed": True, "sandbox_dropped": True}  # type: ignore[dict-item]
-    assert leftovers("rv-second") == []
+    assert leftovers(SECOND) == []
     assert not Path(second["dir"]).exists()
     assert not Path(second["dsn"].split("host=")[1]).exists()
-    assert run_cli("review", "show", "rv-second").returncode == 3
-    ledger = cli_json("evidence", "show", "rv-second-db")
+    assert run_cli("review", "show", SECOND).returncode == 3
+    ledger = cli_json("evidence", "show", f"{SECOND}-db")
     assert isinstance(ledger, list)
     assert [r["primitive"] for r in ledger] == [
         "sandbox-create",
@@ -174,7 +176,7 @@ def test_a_second_environment_is_independent_and_down_leaves_nothing(
         "sandbox-drop",
         "review-down",
     ]
-    assert run_cli("evidence", "verify", "rv-second-db").returncode == 0
+    assert run_cli("evidence", "verify", f"{SECOND}-db").returncode == 0
 
 
 BAD = {
@@ -192,11 +194,12 @@ def test_refused_compose_files_leave_nothing(tmp_path: Path, case: str) -> None:
     extra, reason = BAD[case]
     app = tmp_path / "compose.yml"
     app.write_text(yaml.safe_dump({"services": {"web": {"image": "dotbox/base:pg17", **extra}}}))
-    proc = run_cli("review", "up", "--app", str(app), "--name", f"rv-bad-{case}")
+    rid = unique(f"rvb{sorted(BAD).index(case)}")
+    proc = run_cli("review", "up", "--app", str(app), "--name", rid)
     assert proc.returncode == 4
     assert reason in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
-    assert leftovers(f"rv-bad-{case}") == []
-    assert run_cli("review", "show", f"rv-bad-{case}").returncode == 3
+    assert leftovers(rid) == []
+    assert run_cli("review", "show", rid).returncode == 3
 
 
 def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
@@ -204,10 +207,10 @@ def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
     (tmp_path / "b" / "Dockerfile").write_text("FROM dotbox/review-tools:pg17\nRUN exit 3\n")
     app = tmp_path / "compose.yml"
     app.write_text(yaml.safe_dump({"services": {"web": {"build": "./b", "ports": ["80"]}}}))
-    proc = run_cli("review", "up", "--app", str(app), "--name", "rv-broken")
+    proc = run_cli("review", "up", "--app", str(app), "--name", BROKEN)
     assert proc.returncode == 11, proc.stderr
-    assert "compose build of review rv-broken failed" in proc.stderr
-    assert leftovers("rv-broken") == []
+    assert f"compose build of review {BROKEN} failed" in proc.stderr
+    assert leftovers(BROKEN) == []
     builders = subprocess.run(
         [
             "docker",
@@ -223,23 +226,23 @@ def test_a_failing_start_is_rolled_back(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "exit 3" not in builders  # the failed build step's container is gone too
-    assert run_cli("review", "show", "rv-broken").returncode == 3
+    assert run_cli("review", "show", BROKEN).returncode == 3
 
 
 def test_show_and_logs_read_the_environment_back(env: dict[str, Any]) -> None:
-    shown = cli_json("review", "show", "rv-main")
+    shown = cli_json("review", "show", MAIN)
     assert isinstance(shown, dict)
-    assert shown["urls"] == env["urls"] and shown["sandbox"] == "rv-main-db"
-    logs = cli_json("review", "logs", "rv-main", "--tail", "5")
+    assert shown["urls"] == env["urls"] and shown["sandbox"] == f"{MAIN}-db"
+    logs = cli_json("review", "logs", MAIN, "--tail", "5")
     assert isinstance(logs, dict)
     assert {p["name"] for p in env["parts"]} <= set(logs)
 
 
 def test_dry_run_prints_the_generated_file_and_makes_nothing() -> None:
-    proc = run_cli("review", "up", "--app", str(EXAMPLE), "--name", "rv-dry", "--dry-run")
+    proc = run_cli("review", "up", "--app", str(EXAMPLE), "--name", DRY, "--dry-run")
     assert proc.returncode == 0, proc.stderr
     generated = yaml.safe_load(proc.stdout)
     assert generated["services"]["web"]["network_mode"] == "none"
     assert generated["services"]["dotbox-web-db"]["network_mode"] == "service:web"
-    assert leftovers("rv-dry") == []
-    assert run_cli("review", "show", "rv-dry").returncode == 3
+    assert leftovers(DRY) == []
+    assert run_cli("review", "show", DRY).returncode == 3

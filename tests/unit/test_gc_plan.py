@@ -297,3 +297,18 @@ def test_another_homes_sandboxes_reviews_and_what_is_theirs_stay() -> None:
         ("review", "rv-b"),
         ("container", "fw-theirs"),
     ]
+
+
+def test_another_homes_orphan_runners_and_old_bakes_stay() -> None:
+    """A runner whose sandbox is gone and a bake container older than an hour are garbage, but
+    only their own home's gc collects them (a test session's gc never touches a user's)."""
+    theirs = {"home": "/b"}
+    s = seen(
+        container("run-theirs", "runner", sid="sb-gone", **theirs),
+        container("bake-theirs", "bake", age=7200.0, **theirs),
+        container("run-nobody", "runner", sid="sb-gone"),
+    )
+    in_a = janitor.plan(s, now=NOW, epoch=EPOCH, home="/a")
+    assert [r.target for r in in_a.removals] == ["run-nobody"]
+    in_b = janitor.plan(s, now=NOW, epoch=EPOCH, home="/b")
+    assert [r.target for r in in_b.removals] == ["run-theirs", "bake-theirs", "run-nobody"]
