@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,9 +79,9 @@ def snapshot_ddl(digest: str) -> Path:
 
 
 def locks_dir() -> Path:
-    path = data_home() / "locks"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Locks on the engine's shared things (a bake's image tag): one directory for every
+    DOTBOX_HOME of this user, so two homes never bake the same image at once."""
+    return _private_dir(Path(tempfile.gettempdir()) / f"dotbox-{os.getuid()}-locks")
 
 
 @contextmanager
