@@ -297,6 +297,7 @@ def _pinned(spec: ContainerSpec) -> tuple[ContainerSpec, Expected]:
         binds={m.target: (m.source, m.read_only) for m in mounts if m.source.startswith("/")},
         volumes={m.target: (m.source, m.read_only) for m in mounts if not m.source.startswith("/")},
         tmpfs=frozenset(spec.tmpfs),
+        read_only_root=spec.read_only_root,
     )
 
 
