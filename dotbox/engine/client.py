@@ -116,6 +116,7 @@ class ContainerSpec:
     publish: tuple[Publish, ...] = ()
     cap_drop: tuple[str, ...] = ()
     no_new_privileges: bool = False
+    read_only_root: bool = False  # the container's root file system mounted read-only
     tty: bool = False  # a pseudo-terminal (interactive programs: psql)
     stdin_open: bool = False  # the container reads what run_interactive forwards (stdin once)
 
@@ -296,6 +297,7 @@ def _pinned(spec: ContainerSpec) -> tuple[ContainerSpec, Expected]:
         binds={m.target: (m.source, m.read_only) for m in mounts if m.source.startswith("/")},
         volumes={m.target: (m.source, m.read_only) for m in mounts if not m.source.startswith("/")},
         tmpfs=frozenset(spec.tmpfs),
+        read_only_root=spec.read_only_root,
     )
 
 
@@ -316,6 +318,7 @@ def _create(spec: ContainerSpec) -> str:
             tmpfs=spec.tmpfs or None,
             cap_drop=list(spec.cap_drop) or None,
             security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
+            read_only=spec.read_only_root,
             port_bindings={f"{p.port}/tcp": (p.host_ip, p.host_port or None) for p in spec.publish}
             or None,
             cgroupns="private",  # on cgroup v1 the engine's default is the host's

@@ -42,6 +42,7 @@ class Expected:
     # compose (v1) cannot choose a cgroup namespace: on cgroup v1 the engine gives every
     # container the host's, which names cgroups but reaches no network or file
     host_cgroupns: bool = False
+    read_only_root: bool = False  # asked for: the root file system must be read-only
 
 
 def violations(
@@ -55,6 +56,8 @@ def violations(
         found.append(f"image {container.get('Image')!r} is not {expected.image_id!r}")
     if host.get("NetworkMode") != expected.network_mode:
         found.append(f"network mode {host.get('NetworkMode')!r} is not {expected.network_mode!r}")
+    if expected.read_only_root and host.get("ReadonlyRootfs") is not True:
+        found.append("root file system is writable, not read-only")
     found += _mount_violations(container, expected)
     found += _privilege_violations(host)
     found += _namespace_violations(host, expected.host_cgroupns)

@@ -709,4 +709,5 @@ def expected(
         volumes=volumes,
         tmpfs=frozenset(t.split(":", 1)[0] for t in ([tmpfs] if isinstance(tmpfs, str) else tmpfs)),
         host_cgroupns=host_cgroupns,
+        read_only_root=bool(svc.get("read_only")),
     )

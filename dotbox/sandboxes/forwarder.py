@@ -7,7 +7,8 @@ port, published on the host's 127.0.0.1 only, to the socket. As the forwarder's 
 before the bootstrap, the sandbox is started with pg_hba_forwarded.conf: dotbox_admin only by
 peer authentication inside the container, where dotbox runs its bootstrap with docker exec.
 It is the only dotbox container with a network; it runs no
-user code, only that relay, as ``nobody``; every connection through it still needs the
+user code, only that relay, as ``nobody``, with no capabilities, no new privileges and a
+read-only root file system; every connection through it still needs the
 sandbox's password. It carries the sandbox's id and is dropped with it.
 """
 
@@ -44,6 +45,7 @@ def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> client.Container
         network_mode="bridge",
         cap_drop=("ALL",),
         no_new_privileges=True,
+        read_only_root=True,
         mounts=(client.Mount(socket_volume, SOCKET, read_only=True),),
         publish=(client.Publish(PORT, "127.0.0.1", 0),),
         memory_bytes=64 << 20,

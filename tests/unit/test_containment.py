@@ -157,6 +157,16 @@ def test_loopback_ports_pass_and_others_only_when_allowed(work: Path) -> None:
     assert check(container, work, publish_loopback_only=False) == []
 
 
+def test_a_writable_root_where_a_read_only_one_was_asked_is_named(work: Path) -> None:
+    container = inspected(work)
+    assert check(container, work, read_only_root=True) == [
+        "root file system is writable, not read-only"
+    ]
+    container["HostConfig"]["ReadonlyRootfs"] = True
+    assert check(container, work, read_only_root=True) == []
+    assert check(container, work) == []  # a read-only root nobody asked for takes nothing away
+
+
 def test_another_image_is_named(work: Path) -> None:
     container = inspected(work)
     container["Image"] = "sha256:" + "c" * 64
