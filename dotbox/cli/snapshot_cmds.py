@@ -22,23 +22,29 @@ def snapshot_import(
     file: Path = typer.Argument(..., help="A plain-SQL, schema-only dump."),
     name: str = typer.Option(..., "--name", "-n", help="Snapshot name."),
     pg: int = typer.Option(
-        None, "--pg", help="PostgreSQL major (default: the dump's header, else 17)."
+        None,
+        "--pg",
+        help="PostgreSQL major (default: the dump's header, raised to the oldest base above it"
+        " when older than every base; else 17).",
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
-    allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    allow_data: bool = typer.Option(
+        False,
+        "--allow-data",
+        help="Accept data rows in the DDL (rows of migration ledgers are accepted without it).",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Import a DDL file as a snapshot, stored by the sha256 of its normalised text."""
     from dotbox import api
+    from dotbox.cli.snapshot_text import import_lines
 
     m = api.import_snapshot(file, name, pg_major=pg, replace=replace, allow_data=allow_data)
     if as_json:
         emit(m)
     else:
-        typer.echo(
-            f"snapshot {m.name} sha256:{m.digest[:16]} PostgreSQL {m.pg_major} "
-            f"({m.pg_major_from}), {m.statements} statements, {m.counts.get('tables', 0)} tables"
-        )
+        for line in import_lines(m):
+            typer.echo(line)
 
 
 @snapshot_app.command("capture")
@@ -112,13 +118,14 @@ def snapshot_list(as_json: bool = JsonOpt) -> None:
 def snapshot_show(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Show a snapshot's manifest."""
     from dotbox import api
+    from dotbox.cli.snapshot_text import manifest_lines
 
     m = api.snapshot(name)
     if as_json:
         emit(m)
         return
-    for key, value in m.model_dump().items():
-        typer.echo(f"{key:<18} {value}")
+    for line in manifest_lines(m):
+        typer.echo(line)
 
 
 @snapshot_app.command("rm")

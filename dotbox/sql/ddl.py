@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dotbox.core.errors import InvalidInput
-from dotbox.sql import sqltext
+from dotbox.sql import ledgers, sqltext
 
 # Meta-commands that pg_dump writes and that change nothing outside the session.
 _HARMLESS_META = frozenset({"set", "unset", "echo", "encoding", "restrict", "unrestrict"})
@@ -73,6 +73,7 @@ class Analysis:
     created_roles: set[str] = field(default_factory=set)
     extensions: set[str] = field(default_factory=set)
     data_lines: list[int] = field(default_factory=list)  # first line of each data statement
+    ledger_rows: Counter[str] = field(default_factory=Counter)  # migration ledger -> rows kept
     superuser_owners: set[str] = field(default_factory=set)  # own event triggers
     min_major: int = 0  # the oldest major this DDL can run on, from features it uses
     min_major_reason: str = ""  # "line N: what needs it"
@@ -103,20 +104,42 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
 def analyse(text: str, origin: str) -> Analysis:
     """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
     result = Analysis()
+    copy_into: tuple[str, bool] | None = None  # the ledger a COPY FROM stdin fills, header?
     for st in _split_as_psql_reads(text, origin):
         if st.kind == "meta":
             for command in sqltext.meta_commands(st.text):
                 _check_meta(command, st.start_line, origin)
         elif st.kind == "copy-data":
-            if st.text.strip():
-                result.data_lines.append(st.start_line)
+            _note_copy_data(st, copy_into, result)
         else:
+            copy_into = None
             for stmt in _parse(st, origin):
                 result.statements += 1
                 _classify(stmt, st.start_line, result, origin)
+                copy_into = _ledger_copy(stmt)
     if result.statements == 0:
         raise InvalidInput(f"{origin}: holds no SQL statements")
     return result
+
+
+def _ledger_copy(stmt: dict[str, Any]) -> tuple[str, bool] | None:
+    body = stmt.get("CopyStmt")
+    if body is None:
+        return None
+    table = ledgers.copy_target(body)
+    return (table, ledgers.copy_has_header(body)) if table else None
+
+
+def _note_copy_data(
+    st: sqltext.Statement, copy_into: tuple[str, bool] | None, out: Analysis
+) -> None:
+    """Rows of a COPY data block: a migration ledger's, kept, or data."""
+    if not st.text.strip():
+        return
+    if copy_into is None:
+        out.data_lines.append(st.start_line)
+    else:
+        out.ledger_rows[copy_into[0]] += ledgers.copy_rows(st.text, copy_into[1])
 
 
 def _split_as_psql_reads(text: str, origin: str) -> list[sqltext.Statement]:
@@ -170,10 +193,19 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
     _check_safe(kind, body, line, origin)
     _note_min_major(body, line, out)
     if kind in _DATA_STATEMENTS:
-        out.data_lines.append(line)
+        _note_data(kind, body, line, out)
     _count_objects(kind, body, out.counts)
     _note_extensions_and_roles(kind, body, out)
     out.roles.update(_role_names(body))
+
+
+def _note_data(kind: str, body: dict[str, Any], line: int, out: Analysis) -> None:
+    """Rows a statement writes: a migration ledger's, kept, or data."""
+    ledger = ledgers.insert_target(body) if kind == "InsertStmt" else None
+    if ledger is None:
+        out.data_lines.append(line)
+    else:
+        out.ledger_rows[ledger[0]] += ledger[1]
 
 
 def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> None:
