@@ -76,6 +76,9 @@ class Analysis:
     ledger_rows: Counter[str] = field(default_factory=Counter)  # migration ledger -> rows kept
     superuser_owners: set[str] = field(default_factory=set)  # own event triggers
     min_major: int = 0  # the oldest major this DDL can run on, from features it uses
+    # views and functions counted so far, by name (and argument types): CREATE OR REPLACE of
+    # one already made is the same object again
+    named: set[tuple[str, str]] = field(default_factory=set)
     min_major_reason: str = ""  # "line N: what needs it"
 
     @property
@@ -194,7 +197,8 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
     _note_min_major(body, line, out)
     if kind in _DATA_STATEMENTS:
         _note_data(kind, body, line, out)
-    _count_objects(kind, body, out.counts)
+    if not _repeats_or_drops(kind, body, out):
+        _count_objects(kind, body, out.counts)
     _note_extensions_and_roles(kind, body, out)
     out.roles.update(_role_names(body))
 
@@ -206,6 +210,51 @@ def _note_data(kind: str, body: dict[str, Any], line: int, out: Analysis) -> Non
         out.data_lines.append(line)
     else:
         out.ledger_rows[ledger[0]] += ledger[1]
+
+
+def _repeats_or_drops(kind: str, body: dict[str, Any], out: Analysis) -> bool:
+    """True if the statement makes again a view or function made before (not counted again),
+    and, for a DROP VIEW of views counted, takes them off the count."""
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_VIEW":
+        for obj in body.get("objects", []):
+            name = ".".join(i.get("String", {}).get("sval", "") for i in obj["List"]["items"])
+            if ("views", name) in out.named:
+                out.named.discard(("views", name))
+                out.counts["views"] -= 1
+        return True
+    key = _named_key(kind, body)
+    if key is None:
+        return False
+    if key in out.named:
+        return True
+    out.named.add(key)
+    return False
+
+
+def _named_key(kind: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    if kind == "ViewStmt":
+        view = body["view"]
+        name = (
+            f"{view['schemaname']}.{view['relname']}" if view.get("schemaname") else view["relname"]
+        )
+        return ("views", name)
+    if kind == "CreateFunctionStmt":
+        name = ".".join(n.get("String", {}).get("sval", "") for n in body.get("funcname", []))
+        args = [
+            _without_locations(p["FunctionParameter"].get("argType"))
+            for p in body.get("parameters", [])
+            if p["FunctionParameter"].get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE")
+        ]
+        return ("functions", f"{name}({json.dumps(args, sort_keys=True)})")
+    return None
+
+
+def _without_locations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_locations(v) for k, v in node.items() if k != "location"}
+    if isinstance(node, list):
+        return [_without_locations(v) for v in node]
+    return node
 
 
 def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> None:

@@ -75,3 +75,18 @@ def test_dumped_from_header() -> None:
     )
     assert ddl.dumped_from_major("-- Dumped from database version 18beta1\n") == (18, "18beta1")
     assert ddl.dumped_from_major("CREATE TABLE t ();\n") is None
+
+
+def test_objects_made_again_are_counted_once() -> None:
+    text = (
+        "CREATE VIEW a.v AS SELECT 1;\n"
+        "CREATE OR REPLACE VIEW a.v AS SELECT 2;\n"  # pg_dump's second pass of a circular view
+        "CREATE VIEW a.w AS SELECT 1;\n"
+        "DROP VIEW a.w;\n"
+        "DROP VIEW IF EXISTS a.never;\n"
+        "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
+        "CREATE OR REPLACE FUNCTION f(y int, OUT z int) LANGUAGE sql AS 'SELECT 2';\n"
+        "CREATE FUNCTION f(x text) RETURNS int LANGUAGE sql AS 'SELECT 3';\n"  # an overload
+    )
+    counts = ddl.analyse(text, "x.sql").counts
+    assert (counts["views"], counts["functions"]) == (1, 2)
