@@ -64,6 +64,13 @@ def snapshot_capture(
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
     allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    data: list[str] = typer.Option(
+        None,
+        "--data",
+        metavar="TABLE",
+        help="Also take the rows of the tables matching this pg_dump --table pattern (globs:"
+        " 'public.directus_*'); repeatable. Migration ledgers' rows are always taken.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Capture a live server's schema, read-only, as a snapshot.
@@ -74,6 +81,7 @@ def snapshot_capture(
     is sanitised like an import. Exit 10 if the server cannot be read."""
     from dotbox import api
     from dotbox.cli.progress import display
+    from dotbox.cli.snapshot_text import ledger_rows_in_words
 
     with display(not as_json) as progress:
         m = api.capture_snapshot(
@@ -82,6 +90,7 @@ def snapshot_capture(
             network=network,
             replace=replace,
             allow_data=allow_data,
+            data=data or [],
             progress=progress,
         )
     if as_json:
@@ -91,6 +100,12 @@ def snapshot_capture(
             f"snapshot {m.name} sha256:{m.digest[:16]} captured from {m.source}"
             f" (PostgreSQL {m.source_version}, system_identifier {m.system_identifier or '?'}),"
             f" {m.counts.get('tables', 0)} tables"
+            + (
+                f", migration ledger rows: {ledger_rows_in_words(m.ledger_rows)}"
+                if m.ledger_rows
+                else ""
+            )
+            + (f", rows of {ledger_rows_in_words(m.data_rows)}" if m.data_rows else "")
         )
 
 

@@ -63,6 +63,8 @@ def manifest_lines(m: SnapshotManifest) -> list[str]:
         ("roles", names(m.roles) + (" (made NOLOGIN at bake)" if m.roles else "")),
         ("superuser roles", names(m.superuser_roles) if m.superuser_roles else None),
         ("ledger rows", ledger_rows_in_words(m.ledger_rows)),
+        ("data patterns", names(m.data_patterns) if m.data_patterns else None),
+        ("data rows", ledger_rows_in_words(m.data_rows) if m.data_rows else None),
         ("other data rows", "accepted (--allow-data)" if m.allow_data else "refused"),
         ("redacted", "; ".join(m.redacted) if m.redacted else None),
         ("size", plural(m.size_bytes, "byte")),

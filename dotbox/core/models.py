@@ -36,6 +36,8 @@ class SnapshotManifest(Frozen):
     extensions: list[str]
     allow_data: bool = False
     ledger_rows: dict[str, int] = {}  # migration ledger table -> rows kept (as the DDL names it)
+    data_patterns: list[str] = []  # capture --data: the table patterns whose rows were taken
+    data_rows: dict[str, int] = {}  # capture --data: table -> rows kept
     size_bytes: int
     created: datetime
 

@@ -85,18 +85,21 @@ def store_text(
     replace: bool,
     allow_data: bool,
     server: dict[str, str | int | None] | None = None,
+    data_patterns: list[str] | None = None,
+    chosen: frozenset[str] = frozenset(),
 ) -> SnapshotManifest:
     """Sanitise, check and store ``text`` (already normalised) as snapshot ``name``.
 
     ``server`` carries what a capture read from the server: version, major, system_identifier,
-    database; its major is the snapshot's."""
+    database; its major is the snapshot's. ``chosen``: tables whose COPY rows are kept (capture
+    --data ``data_patterns``)."""
     origin = Path(source).name if source_kind != "capture" else name
     text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
     same = _stored_unless_different(name, digest, pg_major, replace)
     if same is not None:
         return same
-    analysis = _analyse_ddl_only(text, origin, allow_data)
+    analysis = _analyse_ddl_only(text, origin, allow_data, chosen)
     header = ddl.dumped_from_major(text)
     major, major_from = _choose_major(pg_major, server, header, analysis, origin)
     note = oldest_base_note(header) if major_from == "header" else None
@@ -124,6 +127,8 @@ def store_text(
         extensions=sorted(analysis.extensions),
         allow_data=allow_data,
         ledger_rows=dict(sorted(analysis.ledger_rows.items())),
+        data_patterns=data_patterns or [],
+        data_rows=dict(sorted(analysis.chosen_rows.items())),
         size_bytes=len(text.encode()),
         created=datetime.now(UTC),
     )
@@ -151,9 +156,11 @@ def _stored_unless_different(
     return None
 
 
-def _analyse_ddl_only(text: str, origin: str, allow_data: bool) -> ddl.Analysis:
+def _analyse_ddl_only(
+    text: str, origin: str, allow_data: bool, chosen: frozenset[str]
+) -> ddl.Analysis:
     """``text``'s analysis; InvalidInput if it carries data rows and data is not allowed."""
-    analysis = ddl.analyse(text, origin)
+    analysis = ddl.analyse(text, origin, chosen)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(
             f"{origin}:{analysis.data_lines[0]}: the snapshot carries data rows"

@@ -74,6 +74,7 @@ class Analysis:
     extensions: set[str] = field(default_factory=set)
     data_lines: list[int] = field(default_factory=list)  # first line of each data statement
     ledger_rows: Counter[str] = field(default_factory=Counter)  # migration ledger -> rows kept
+    chosen_rows: Counter[str] = field(default_factory=Counter)  # capture --data table -> rows
     superuser_owners: set[str] = field(default_factory=set)  # own event triggers
     min_major: int = 0  # the oldest major this DDL can run on, from features it uses
     # views and functions counted so far, by name (and argument types): CREATE OR REPLACE of
@@ -104,8 +105,11 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
     return (major, version)
 
 
-def analyse(text: str, origin: str) -> Analysis:
-    """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
+def analyse(text: str, origin: str, chosen: frozenset[str] = frozenset()) -> Analysis:
+    """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure.
+
+    ``chosen``: tables (``schema.table``) whose ``COPY … FROM stdin`` rows are kept like a
+    migration ledger's (capture --data)."""
     result = Analysis()
     copy_into: tuple[str, bool] | None = None  # the ledger a COPY FROM stdin fills, header?
     for st in _split_as_psql_reads(text, origin):
@@ -119,17 +123,30 @@ def analyse(text: str, origin: str) -> Analysis:
             for stmt in _parse(st, origin):
                 result.statements += 1
                 _classify(stmt, st.start_line, result, origin)
-                copy_into = _ledger_copy(stmt)
+                copy_into = _kept_copy(stmt, chosen)
     if result.statements == 0:
         raise InvalidInput(f"{origin}: holds no SQL statements")
     return result
 
 
-def _ledger_copy(stmt: dict[str, Any]) -> tuple[str, bool] | None:
+def copy_tables(text: str) -> frozenset[str]:
+    """The tables (``schema.table`` as written) that ``text``'s ``COPY … FROM stdin`` fill."""
+    found: set[str] = set()
+    for st in sqltext.split(text):
+        if st.kind == "sql" and st.text.lstrip()[:4].upper() == "COPY":
+            for stmt in _parse(st, "capture"):
+                table = ledgers.plain_copy_table(stmt.get("CopyStmt", {}))
+                if table:
+                    found.add(table)
+    return frozenset(found)
+
+
+def _kept_copy(stmt: dict[str, Any], chosen: frozenset[str]) -> tuple[str, bool] | None:
+    """(table, header?) of a COPY FROM stdin whose rows are kept: a ledger's or a chosen one's."""
     body = stmt.get("CopyStmt")
     if body is None:
         return None
-    table = ledgers.copy_target(body)
+    table = ledgers.copy_target(body, chosen)
     return (table, ledgers.copy_has_header(body)) if table else None
 
 
@@ -142,7 +159,9 @@ def _note_copy_data(
     if copy_into is None:
         out.data_lines.append(st.start_line)
     else:
-        out.ledger_rows[copy_into[0]] += ledgers.copy_rows(st.text, copy_into[1])
+        table, header = copy_into
+        kept = out.ledger_rows if ledgers.is_ledger(table) else out.chosen_rows
+        kept[table] += ledgers.copy_rows(st.text, header)
 
 
 def _split_as_psql_reads(text: str, origin: str) -> list[sqltext.Statement]:

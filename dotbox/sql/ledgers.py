@@ -38,12 +38,22 @@ _PLAIN_COPY_KEYS = frozenset({"relation", "attlist", "is_from", "options"})
 _PLAIN_RELATION_KEYS = frozenset({"schemaname", "relname", "inh", "relpersistence", "location"})
 
 
-def _ledger_name(relation: dict[str, Any]) -> str | None:
-    """``schema.table`` (or ``table``) if ``relation`` names a ledger table plainly."""
-    if not set(relation) <= _PLAIN_RELATION_KEYS or relation.get("relname") not in LEDGER_TABLES:
+def _plain_name(relation: dict[str, Any]) -> str | None:
+    """``schema.table`` (or ``table``) if ``relation`` names a table plainly (no alias, no
+    database)."""
+    if not set(relation) <= _PLAIN_RELATION_KEYS or "relname" not in relation:
         return None
     schema = relation.get("schemaname")
     return f"{schema}.{relation['relname']}" if schema else str(relation["relname"])
+
+
+def _ledger_name(relation: dict[str, Any]) -> str | None:
+    """``schema.table`` (or ``table``) if ``relation`` names a ledger table plainly."""
+    return _plain_name(relation) if relation.get("relname") in LEDGER_TABLES else None
+
+
+def is_ledger(name: str) -> bool:
+    return name.rsplit(".", 1)[-1] in LEDGER_TABLES
 
 
 def insert_target(body: dict[str, Any]) -> tuple[str, int] | None:
@@ -71,12 +81,19 @@ def _constant(node: dict[str, Any]) -> bool:
     return isinstance(cast, dict) and _constant(cast.get("arg", {}))
 
 
-def copy_target(body: dict[str, Any]) -> str | None:
-    """The ledger table of a plain ``COPY ledger [(cols)] FROM stdin [WITH (…)]``; None for
-    any other COPY (a query, a WHERE clause, a file, a program, TO)."""
+def copy_target(body: dict[str, Any], chosen: frozenset[str] = frozenset()) -> str | None:
+    """The table of a plain ``COPY table [(cols)] FROM stdin [WITH (…)]`` if it is a ledger or
+    one of the ``chosen`` (``schema.table``, as capture --data found them); None for any other
+    COPY (a query, a WHERE clause, a file, a program, TO, another table)."""
+    name = plain_copy_table(body)
+    return name if name and (_ledger_name(body["relation"]) or name in chosen) else None
+
+
+def plain_copy_table(body: dict[str, Any]) -> str | None:
+    """The table a plain ``COPY table [(cols)] FROM stdin [WITH (…)]`` fills, whichever it is."""
     if not set(body) <= _PLAIN_COPY_KEYS or not body.get("is_from"):
         return None
-    return _ledger_name(body.get("relation", {}))
+    return _plain_name(body.get("relation", {}))
 
 
 def copy_has_header(body: dict[str, Any]) -> bool:

@@ -94,3 +94,23 @@ def test_text_after_a_ledger_copy_on_its_line_is_refused() -> None:
         analyse("COPY schema_migrations FROM stdin; INSERT INTO other VALUES ('x');\n1\n\\.\n")
     control = analyse("COPY schema_migrations FROM stdin; -- rows follow\n1\n\\.\n")
     assert control.ledger_rows == {"schema_migrations": 1}
+
+
+def test_rows_of_chosen_tables_are_kept_and_others_still_data() -> None:
+    rows = "COPY public.other (a) FROM stdin;\nx\n\\.\n"
+    assert ddl.copy_tables(rows + 'COPY q."T" FROM stdin;\n\\.\n') == {"public.other", "q.T"}
+    kept = ddl.analyse(TABLES + rows, "x.sql", frozenset({"public.other"}))
+    assert kept.chosen_rows == {"public.other": 1} and kept.data_lines == []
+    # the control: the same rows, not chosen, are data
+    assert ddl.analyse(TABLES + rows, "x.sql").data_lines == [5]
+    inserted = "INSERT INTO public.other VALUES ('x');\n"  # chosen means COPY rows only
+    assert ddl.analyse(TABLES + inserted, "x.sql", frozenset({"public.other"})).data_lines == [4]
+
+
+@pytest.mark.parametrize("pattern", ["", "  ", "-t", "a\nb"])
+def test_capture_data_patterns_are_checked(pattern: str) -> None:
+    from dotbox.snapshots import capture
+
+    with pytest.raises(InvalidInput, match="invalid --data pattern"):
+        capture._data_patterns([pattern])
+    assert capture._data_patterns(["public.cms_*", "public.cms_*", "x"]) == ["public.cms_*", "x"]
