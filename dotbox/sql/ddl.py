@@ -257,6 +257,10 @@ def _named_key(kind: str, body: dict[str, Any]) -> tuple[str, str] | None:
             f"{view['schemaname']}.{view['relname']}" if view.get("schemaname") else view["relname"]
         )
         return ("views", name)
+    if kind == "CreateTrigStmt":  # CREATE OR REPLACE TRIGGER: the same trigger again
+        rel = body["relation"]
+        table = ".".join(filter(None, (rel.get("schemaname"), rel["relname"])))
+        return ("triggers", f"{table}.{body['trigname']}")
     if kind == "CreateFunctionStmt":
         name = ".".join(n.get("String", {}).get("sval", "") for n in body.get("funcname", []))
         args = [

@@ -87,6 +87,9 @@ def test_objects_made_again_are_counted_once() -> None:
         "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
         "CREATE OR REPLACE FUNCTION f(y int, OUT z int) LANGUAGE sql AS 'SELECT 2';\n"
         "CREATE FUNCTION f(x text) RETURNS int LANGUAGE sql AS 'SELECT 3';\n"  # an overload
+        "CREATE TRIGGER t BEFORE INSERT ON a.x FOR EACH ROW EXECUTE FUNCTION g();\n"
+        "CREATE OR REPLACE TRIGGER t BEFORE UPDATE ON a.x FOR EACH ROW EXECUTE FUNCTION g();\n"
+        "CREATE TRIGGER t BEFORE INSERT ON a.y FOR EACH ROW EXECUTE FUNCTION g();\n"
     )
     counts = ddl.analyse(text, "x.sql").counts
-    assert (counts["views"], counts["functions"]) == (1, 2)
+    assert (counts["views"], counts["functions"], counts["triggers"]) == (1, 2, 2)
