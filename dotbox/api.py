@@ -249,9 +249,11 @@ def capture_snapshot(
     network: str = "host",
     replace: bool = False,
     allow_data: bool = False,
+    data: list[str] | None = None,
     progress: Progress | None = None,
 ) -> SnapshotManifest:
-    """Read-only, schema-only capture of the server at ``dsn`` as snapshot ``name``."""
+    """Read-only capture of the server at ``dsn`` as snapshot ``name``: its schema, the rows of
+    its migration ledgers and of the tables matching ``data`` (pg_dump --table patterns)."""
     from dotbox.snapshots import capture
 
     return capture.capture(
@@ -260,5 +262,6 @@ def capture_snapshot(
         network=network,
         replace=replace,
         allow_data=allow_data,
+        data=data,
         progress=progress or (lambda phase, done, total: None),
     )

@@ -259,15 +259,15 @@ def with_progress_marks(text: str, statements: list[sqltext.Statement]) -> tuple
     Returns the new text and, sorted, the output line numbers that were inserted, so that a
     line psql reports can be mapped back to the snapshot's own line.
     """
-    sql = [st for st in statements if st.kind != "meta"]
-    total = len(sql)
+    ends = _statement_ends(statements)
+    total = len(ends)
     if total == 0:
         return text, []
     step = -(-total // PROGRESS_MARKS)
     after: dict[int, int] = {}  # original line -> statements done when it ends
-    for i, st in enumerate(sql, start=1):
+    for i, end_line in enumerate(ends, start=1):
         if i % step == 0 or i == total:
-            after[st.end_line] = i
+            after[end_line] = i
     lines = text.split("\n")
     out: list[str] = []
     inserted: list[int] = []
@@ -277,6 +277,18 @@ def with_progress_marks(text: str, statements: list[sqltext.Statement]) -> tuple
             out.append(f"\\echo dotbox:progress {after[number]}/{total}")
             inserted.append(len(out))
     return "\n".join(out), inserted
+
+
+def _statement_ends(statements: list[sqltext.Statement]) -> list[int]:
+    """The line each SQL statement ends on; a ``COPY … FROM stdin`` ends after its rows (a
+    line put between the two would be read as a row)."""
+    ends: list[int] = []
+    for st in statements:
+        if st.kind == "sql":
+            ends.append(st.end_line)
+        elif st.kind == "copy-data" and ends:
+            ends[-1] = st.end_line
+    return ends
 
 
 def original_line(reported: int, inserted: list[int]) -> int:

@@ -44,7 +44,8 @@ def _readback(raw: dict[str, object], dry_run: bool, as_json: bool) -> None:
             typer.echo(f"dotbox: error: {chain['path']}: {chain['problem']}", err=True)
             return
         typer.echo(f"chain intact: {chain['records']} records, head {chain['head']}")
-        for seq, result in (o.outputs.get("rechecks") or {}).items():
+        rechecks = o.outputs.get("rechecks_in_words") or o.outputs.get("rechecks") or {}
+        for seq, result in rechecks.items():
             typer.echo(f"  record {seq}: {result}")
         if "bundle" in o.outputs:
             typer.echo(f"bundle: {o.outputs['bundle']} (verified against its manifest)")

@@ -102,7 +102,7 @@ def vocab_build(
 def _render_verify(p: Any, o: Any) -> None:
     c = o.verify.checks
     typer.echo(f"verify {o.target}: {c['summary']}")
-    for line in c["drift"]:
+    for line in c.get("drift_in_words", c["drift"]):
         typer.echo(f"  drift: {line}")
     for check in c["checks"]:
         if check["ok"]:
@@ -173,7 +173,7 @@ def _render_apply(p: Any, o: Any) -> None:
         f"applied {o.outputs['statements']} statements to {o.target} in one transaction;"
         f" schema changed: {c['schema_changed']}"
     )
-    for line in c["drift_from_snapshot"]:
+    for line in c.get("drift_from_snapshot_in_words", c["drift_from_snapshot"]):
         typer.echo(f"  drift: {line}")
 
 

@@ -22,23 +22,29 @@ def snapshot_import(
     file: Path = typer.Argument(..., help="A plain-SQL, schema-only dump."),
     name: str = typer.Option(..., "--name", "-n", help="Snapshot name."),
     pg: int = typer.Option(
-        None, "--pg", help="PostgreSQL major (default: the dump's header, else 17)."
+        None,
+        "--pg",
+        help="PostgreSQL major (default: the dump's header, raised to the oldest base above it"
+        " when older than every base; else 17).",
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
-    allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    allow_data: bool = typer.Option(
+        False,
+        "--allow-data",
+        help="Accept data rows in the DDL (rows of migration ledgers are accepted without it).",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Import a DDL file as a snapshot, stored by the sha256 of its normalised text."""
     from dotbox import api
+    from dotbox.cli.snapshot_text import import_lines
 
     m = api.import_snapshot(file, name, pg_major=pg, replace=replace, allow_data=allow_data)
     if as_json:
         emit(m)
     else:
-        typer.echo(
-            f"snapshot {m.name} sha256:{m.digest[:16]} PostgreSQL {m.pg_major} "
-            f"({m.pg_major_from}), {m.statements} statements, {m.counts.get('tables', 0)} tables"
-        )
+        for line in import_lines(m):
+            typer.echo(line)
 
 
 @snapshot_app.command("capture")
@@ -58,6 +64,13 @@ def snapshot_capture(
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace a snapshot of that name."),
     allow_data: bool = typer.Option(False, "--allow-data", help="Accept data rows in the DDL."),
+    data: list[str] = typer.Option(
+        None,
+        "--data",
+        metavar="TABLE",
+        help="Also take the rows of the tables matching this pg_dump --table pattern (globs:"
+        " 'public.directus_*'); repeatable. Migration ledgers' rows are always taken.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Capture a live server's schema, read-only, as a snapshot.
@@ -68,6 +81,7 @@ def snapshot_capture(
     is sanitised like an import. Exit 10 if the server cannot be read."""
     from dotbox import api
     from dotbox.cli.progress import display
+    from dotbox.cli.snapshot_text import ledger_rows_in_words
 
     with display(not as_json) as progress:
         m = api.capture_snapshot(
@@ -76,6 +90,7 @@ def snapshot_capture(
             network=network,
             replace=replace,
             allow_data=allow_data,
+            data=data or [],
             progress=progress,
         )
     if as_json:
@@ -85,6 +100,12 @@ def snapshot_capture(
             f"snapshot {m.name} sha256:{m.digest[:16]} captured from {m.source}"
             f" (PostgreSQL {m.source_version}, system_identifier {m.system_identifier or '?'}),"
             f" {m.counts.get('tables', 0)} tables"
+            + (
+                f", migration ledger rows: {ledger_rows_in_words(m.ledger_rows)}"
+                if m.ledger_rows
+                else ""
+            )
+            + (f", rows of {ledger_rows_in_words(m.data_rows)}" if m.data_rows else "")
         )
 
 
@@ -112,13 +133,14 @@ def snapshot_list(as_json: bool = JsonOpt) -> None:
 def snapshot_show(name: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Show a snapshot's manifest."""
     from dotbox import api
+    from dotbox.cli.snapshot_text import manifest_lines
 
     m = api.snapshot(name)
     if as_json:
         emit(m)
         return
-    for key, value in m.model_dump().items():
-        typer.echo(f"{key:<18} {value}")
+    for line in manifest_lines(m):
+        typer.echo(line)
 
 
 @snapshot_app.command("rm")

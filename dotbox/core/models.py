@@ -22,6 +22,7 @@ class SnapshotManifest(Frozen):
     source: str  # the file imported, or the server captured (never with a password)
     pg_major: int
     pg_major_from: Literal["flag", "header", "default", "features", "server"]
+    pg_major_note: str | None = None  # why the major differs from the dump's, in words
     min_major: int | None = None  # the oldest major the DDL runs on, from features it uses
     min_major_reason: str | None = None  # "line N: what needs it"
     source_version: str | None = None  # "Dumped from database version …", or the server's
@@ -34,6 +35,9 @@ class SnapshotManifest(Frozen):
     superuser_roles: list[str] = []  # of those, owners of event triggers: NOLOGIN SUPERUSER
     extensions: list[str]
     allow_data: bool = False
+    ledger_rows: dict[str, int] = {}  # migration ledger table -> rows kept (as the DDL names it)
+    data_patterns: list[str] = []  # capture --data: the table patterns whose rows were taken
+    data_rows: dict[str, int] = {}  # capture --data: table -> rows kept
     size_bytes: int
     created: datetime
 

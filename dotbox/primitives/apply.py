@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from dotbox.core.errors import ApplyFailed, InvalidInput
-from dotbox.pg import db, fingerprint
+from dotbox.pg import db, drift_words, fingerprint
 from dotbox.primitives import verify
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
 from dotbox.sandboxes import guard
@@ -99,6 +99,7 @@ class MigrationApply(Primitive[ApplyInputs, LiveSandbox]):
                 "fingerprint_after": report.live,
                 "schema_changed": report.live != self.before,
                 "drift_from_snapshot": [c.describe() for c in report.drift],
+                "drift_from_snapshot_in_words": [drift_words.change(c) for c in report.drift],
             },
         )
 

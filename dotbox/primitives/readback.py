@@ -12,6 +12,7 @@ from dotbox import evidence
 from dotbox.core import validate
 from dotbox.core.errors import DotboxError, EvidenceBroken, InvalidInput, NotFound
 from dotbox.core.models import Frozen
+from dotbox.primitives import recheck_words
 from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict
 from dotbox.sandboxes import lifecycle
 
@@ -76,7 +77,12 @@ class EvidenceReadback(Primitive[ReadbackInputs, ReadbackTarget]):
         chain = evidence.verify_file(target.ledger)
         outputs: dict[str, Any] = {"chain": chain.model_dump(mode="json")}
         if chain.ok and inputs.recheck and target.live:
-            outputs["rechecks"] = {str(r["seq"]): _recheck(r) for r in evidence.read(target.ledger)}
+            records = evidence.read(target.ledger)
+            outputs["rechecks"] = {str(r["seq"]): _recheck(r) for r in records}
+            outputs["rechecks_in_words"] = {
+                str(r["seq"]): recheck_words.in_words(r, outputs["rechecks"][str(r["seq"])])
+                for r in records
+            }
         if inputs.out is not None and target.sandbox:
             outputs["bundle"] = str(evidence.export(target.sandbox, inputs.out))
         return outputs

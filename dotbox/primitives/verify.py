@@ -17,7 +17,7 @@ from dotbox.core.errors import CouldNotVerify, Drift
 from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.engine import client
-from dotbox.pg import db, fingerprint
+from dotbox.pg import db, drift_words, fingerprint
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
 from dotbox.sandboxes import guard
 from dotbox.sandboxes.guard import LiveSandbox
@@ -223,6 +223,7 @@ class SchemaVerify(Primitive[VerifyInputs, LiveSandbox]):
                 "baked": r.baked,
                 "live": r.live,
                 "drift": [c.describe() for c in r.drift],
+                "drift_in_words": [drift_words.change(c) for c in r.drift],
                 "checks": [c.model_dump(mode="json") for c in r.checks],
             },
         )

@@ -26,7 +26,7 @@ from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
 from dotbox.images import Progress
 from dotbox.snapshots import store
-from dotbox.sql import ddl
+from dotbox.sql import ddl, ledgers
 
 READ_ONLY = "-c default_transaction_read_only=on"
 _ALLOWED_KEYS = {
@@ -45,6 +45,12 @@ _PROBE = (
     " || '|' || current_database()"
 )
 _SYSID = "SELECT system_identifier FROM pg_control_system()"
+# The server's migration ledgers, as pg_dump --table patterns that match exactly each.
+_LEDGERS = (
+    "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE tablename = ANY(ARRAY["
+    + ", ".join(f"'{t}'" for t in sorted(ledgers.LEDGER_TABLES))
+    + "]) AND schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+)
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -121,12 +127,16 @@ def capture(
     network: str = "host",
     replace: bool = False,
     allow_data: bool = False,
+    data: list[str] | None = None,
     progress: Progress = _no_progress,
 ) -> SnapshotManifest:
-    """Dump the schema of the server at ``dsn`` (read-only) and store it as snapshot ``name``."""
+    """Dump the schema of the server at ``dsn`` (read-only) and store it as snapshot ``name``,
+    with the rows of its migration ledgers and of the tables matching ``data`` (pg_dump
+    --table patterns)."""
     validate.snapshot_name(name)
     if not network or any(c in network for c in " /:"):
         raise InvalidInput(f"invalid --network {network!r}")
+    patterns = _data_patterns(data or [])
     conninfo, password, display = parse_dsn(dsn)
     if password is None:
         password = os.environ.get("PGPASSWORD")  # keeps it off the command line
@@ -139,10 +149,11 @@ def capture(
         version_num, version, database = out.strip().split("|", 2)
         code, out, _ = _run(probe, ["psql", "-X", "-At", "-d", conninfo, "-c", _SYSID], password)
         system_identifier = out.strip() if code == 0 and out.strip().isdigit() else None
+        tables = _ledger_patterns(probe, conninfo, password) + patterns
         major = int(version_num) // 10000
         progress(f"pg_dump {major}", 1, 3)
         if major == probe_major:
-            dump = _dump(probe, conninfo, password)
+            dump = _dump(probe, conninfo, password, tables)
         else:
             if major not in images.OFFLINE_MAJORS:
                 raise CaptureFailed(
@@ -150,7 +161,7 @@ def capture(
                     f" {', '.join(map(str, images.OFFLINE_MAJORS))} only"
                 )
             with _client_container(major, network) as dumper:
-                dump = _dump(dumper, conninfo, password)
+                dump = _dump(dumper, conninfo, password, tables)
     if password and password in dump:
         raise CaptureFailed("capture: the dump holds the connection password; refused")
     progress("sanitise", 2, 3)
@@ -162,6 +173,8 @@ def capture(
         pg_major=None,
         replace=replace,
         allow_data=allow_data,
+        data_patterns=patterns,
+        chosen=ddl.copy_tables(dump) if tables else frozenset(),
         server={
             "major": major,
             "version": version,
@@ -173,12 +186,42 @@ def capture(
     return manifest
 
 
-def _dump(container: str, conninfo: str, password: str | None) -> str:
+def _data_patterns(data: list[str]) -> list[str]:
+    """capture --data patterns, checked: each a pg_dump --table pattern on one line."""
+    for pattern in data:
+        if not pattern.strip() or any(c in pattern for c in "\n\r\0") or pattern.startswith("-"):
+            raise InvalidInput(f"invalid --data pattern {pattern!r}")
+    return list(dict.fromkeys(data))
+
+
+def _ledger_patterns(container: str, conninfo: str, password: str | None) -> list[str]:
+    """The server's migration ledgers, each as a pg_dump pattern matching exactly it."""
     code, out, err = _run(
-        container,
-        ["pg_dump", "--schema-only", "--no-password", "--format=plain", "--dbname", conninfo],
-        password,
+        container, ["psql", "-X", "-At", "-d", conninfo, "-c", _LEDGERS], password
     )
+    if code != 0:
+        raise _failed("listing migration ledgers", err)
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def _dump(container: str, conninfo: str, password: str | None, tables: list[str]) -> str:
+    """The schema; with ``tables`` (pg_dump patterns), their rows between the schema's two
+    sections, where a restore puts them (before indexes, constraints and triggers)."""
+    plain = ["pg_dump", "--no-password", "--format=plain", "--dbname", conninfo]
+    if not tables:
+        return _pg_dump(container, [*plain, "--schema-only"], password)
+    rows = [*plain, "--section=data", "--strict-names", *(f"--table={t}" for t in tables)]
+    return "\n".join(
+        _pg_dump(container, args, password)
+        for args in ([*plain, "--section=pre-data"], rows, [*plain, "--section=post-data"])
+    )
+
+
+def _pg_dump(container: str, args: list[str], password: str | None) -> str:
+    code, out, err = _run(container, args, password)
+    if code != 0 and "no matching tables were found" in err:
+        said = [x.strip() for x in err.splitlines() if "no matching tables" in x][-1]
+        raise InvalidInput(f"capture --data: {said.removeprefix('pg_dump: error: ')}")
     if code != 0:
         raise _failed("pg_dump", err)
     return out

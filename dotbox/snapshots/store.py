@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from dotbox import images
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
 from dotbox.core.labels import Label
@@ -84,20 +85,24 @@ def store_text(
     replace: bool,
     allow_data: bool,
     server: dict[str, str | int | None] | None = None,
+    data_patterns: list[str] | None = None,
+    chosen: frozenset[str] = frozenset(),
 ) -> SnapshotManifest:
     """Sanitise, check and store ``text`` (already normalised) as snapshot ``name``.
 
     ``server`` carries what a capture read from the server: version, major, system_identifier,
-    database; its major is the snapshot's."""
+    database; its major is the snapshot's. ``chosen``: tables whose COPY rows are kept (capture
+    --data ``data_patterns``)."""
     origin = Path(source).name if source_kind != "capture" else name
     text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
     same = _stored_unless_different(name, digest, pg_major, replace)
     if same is not None:
         return same
-    analysis = _analyse_ddl_only(text, origin, allow_data)
+    analysis = _analyse_ddl_only(text, origin, allow_data, chosen)
     header = ddl.dumped_from_major(text)
     major, major_from = _choose_major(pg_major, server, header, analysis, origin)
+    note = oldest_base_note(header) if major_from == "header" else None
     version = str(server["version"]) if server else (header[1] if header else None)
     manifest = SnapshotManifest(
         name=name,
@@ -106,6 +111,7 @@ def store_text(
         source=source,
         pg_major=major,
         pg_major_from=major_from,  # type: ignore[arg-type]
+        pg_major_note=note,
         min_major=analysis.min_major or None,
         min_major_reason=analysis.min_major_reason or None,
         source_version=version,
@@ -120,6 +126,9 @@ def store_text(
         superuser_roles=sorted(analysis.superuser_owners & set(analysis.referenced_roles)),
         extensions=sorted(analysis.extensions),
         allow_data=allow_data,
+        ledger_rows=dict(sorted(analysis.ledger_rows.items())),
+        data_patterns=data_patterns or [],
+        data_rows=dict(sorted(analysis.chosen_rows.items())),
         size_bytes=len(text.encode()),
         created=datetime.now(UTC),
     )
@@ -147,14 +156,17 @@ def _stored_unless_different(
     return None
 
 
-def _analyse_ddl_only(text: str, origin: str, allow_data: bool) -> ddl.Analysis:
+def _analyse_ddl_only(
+    text: str, origin: str, allow_data: bool, chosen: frozenset[str]
+) -> ddl.Analysis:
     """``text``'s analysis; InvalidInput if it carries data rows and data is not allowed."""
-    analysis = ddl.analyse(text, origin)
+    analysis = ddl.analyse(text, origin, chosen)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(
             f"{origin}:{analysis.data_lines[0]}: the snapshot carries data rows"
             f" ({len(analysis.data_lines)} data statement(s))",
-            hint="a snapshot is DDL only; pass --allow-data to accept them",
+            hint="a snapshot is DDL and migration ledgers' rows only; pass --allow-data to"
+            " accept them",
         )
     return analysis
 
@@ -175,7 +187,7 @@ def _choose_major(
     elif server is not None:
         major, major_from = int(server["major"] or 0), "server"
     elif header is not None:
-        major, major_from = header[0], "header"
+        major, major_from = base_major_for(header[0]), "header"
     else:
         major, major_from = DEFAULT_PG_MAJOR, "default"
     if analysis.min_major > major:
@@ -187,6 +199,25 @@ def _choose_major(
             )
         major, major_from = analysis.min_major, "features"
     return major, major_from
+
+
+def base_major_for(dumped: int) -> int:
+    """The major a dump from ``dumped`` bakes on: its own, or, when it is older than every base,
+    the oldest base above it (a newer one is kept, and refused when no base can be built)."""
+    if dumped < min(images.OFFLINE_MAJORS):
+        return min(images.OFFLINE_MAJORS)
+    return dumped
+
+
+def oldest_base_note(header: tuple[int, str] | None) -> str | None:
+    """In words, why a dump's major was raised to the oldest base; None if it was not."""
+    if header is None or base_major_for(header[0]) == header[0]:
+        return None
+    bases = ", ".join(map(str, images.OFFLINE_MAJORS))
+    return (
+        f"the dump is from PostgreSQL {header[1]}, older than every base ({bases}):"
+        f" it bakes on {base_major_for(header[0])}, the oldest base above it"
+    )
 
 
 def _write_ddl_and_manifest(manifest: SnapshotManifest, text: str) -> None:

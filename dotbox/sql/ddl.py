@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dotbox.core.errors import InvalidInput
-from dotbox.sql import sqltext
+from dotbox.sql import ledgers, sqltext
 
 # Meta-commands that pg_dump writes and that change nothing outside the session.
 _HARMLESS_META = frozenset({"set", "unset", "echo", "encoding", "restrict", "unrestrict"})
@@ -73,8 +73,13 @@ class Analysis:
     created_roles: set[str] = field(default_factory=set)
     extensions: set[str] = field(default_factory=set)
     data_lines: list[int] = field(default_factory=list)  # first line of each data statement
+    ledger_rows: Counter[str] = field(default_factory=Counter)  # migration ledger -> rows kept
+    chosen_rows: Counter[str] = field(default_factory=Counter)  # capture --data table -> rows
     superuser_owners: set[str] = field(default_factory=set)  # own event triggers
     min_major: int = 0  # the oldest major this DDL can run on, from features it uses
+    # views and functions counted so far, by name (and argument types): CREATE OR REPLACE of
+    # one already made is the same object again
+    named: set[tuple[str, str]] = field(default_factory=set)
     min_major_reason: str = ""  # "line N: what needs it"
 
     @property
@@ -100,23 +105,63 @@ def dumped_from_major(text: str) -> tuple[int, str] | None:
     return (major, version)
 
 
-def analyse(text: str, origin: str) -> Analysis:
-    """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure."""
+def analyse(text: str, origin: str, chosen: frozenset[str] = frozenset()) -> Analysis:
+    """Split and parse ``text``; raise InvalidInput naming ``origin`` and the line on failure.
+
+    ``chosen``: tables (``schema.table``) whose ``COPY … FROM stdin`` rows are kept like a
+    migration ledger's (capture --data)."""
     result = Analysis()
+    copy_into: tuple[str, bool] | None = None  # the ledger a COPY FROM stdin fills, header?
     for st in _split_as_psql_reads(text, origin):
         if st.kind == "meta":
             for command in sqltext.meta_commands(st.text):
                 _check_meta(command, st.start_line, origin)
         elif st.kind == "copy-data":
-            if st.text.strip():
-                result.data_lines.append(st.start_line)
+            _note_copy_data(st, copy_into, result)
         else:
+            copy_into = None
             for stmt in _parse(st, origin):
                 result.statements += 1
                 _classify(stmt, st.start_line, result, origin)
+                copy_into = _kept_copy(stmt, chosen)
     if result.statements == 0:
         raise InvalidInput(f"{origin}: holds no SQL statements")
     return result
+
+
+def copy_tables(text: str) -> frozenset[str]:
+    """The tables (``schema.table`` as written) that ``text``'s ``COPY … FROM stdin`` fill."""
+    found: set[str] = set()
+    for st in sqltext.split(text):
+        if st.kind == "sql" and st.text.lstrip()[:4].upper() == "COPY":
+            for stmt in _parse(st, "capture"):
+                table = ledgers.plain_copy_table(stmt.get("CopyStmt", {}))
+                if table:
+                    found.add(table)
+    return frozenset(found)
+
+
+def _kept_copy(stmt: dict[str, Any], chosen: frozenset[str]) -> tuple[str, bool] | None:
+    """(table, header?) of a COPY FROM stdin whose rows are kept: a ledger's or a chosen one's."""
+    body = stmt.get("CopyStmt")
+    if body is None:
+        return None
+    table = ledgers.copy_target(body, chosen)
+    return (table, ledgers.copy_has_header(body)) if table else None
+
+
+def _note_copy_data(
+    st: sqltext.Statement, copy_into: tuple[str, bool] | None, out: Analysis
+) -> None:
+    """Rows of a COPY data block: a migration ledger's, kept, or data."""
+    if not st.text.strip():
+        return
+    if copy_into is None:
+        out.data_lines.append(st.start_line)
+    else:
+        table, header = copy_into
+        kept = out.ledger_rows if ledgers.is_ledger(table) else out.chosen_rows
+        kept[table] += ledgers.copy_rows(st.text, header)
 
 
 def _split_as_psql_reads(text: str, origin: str) -> list[sqltext.Statement]:
@@ -170,10 +215,69 @@ def _classify(stmt: dict[str, Any], line: int, out: Analysis, origin: str) -> No
     _check_safe(kind, body, line, origin)
     _note_min_major(body, line, out)
     if kind in _DATA_STATEMENTS:
-        out.data_lines.append(line)
-    _count_objects(kind, body, out.counts)
+        _note_data(kind, body, line, out)
+    if not _repeats_or_drops(kind, body, out):
+        _count_objects(kind, body, out.counts)
     _note_extensions_and_roles(kind, body, out)
     out.roles.update(_role_names(body))
+
+
+def _note_data(kind: str, body: dict[str, Any], line: int, out: Analysis) -> None:
+    """Rows a statement writes: a migration ledger's, kept, or data."""
+    ledger = ledgers.insert_target(body) if kind == "InsertStmt" else None
+    if ledger is None:
+        out.data_lines.append(line)
+    else:
+        out.ledger_rows[ledger[0]] += ledger[1]
+
+
+def _repeats_or_drops(kind: str, body: dict[str, Any], out: Analysis) -> bool:
+    """True if the statement makes again a view or function made before (not counted again),
+    and, for a DROP VIEW of views counted, takes them off the count."""
+    if kind == "DropStmt" and body.get("removeType") == "OBJECT_VIEW":
+        for obj in body.get("objects", []):
+            name = ".".join(i.get("String", {}).get("sval", "") for i in obj["List"]["items"])
+            if ("views", name) in out.named:
+                out.named.discard(("views", name))
+                out.counts["views"] -= 1
+        return True
+    key = _named_key(kind, body)
+    if key is None:
+        return False
+    if key in out.named:
+        return True
+    out.named.add(key)
+    return False
+
+
+def _named_key(kind: str, body: dict[str, Any]) -> tuple[str, str] | None:
+    if kind == "ViewStmt":
+        view = body["view"]
+        name = (
+            f"{view['schemaname']}.{view['relname']}" if view.get("schemaname") else view["relname"]
+        )
+        return ("views", name)
+    if kind == "CreateTrigStmt":  # CREATE OR REPLACE TRIGGER: the same trigger again
+        rel = body["relation"]
+        table = ".".join(filter(None, (rel.get("schemaname"), rel["relname"])))
+        return ("triggers", f"{table}.{body['trigname']}")
+    if kind == "CreateFunctionStmt":
+        name = ".".join(n.get("String", {}).get("sval", "") for n in body.get("funcname", []))
+        args = [
+            _without_locations(p["FunctionParameter"].get("argType"))
+            for p in body.get("parameters", [])
+            if p["FunctionParameter"].get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE")
+        ]
+        return ("functions", f"{name}({json.dumps(args, sort_keys=True)})")
+    return None
+
+
+def _without_locations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_locations(v) for k, v in node.items() if k != "location"}
+    if isinstance(node, list):
+        return [_without_locations(v) for v in node]
+    return node
 
 
 def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> None:

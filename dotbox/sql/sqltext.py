@@ -71,7 +71,18 @@ def split(script: str, *, psql: bool = False) -> list[Statement]:
         if not terminated:
             return out
         if _COPY_FROM_STDIN.match(text):
+            if psql:
+                _refuse_same_line_after_copy(script, pos, line)
             pos, line = _read_copy_data(script, pos, line, out)
+
+
+def _refuse_same_line_after_copy(s: str, p: int, ln: int) -> None:
+    """psql runs what follows ``COPY … FROM stdin;`` on its line, while the rows start on the
+    next line: refuse such text rather than guess which reading is right."""
+    e = s.find("\n", p)
+    rest = s[p : len(s) if e < 0 else e].strip()
+    if rest and not rest.startswith("--"):
+        raise PsqlMisreads("text after COPY … FROM stdin on the same line", ln)
 
 
 def _skip_blanks_and_comments(s: str, p: int, ln: int) -> tuple[int, int]:

@@ -177,8 +177,10 @@ def test_every_capture_session_is_read_only(
         with contextlib.suppress(DotboxError):
             store.remove("official-ro")
     assert manifest.counts["tables"] == 9 + 1  # the capture itself was not disturbed
-    # the version probe, the system identifier, the dump: every one read-only
-    assert sessions == [("psql", 0, "on"), ("psql", 0, "on"), ("pg_dump", 0, "on")]
+    # the version probe, the system identifier, the migration ledgers (supabase has
+    # auth.schema_migrations), then the dump in three sections (schema before, the ledger's rows,
+    # schema after): every one read-only
+    assert sessions == [("psql", 0, "on")] * 3 + [("pg_dump", 0, "on")] * 3
 
 
 def test_password_is_nowhere(captured: tuple[SnapshotManifest, dict[str, object], str]) -> None:

@@ -23,7 +23,7 @@ from tests.integration.conftest import cli_json, run_cli
 CORPORA = [
     ("pagila-head-pg18.sql", ["--name", "pagila18"], 18),
     ("pagila.sql", ["--name", "pagila", "--pg", "15"], 15),
-    ("openstreetmap.sql", ["--name", "osm", "--allow-data"], 17),
+    ("openstreetmap.sql", ["--name", "osm"], 17),  # its schema_migrations rows are kept
     ("supabase.sql", ["--name", "supabase"], 17),
 ]
 
@@ -72,10 +72,16 @@ def test_newer_major_ddl_is_refused_on_an_older_one() -> None:
     assert run_cli("snapshot", "show", "p18on15").returncode == 3
 
 
-def test_osm_data_refused_without_flag() -> None:
-    proc = run_cli("snapshot", "import", str(corpus("openstreetmap.sql")), "--name", "osmx")
+def test_data_other_than_a_ledger_refused_without_flag(tmp_path: Path) -> None:
+    src = tmp_path / "osm-rows.sql"
+    src.write_text(corpus("openstreetmap.sql").read_text() + "INSERT INTO users (id) VALUES (1);\n")
+    proc = run_cli("snapshot", "import", str(src), "--name", "osmx")
     assert proc.returncode == 2
-    assert "openstreetmap.sql:" in proc.stderr and "data rows" in proc.stderr
+    assert "osm-rows.sql:" in proc.stderr and "data rows" in proc.stderr
+    assert (
+        run_cli("snapshot", "import", str(corpus("openstreetmap.sql")), "--name", "osmx").returncode
+        == 0
+    )
 
 
 def test_rm_is_refused_while_a_sandbox_uses_the_snapshot(tmp_path: Path) -> None:

@@ -24,6 +24,16 @@ def test_progress_marks_map_back_to_original_lines() -> None:
             assert line == text.split("\n")[original - 1]
 
 
+def test_progress_marks_never_fall_inside_copy_rows() -> None:
+    block = "COPY t FROM stdin;\n1\n2\n\\.\n"
+    text = "CREATE TABLE t (a int);\n" + block * 150
+    marked, inserted = images.with_progress_marks(text, sqltext.split(text))
+    assert inserted  # the control: marks were put in
+    lines = marked.split("\n")
+    for n in inserted:
+        assert lines[n - 2] in ("\\.", "CREATE TABLE t (a int);"), lines[n - 3 : n + 1]
+
+
 def test_the_scram_verifier_proves_the_password_by_rfc_7677() -> None:
     """libpq's verifier, checked against the RFC's arithmetic: StoredKey and ServerKey follow
     from the password and the verifier's own salt and iteration count."""

@@ -44,7 +44,7 @@ def test_data_statements_are_found_with_their_lines() -> None:
     text = "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nCOPY t FROM stdin;\n1\n\\.\n"
     assert ddl.analyse(text, "x.sql").data_lines == [2, 4]
     osm = ddl.analyse(ddl.normalise(corpus("openstreetmap.sql").read_text()), "osm")
-    assert len(osm.data_lines) == 1
+    assert osm.data_lines == [] and osm.ledger_rows == {"schema_migrations": 162}
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,21 @@ def test_dumped_from_header() -> None:
     )
     assert ddl.dumped_from_major("-- Dumped from database version 18beta1\n") == (18, "18beta1")
     assert ddl.dumped_from_major("CREATE TABLE t ();\n") is None
+
+
+def test_objects_made_again_are_counted_once() -> None:
+    text = (
+        "CREATE VIEW a.v AS SELECT 1;\n"
+        "CREATE OR REPLACE VIEW a.v AS SELECT 2;\n"  # pg_dump's second pass of a circular view
+        "CREATE VIEW a.w AS SELECT 1;\n"
+        "DROP VIEW a.w;\n"
+        "DROP VIEW IF EXISTS a.never;\n"
+        "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
+        "CREATE OR REPLACE FUNCTION f(y int, OUT z int) LANGUAGE sql AS 'SELECT 2';\n"
+        "CREATE FUNCTION f(x text) RETURNS int LANGUAGE sql AS 'SELECT 3';\n"  # an overload
+        "CREATE TRIGGER t BEFORE INSERT ON a.x FOR EACH ROW EXECUTE FUNCTION g();\n"
+        "CREATE OR REPLACE TRIGGER t BEFORE UPDATE ON a.x FOR EACH ROW EXECUTE FUNCTION g();\n"
+        "CREATE TRIGGER t BEFORE INSERT ON a.y FOR EACH ROW EXECUTE FUNCTION g();\n"
+    )
+    counts = ddl.analyse(text, "x.sql").counts
+    assert (counts["views"], counts["functions"], counts["triggers"]) == (1, 2, 2)

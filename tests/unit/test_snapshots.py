@@ -40,17 +40,29 @@ def test_same_name_other_content_needs_replace(tmp_path: Path) -> None:
 
 def test_major_from_flag_then_header() -> None:
     pagila = store.import_file(corpus("pagila.sql"), "pagila")
-    assert (pagila.pg_major, pagila.pg_major_from, pagila.source_version) == (12, "header", "12.11")
+    assert (pagila.pg_major, pagila.pg_major_from, pagila.source_version) == (15, "header", "12.11")
+    assert pagila.pg_major_note == (
+        "the dump is from PostgreSQL 12.11, older than every base (15, 17, 18):"
+        " it bakes on 15, the oldest base above it"
+    )
     flagged = store.import_file(corpus("pagila.sql"), "pagila15", pg_major=15)
-    assert (flagged.pg_major, flagged.pg_major_from) == (15, "flag")
+    assert (flagged.pg_major, flagged.pg_major_from, flagged.pg_major_note) == (15, "flag", None)
     assert flagged.roles == ["postgres"] and flagged.counts["tables"] == 22
 
 
-def test_data_rows_refused_unless_allowed() -> None:
-    with pytest.raises(InvalidInput, match=r"openstreetmap.sql:\d+: the snapshot carries data"):
-        store.import_file(corpus("openstreetmap.sql"), "osm")
+def test_data_rows_refused_unless_allowed(tmp_path: Path) -> None:
+    src = tmp_path / "rows.sql"
+    src.write_text(corpus("openstreetmap.sql").read_text() + "\nINSERT INTO users VALUES (1);\n")
+    last = len(src.read_text().splitlines())
+    with pytest.raises(InvalidInput, match=rf"rows.sql:{last}: the snapshot carries data"):
+        store.import_file(src, "osm")
     assert store.list_all() == []
-    assert store.import_file(corpus("openstreetmap.sql"), "osm", allow_data=True).allow_data
+    assert store.import_file(src, "osm", allow_data=True).allow_data
+
+
+def test_osm_migration_ledger_is_kept_without_allow_data() -> None:
+    osm = store.import_file(corpus("openstreetmap.sql"), "osm")
+    assert not osm.allow_data and osm.ledger_rows == {"schema_migrations": 162}
 
 
 @pytest.mark.parametrize(
