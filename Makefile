@@ -11,10 +11,12 @@ setup:  ## install the engine (docker.io), base images and the package on a fres
 demo: setup  ## the main job on the bundled default snapshot: create -> query -> drop
 	$(PYTHON) -m dotbox demo
 
-# TESTS narrows what make test runs (the fresh-machine check in .ci/fresh-machine uses it)
+# TESTS narrows what make test runs (.ci/fresh-machine uses it); WORKERS=1 runs it serially.
+# --dist loadfile: a file's tests share one worker (and its module fixtures).
 TESTS ?= tests
-test:  ## run every test (unit + integration against the real engine)
-	$(PYTHON) -m pytest -q $(TESTS)
+WORKERS ?= 2
+test:  ## run every test (unit + integration against the real engine), in 2 workers
+	$(PYTHON) -m pytest -q -n $(WORKERS) --dist loadfile $(TESTS)
 
 unit:  ## unit tests only (no engine)
 	$(PYTHON) -m pytest -q tests/unit

@@ -83,7 +83,17 @@ def _free_space(info: dict[str, Any]) -> list[Check]:
         ("disk (engine)", Path(str(info.get("DockerRootDir", "/")))),
         ("disk (DOTBOX_HOME)", _existing(paths.data_home())),
     ):
-        free = shutil.disk_usage(where).free
+        try:
+            free = shutil.disk_usage(where).free
+        except OSError as exc:  # an engine on another machine, or in a container of its own
+            checks.append(
+                Check(
+                    name=label,
+                    status="warn",
+                    detail=f"free space unknown: {where} is not readable here ({exc.strerror})",
+                )
+            )
+            continue
         checks.append(
             Check(
                 name=label,

@@ -149,9 +149,10 @@ def test_bash_completes_sandbox_ids(sb: dotbox.Sandbox, tmp_path: Path) -> None:
     }
     bash = shutil.which("bash")
     assert bash
-    # typer finds the shell to install for among its parent processes: run it from bash.
+    # typer finds the shell to install for among its parent processes: run it from bash (a
+    # second command keeps bash from exec'ing the first, so bash stays its parent).
     installed = subprocess.run(
-        [bash, "--norc", "-c", "dotbox --install-completion"],
+        [bash, "--norc", "-c", "dotbox --install-completion && :"],
         capture_output=True,
         text=True,
         env=env,

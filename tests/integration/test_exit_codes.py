@@ -27,7 +27,8 @@ def one_line(proc: subprocess.CompletedProcess[str], code: int) -> str:
 def test_7_a_server_that_does_not_answer_in_time_and_nothing_is_left() -> None:
     name = f"late-{secrets.token_hex(3)}"
     proc = subprocess.run(
-        [sys.executable, "-m", "dotbox", "create", "--name", name],
+        # a hundredth of a CPU: the server is still starting when the first query is tried
+        [sys.executable, "-m", "dotbox", "create", "--name", name, "--cpus", "0.01"],
         capture_output=True,
         text=True,
         env={**os.environ, "DOTBOX_READY_DEADLINE": "0.001"},
