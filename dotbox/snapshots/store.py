@@ -7,13 +7,17 @@ import json
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
 from dotbox.core.labels import Label
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
-from dotbox.sql import ddl
+from dotbox.sql import normal
+
+if TYPE_CHECKING:
+    from dotbox.sql import ddl
 
 DEFAULT_SNAPSHOT = "default"
 DEFAULT_PG_MAJOR = 17
@@ -62,7 +66,7 @@ def import_file(
     validate.snapshot_name(name)
     if pg_major is not None and not 10 <= pg_major <= 99:
         raise InvalidInput(f"invalid PostgreSQL major {pg_major}")
-    text = ddl.normalise(read_text(source))
+    text = normal.normalise(read_text(source))
     return store_text(
         text,
         name,
@@ -89,6 +93,8 @@ def store_text(
 
     ``server`` carries what a capture read from the server: version, major, system_identifier,
     database; its major is the snapshot's."""
+    from dotbox.sql import ddl  # the parser: only a snapshot being stored needs it
+
     origin = Path(source).name if source_kind != "capture" else name
     text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -149,6 +155,8 @@ def _stored_unless_different(
 
 def _analyse_ddl_only(text: str, origin: str, allow_data: bool) -> ddl.Analysis:
     """``text``'s analysis; InvalidInput if it carries data rows and data is not allowed."""
+    from dotbox.sql import ddl
+
     analysis = ddl.analyse(text, origin)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(
@@ -220,7 +228,7 @@ def _load(name: str) -> SnapshotManifest | None:
 
 
 def bundled_default_text() -> str:
-    return ddl.normalise(resources.files("dotbox").joinpath("data/default.sql").read_text())
+    return normal.normalise(resources.files("dotbox").joinpath("data/default.sql").read_text())
 
 
 def get(name: str) -> SnapshotManifest:

@@ -40,6 +40,8 @@ class _Handler(socketserver.StreamRequestHandler):
         while (line := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
             lines.append(line.decode().rstrip("\r\n"))
         self.server.requests.append(lines[0] if lines else "")
+        length = [int(h.split(":", 1)[1]) for h in lines if h.lower().startswith("content-length:")]
+        self.rfile.read(length[0] if length else 0)  # a request's body, read before answering
         if self.server.stall.is_set():
             time.sleep(5)
             return
