@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from dotbox.core.errors import DotboxError, NotFound, Refused
 from dotbox.engine import transport
 from dotbox.engine.containment import Expected, violations
-from dotbox.engine.spec import ContainerSpec, create_body
-from dotbox.engine.spec import Mount as Mount  # the callers' names for the spec's parts
+from dotbox.engine.spec import ContainerSpec as ContainerSpec  # the callers' names for them
+from dotbox.engine.spec import Mount as Mount
 from dotbox.engine.spec import Publish as Publish
+from dotbox.engine.spec import create_body
 from dotbox.engine.transport import (
     DEFAULT_SOCKET,
     label_filters,

@@ -192,7 +192,7 @@ def socket_create(socket_path: str, name: str, body: dict[str, Any]) -> str:
     data = request_json(socket_path, "POST", query, body=body, action=f"create container {name}")
     if not isinstance(data, dict) or not isinstance(data.get("Id"), str):
         raise EngineUnavailable(f"create container {name}: unexpected answer: {data!r}")
-    return data["Id"]
+    return str(data["Id"])
 
 
 def socket_start(socket_path: str, container_id: str) -> None:
