@@ -37,10 +37,13 @@ images:  ## build the base images (PostgreSQL 15, 17, 18)
 bench:  ## every speed number of issue 7 in one run: floor, create/drop x3 snapshots, pool, testcontainers (.venv/bin/pip install -e '.[bench]')
 	$(PYTHON) bench/suite.py
 
+bench-cli:  ## dotbox create/drop from a shell against the API's own, same run (medians, CLI - API)
+	$(PYTHON) bench/cli_speed.py
+
 bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering
 	$(PYTHON) bench/density.py
 
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-density bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-density bench-snapshots

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from dotbox.core import paths, validate
 from dotbox.core.errors import DotboxError, NotFound, NotReady
 from dotbox.core.models import DropReport, SandboxCredentials, SnapshotDiff, SnapshotManifest
-from dotbox.images import Progress
 from dotbox.sandboxes import lifecycle as _sandbox
 from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store as _snapshots
 
 if TYPE_CHECKING:
+    from dotbox.images import Progress
     from dotbox.primitives.facets import Outcome
 
 

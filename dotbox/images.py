@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotbox.core import paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
@@ -25,7 +26,9 @@ from dotbox.core.labels import Label
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.engine import client
 from dotbox.pg import fingerprint
-from dotbox.sql import sqltext
+
+if TYPE_CHECKING:  # the SQL splitter: only a bake needs it
+    from dotbox.sql import sqltext
 
 BASE_REPO = "dotbox/base"
 SANDBOX_REPO = "dotbox/sandbox"
@@ -304,6 +307,8 @@ def bake(
     progress: Progress = _no_progress,
 ) -> None:
     """Apply the snapshot to a fresh data directory in a throwaway container; commit it."""
+    from dotbox.sql import sqltext
+
     text = paths.snapshot_ddl(manifest.digest).read_text()
     statements = sqltext.split(text)
     marked, inserted = with_progress_marks(text, statements)
@@ -460,6 +465,8 @@ def _bake_error(
             return BakeFailed(
                 f"bake of snapshot {manifest.name!r} failed while preparing: {message}"
             )
+        from dotbox.sql import sqltext
+
         line_no = original_line(int(m.group("line")), inserted)
         st = sqltext.statement_at(statements, line_no)
         shown = " ".join((st.text if st else "").split())

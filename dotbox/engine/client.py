@@ -5,10 +5,12 @@ translated here into a DotboxError (what an engine's status means is
 ``dotbox.engine.transport.status_error``, for both routes), so a dead engine is one clear line,
 never a traceback.
 
-The SDK (and the pydantic models) are imported on first use, not with this module: listing
-containers by label — all that ``dotbox list`` and shell completion need — speaks the engine's
-HTTP API over its Unix socket with the standard library (``dotbox.engine.transport``), which keeps
-the CLI's start fast. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through the SDK.
+The SDK (and the pydantic models) are imported on first use, not with this module: listing and
+inspecting by label — all that ``dotbox list`` and shell completion need — and creating,
+starting and removing containers and removing volumes — what ``dotbox create`` and ``dotbox
+drop`` need besides — speak the engine's HTTP API over its Unix socket with the standard
+library (``dotbox.engine.transport``), which keeps the CLI's start fast. Any other
+``DOCKER_HOST`` (tcp://, ssh://) goes through the SDK.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dotbox.core.errors import DotboxError, NotFound, Refused
 from dotbox.engine import transport
 from dotbox.engine.containment import Expected, violations
+from dotbox.engine.spec import ContainerSpec as ContainerSpec  # the callers' names for them
+from dotbox.engine.spec import Mount as Mount
+from dotbox.engine.spec import Publish as Publish
+from dotbox.engine.spec import create_body
 from dotbox.engine.transport import (
     DEFAULT_SOCKET,
     label_filters,
@@ -76,49 +82,6 @@ def _translate(action: str, exc: Exception) -> DotboxError | None:
 
 def _explain(exc: Any) -> str:
     return str(exc.explanation or exc).strip()
-
-
-@dataclass(frozen=True)
-class Mount:
-    source: str
-    target: str
-    read_only: bool = False
-
-
-@dataclass(frozen=True)
-class Publish:
-    """A container's TCP port published on one host address (host_port 0: the engine picks)."""
-
-    port: int
-    host_ip: str = "127.0.0.1"
-    host_port: int = 0
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """Everything a dotbox container is made of. No pass-through of engine options."""
-
-    image: str
-    name: str
-    labels: dict[str, str]
-    command: list[str] | None = None
-    user: str | None = None
-    network_mode: str = "none"
-    mounts: tuple[Mount, ...] = ()
-    environment: dict[str, str] = field(default_factory=dict)
-    memory_bytes: int | None = None
-    pids_limit: int | None = None
-    nano_cpus: int | None = None
-    shm_bytes: int | None = None
-    entrypoint: list[str] | None = None
-    working_dir: str | None = None
-    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options (size=…)
-    publish: tuple[Publish, ...] = ()
-    cap_drop: tuple[str, ...] = ()
-    no_new_privileges: bool = False
-    read_only_root: bool = False  # the container's root file system mounted read-only
-    tty: bool = False  # a pseudo-terminal (interactive programs: psql)
-    stdin_open: bool = False  # the container reads what run_interactive forwards (stdin once)
 
 
 _lock = threading.Lock()
@@ -302,46 +265,20 @@ def _pinned(spec: ContainerSpec) -> tuple[ContainerSpec, Expected]:
 
 
 def _create(spec: ContainerSpec) -> str:
-    api = client().api
+    body = create_body(spec)
+    path = unix_socket()
+    if path is not None:
+        return transport.socket_create(path, spec.name, body)
     with _translated(f"create container {spec.name}"):
-        host_config = api.create_host_config(
-            network_mode=spec.network_mode,
-            binds={
-                m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
-                for m in spec.mounts
-            },
-            mem_limit=spec.memory_bytes,
-            memswap_limit=spec.memory_bytes,
-            pids_limit=spec.pids_limit,
-            nano_cpus=spec.nano_cpus,
-            shm_size=spec.shm_bytes,
-            tmpfs=spec.tmpfs or None,
-            cap_drop=list(spec.cap_drop) or None,
-            security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
-            read_only=spec.read_only_root,
-            port_bindings={f"{p.port}/tcp": (p.host_ip, p.host_port or None) for p in spec.publish}
-            or None,
-            cgroupns="private",  # on cgroup v1 the engine's default is the host's
-        )
-        created = api.create_container(
-            spec.image,
-            command=spec.command,
-            name=spec.name,
-            user=spec.user or "",
-            labels=spec.labels,
-            environment=spec.environment or None,
-            host_config=host_config,
-            network_disabled=False,
-            entrypoint=spec.entrypoint,
-            working_dir=spec.working_dir,
-            ports=[p.port for p in spec.publish] or None,
-            tty=spec.tty,
-            stdin_open=spec.stdin_open,
-        )
+        created = client().api.create_container_from_config(body, name=spec.name)
     return str(created["Id"])
 
 
 def start_container(container_id: str) -> None:
+    path = unix_socket()
+    if path is not None:
+        transport.socket_start(path, container_id)
+        return
     with _translated(f"start container {container_id[:12]}"):
         client().api.start(container_id)
 
@@ -422,6 +359,9 @@ def kill_container(container_id: str) -> None:
 
 def remove_container(container_id: str, *, volumes: bool = True) -> bool:
     """Force-remove a container (and its anonymous volumes). False if it was already gone."""
+    path = unix_socket()
+    if path is not None:
+        return transport.socket_remove_container(path, container_id, volumes=volumes)
     with _translated(f"remove container {container_id[:12]}"):
         try:
             client().api.remove_container(container_id, force=True, v=volumes)
@@ -607,6 +547,9 @@ def create_tmpfs_volume(name: str, labels: dict[str, str], options: str) -> None
 
 
 def remove_volume(name: str) -> bool:
+    path = unix_socket()
+    if path is not None:
+        return transport.socket_remove_volume(path, name)
     with _translated(f"remove volume {name}"):
         try:
             client().api.remove_volume(name, force=True)

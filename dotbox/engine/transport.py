@@ -1,6 +1,8 @@
 """The engine's HTTP API over its Unix socket, with the standard library only (``http.client``
 over an ``AF_UNIX`` socket): listing and inspecting containers, volumes and images, which is
-all that ``dotbox list``, shell completion and dotbox's read-backs need.
+all that ``dotbox list``, shell completion and dotbox's read-backs need; and creating, starting
+and removing containers and removing volumes, which is all that ``dotbox create`` and ``dotbox
+drop`` need besides.
 
 Kept apart from ``dotbox.engine.client`` so that those paths import neither the docker SDK nor
 pydantic. Any other ``DOCKER_HOST`` (tcp://, ssh://) goes through the SDK in
@@ -85,11 +87,22 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 def get_json(socket_path: str, query: str, action: str) -> Any:
     """GET ``query`` from the engine's HTTP API over its Unix socket: the answer's JSON (or its
     text, if it is none). Every failure is a DotboxError naming ``action``."""
+    return request_json(socket_path, "GET", query, action)
+
+
+def request_json(
+    socket_path: str, method: str, query: str, action: str, body: dict[str, Any] | None = None
+) -> Any:
+    """``method`` ``query`` (with ``body`` as JSON) to the engine's HTTP API over its Unix
+    socket: the answer's JSON, its text, or None when it has none. Every failure is a
+    DotboxError naming ``action``."""
     conn = UnixHTTPConnection(socket_path, request_timeout())
+    payload = None if body is None else json.dumps(body).encode()
+    headers = {} if payload is None else {"Content-Type": "application/json"}
     try:
-        conn.request("GET", query)
+        conn.request(method, query, body=payload, headers=headers)
         answer = conn.getresponse()
-        status, body = answer.status, answer.read()
+        status, text = answer.status, answer.read()
     except http.client.RemoteDisconnected:  # hung up without a word
         raise unreachable(action, socket_path, "no answer") from None
     except http.client.BadStatusLine as exc:
@@ -106,9 +119,9 @@ def get_json(socket_path: str, query: str, action: str) -> Any:
     finally:
         conn.close()
     try:
-        data = json.loads(body) if body.strip() else None
+        data = json.loads(text) if text.strip() else None
     except ValueError:
-        data = body.decode("utf-8", "replace").strip()
+        data = text.decode("utf-8", "replace").strip()
     if status >= 400:
         message = data.get("message", data) if isinstance(data, dict) else data
         raise status_error(action, status, str(message))
@@ -170,3 +183,40 @@ def socket_info(socket_path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise EngineUnavailable(f"read the engine's info: unexpected answer: {data!r}")
     return data
+
+
+def socket_create(socket_path: str, name: str, body: dict[str, Any]) -> str:
+    """``POST /containers/create`` of container ``name`` (``body``: the engine's container
+    configuration, ``dotbox.engine.spec.create_body``); its id."""
+    query = f"/containers/create?name={quote(name)}"
+    data = request_json(socket_path, "POST", query, body=body, action=f"create container {name}")
+    if not isinstance(data, dict) or not isinstance(data.get("Id"), str):
+        raise EngineUnavailable(f"create container {name}: unexpected answer: {data!r}")
+    return str(data["Id"])
+
+
+def socket_start(socket_path: str, container_id: str) -> None:
+    """``POST /containers/ID/start`` (a container started already is not an error)."""
+    query = f"/containers/{api_path(container_id)}/start"
+    request_json(socket_path, "POST", query, f"start container {container_id[:12]}")
+
+
+def socket_remove_container(socket_path: str, container_id: str, *, volumes: bool) -> bool:
+    """Force-remove a container (with its anonymous volumes if ``volumes``); False if it was
+    gone already."""
+    query = f"/containers/{api_path(container_id)}?force=1&v={int(volumes)}"
+    try:
+        request_json(socket_path, "DELETE", query, f"remove container {container_id[:12]}")
+    except NotFound:
+        return False
+    return True
+
+
+def socket_remove_volume(socket_path: str, name: str) -> bool:
+    """Force-remove a volume; False if it was gone already (one in use is a Conflict)."""
+    try:
+        query = f"/volumes/{api_path(name)}?force=1"
+        request_json(socket_path, "DELETE", query, f"remove volume {name}")
+    except NotFound:
+        return False
+    return True

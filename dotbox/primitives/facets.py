@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from dotbox import evidence
 from dotbox.core.errors import CouldNotVerify, DotboxError, InvalidInput, Refused
 from dotbox.core.models import Frozen
-from dotbox.images import Progress, _no_progress
-from dotbox.pg import db
+from dotbox.pg.failure import is_database_error
 from dotbox.primitives.catalogue import ENTRIES, Describe, Entry
+
+if TYPE_CHECKING:
+    from dotbox.images import Progress
 
 FACETS = ("describe", "contract", "guard", "plan", "apply", "verify", "rollback", "evidence")
 
@@ -68,6 +70,10 @@ class Outcome(Frozen):
 
 I = TypeVar("I", bound=Inputs)  # noqa: E741
 T = TypeVar("T")
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
 
 
 class Primitive(ABC, Generic[I, T]):
@@ -192,7 +198,9 @@ def _apply_naming_database_errors(
 ) -> dict[str, Any]:
     try:
         return primitive.apply(inputs, target, plan)
-    except db.Error as exc:
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
         raise CouldNotVerify(
             f"{primitive.name} on {target_of(primitive, inputs, target)}:"
             f" {str(exc).strip().splitlines()[0]}"
@@ -204,7 +212,10 @@ def _verify_read_back(
 ) -> Verdict:
     try:
         return primitive.verify(inputs, target, outputs)
-    except db.Error as exc:  # the postconditions could not be read back: that is a failure
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        # the postconditions could not be read back: that is a failure
         return Verdict(ok=False, checks={"could_not_read_back": str(exc).strip()})
 
 

@@ -14,7 +14,6 @@ sandbox's password. It carries the sandbox's id and is dropped with it.
 
 from __future__ import annotations
 
-from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import NotReady
 from dotbox.core.labels import Label
@@ -26,6 +25,8 @@ SOCKET = "/sock"
 
 
 def spec(sandbox_id: str, socket_volume: str, pg_major: int) -> client.ContainerSpec:
+    from dotbox import images  # only a --tcp create starts a forwarder
+
     base = images.base_image(pg_major, build=False)
     return client.ContainerSpec(
         image=base.id,

@@ -7,13 +7,17 @@ from the official server's recorded in its snapshot. Anything else is refused.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dotbox.core.errors import DotboxError, Refused
 from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
-from dotbox.pg import db
 from dotbox.sandboxes import lifecycle
 from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store
+
+if TYPE_CHECKING:
+    from dotbox.pg import db
 
 
 class LiveSandbox(Frozen):
@@ -24,6 +28,8 @@ class LiveSandbox(Frozen):
 
 
 def require_live(ref: str) -> LiveSandbox:
+    from dotbox.pg import db  # the driver, where a server is asked (a created one's answered)
+
     container = lifecycle.resolve(ref)  # refuses DSNs, unlabelled containers, unknown ids
     sandbox_id = container.labels.get(Label.ID, ref)
     _require_running_isolated(container, sandbox_id)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import secrets
 import shutil
 import socket
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from dotbox import images
-from dotbox.core import config, limits, paths, retry, validate
+from dotbox.core import config, limits, paths, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
@@ -26,7 +28,6 @@ from dotbox.core.errors import (
 from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, ImageInfo, SandboxCredentials, SnapshotManifest
 from dotbox.engine import client
-from dotbox.pg import db
 from dotbox.sandboxes import forwarder, inventory
 from dotbox.sandboxes.inventory import (
     DATABASE,
@@ -35,10 +36,12 @@ from dotbox.sandboxes.inventory import (
     SandboxInfo,
 )
 
+if TYPE_CHECKING:  # a drop needs neither the images nor the PostgreSQL driver: imported by create
+    from dotbox.images import Progress
+    from dotbox.pg import db
+
 DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
-
-Progress = images.Progress
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -86,6 +89,8 @@ def create(
     else baked first if needed) and return once its server answered and the bootstrap took.
     Inputs are validated by the caller (sandbox-create's contract and guard); a name taken
     meanwhile is refused by the engine. On any failure nothing of it is left behind."""
+    from dotbox import images
+
     image = image or images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
     ready_deadline = config.ready_deadline()
@@ -116,7 +121,8 @@ def create(
             creds.socket_dir.chmod(0o777)
             _write_secret(home / "password", creds.password)
         progress("start", 0, 0)
-        container = _run_container(spec, socket_source, sandbox_id, tcp=tcp)
+        with _importing_driver():
+            container = _run_container(spec, socket_source, sandbox_id, tcp=tcp)
         creds, identity = _wait_until_bootstrapped(
             container, creds, socket_source, manifest.pg_major,
             superuser=superuser, tcp=tcp, deadline=ready_deadline,
@@ -130,6 +136,23 @@ def create(
         _undo_create(sandbox_id, home, container)
         raise
     return Created(read_back, creds, identity)
+
+
+@contextmanager
+def _importing_driver() -> Iterator[None]:
+    """Import the PostgreSQL driver, which the bootstrap needs next, in a thread while the block
+    waits for the engine: a fresh process (the CLI's) does not wait for both in turn."""
+    importing = threading.Thread(target=_import_quietly, args=("dotbox.pg.db",))
+    importing.start()
+    try:
+        yield
+    finally:
+        importing.join()
+
+
+def _import_quietly(module: str) -> None:
+    with suppress(Exception):  # the import where the module is used reports what failed
+        importlib.import_module(module)
 
 
 def _sandbox_labels(
@@ -164,6 +187,8 @@ def _container_spec(
     tcp: bool,
     resources: limits.Limits,
 ) -> client.ContainerSpec:
+    from dotbox import images
+
     return client.ContainerSpec(
         image=image.id,
         name=f"dotbox-{labels[Label.ID]}",
@@ -221,6 +246,9 @@ def _wait_until_bootstrapped(
 ) -> tuple[SandboxCredentials, db.Identity]:
     """Bootstrap the server once it answers (its forwarder starting meanwhile, with --tcp) and
     read back who it is."""
+    from dotbox import images
+    from dotbox.pg import db
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The forwarder starts while the server comes up (it relays only when asked to).
         starting = pool.submit(forwarder.start, creds.id, socket_source, pg_major) if tcp else None
@@ -275,6 +303,10 @@ def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: b
     """The bootstrap of a --tcp sandbox, run by the server's own OS user inside the container
     (dotbox_admin is reached by peer authentication only): retried until the server answers.
     Its last statement reads back what would make the sandbox unsafe (Refused if anything)."""
+    from dotbox import images
+    from dotbox.core import retry
+    from dotbox.pg import db
+
     command = [
         "psql",
         "-X",

@@ -7,14 +7,17 @@ import json
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dotbox import images
 from dotbox.core import files, paths, validate
 from dotbox.core.errors import Conflict, InvalidInput, NotFound
 from dotbox.core.labels import Label
 from dotbox.core.models import SnapshotManifest
 from dotbox.engine import client
-from dotbox.sql import ddl
+from dotbox.sql import normal
+
+if TYPE_CHECKING:
+    from dotbox.sql import ddl
 
 DEFAULT_SNAPSHOT = "default"
 DEFAULT_PG_MAJOR = 17
@@ -63,7 +66,7 @@ def import_file(
     validate.snapshot_name(name)
     if pg_major is not None and not 10 <= pg_major <= 99:
         raise InvalidInput(f"invalid PostgreSQL major {pg_major}")
-    text = ddl.normalise(read_text(source))
+    text = normal.normalise(read_text(source))
     return store_text(
         text,
         name,
@@ -93,6 +96,8 @@ def store_text(
     ``server`` carries what a capture read from the server: version, major, system_identifier,
     database; its major is the snapshot's. ``chosen``: tables whose COPY rows are kept (capture
     --data ``data_patterns``)."""
+    from dotbox.sql import ddl  # the parser: only a snapshot being stored needs it
+
     origin = Path(source).name if source_kind != "capture" else name
     text, redacted = ddl.sanitise(text, origin)
     digest = hashlib.sha256(text.encode()).hexdigest()
@@ -160,6 +165,8 @@ def _analyse_ddl_only(
     text: str, origin: str, allow_data: bool, chosen: frozenset[str]
 ) -> ddl.Analysis:
     """``text``'s analysis; InvalidInput if it carries data rows and data is not allowed."""
+    from dotbox.sql import ddl
+
     analysis = ddl.analyse(text, origin, chosen)
     if analysis.data_lines and not allow_data:
         raise InvalidInput(
@@ -204,6 +211,8 @@ def _choose_major(
 def base_major_for(dumped: int) -> int:
     """The major a dump from ``dumped`` bakes on: its own, or, when it is older than every base,
     the oldest base above it (a newer one is kept, and refused when no base can be built)."""
+    from dotbox import images  # a drop, which reads snapshots, needs no image
+
     if dumped < min(images.OFFLINE_MAJORS):
         return min(images.OFFLINE_MAJORS)
     return dumped
@@ -213,6 +222,8 @@ def oldest_base_note(header: tuple[int, str] | None) -> str | None:
     """In words, why a dump's major was raised to the oldest base; None if it was not."""
     if header is None or base_major_for(header[0]) == header[0]:
         return None
+    from dotbox import images
+
     bases = ", ".join(map(str, images.OFFLINE_MAJORS))
     return (
         f"the dump is from PostgreSQL {header[1]}, older than every base ({bases}):"
@@ -251,7 +262,7 @@ def _load(name: str) -> SnapshotManifest | None:
 
 
 def bundled_default_text() -> str:
-    return ddl.normalise(resources.files("dotbox").joinpath("data/default.sql").read_text())
+    return normal.normalise(resources.files("dotbox").joinpath("data/default.sql").read_text())
 
 
 def get(name: str) -> SnapshotManifest:

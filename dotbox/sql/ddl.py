@@ -15,12 +15,12 @@ from typing import Any
 
 from dotbox.core.errors import InvalidInput
 from dotbox.sql import ledgers, sqltext
+from dotbox.sql.normal import normalise as normalise  # where the callers look for it
 
 # Meta-commands that pg_dump writes and that change nothing outside the session.
 _HARMLESS_META = frozenset({"set", "unset", "echo", "encoding", "restrict", "unrestrict"})
 # A \set value is interpolated into later SQL as raw text (:name): plain words only.
 _PLAIN_ARG = re.compile(r"^[A-Za-z0-9_.,:+/-]+$")
-_STRIPPED_META = re.compile(r"\\(restrict|unrestrict)\b")
 _DUMPED_FROM = re.compile(r"^-- Dumped from database version (\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
 _INDEX_CONSTRAINTS = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"}
 INTERNAL_ROLES = frozenset({"dotbox_admin", "sandbox"})
@@ -85,14 +85,6 @@ class Analysis:
     @property
     def referenced_roles(self) -> list[str]:
         return sorted(self.roles - self.created_roles - INTERNAL_ROLES)
-
-
-def normalise(text: str) -> str:
-    """The text a snapshot's digest is taken over: LF line ends, no trailing blanks per line,
-    psql's ``\\restrict``/``\\unrestrict`` lines blanked (line numbers are kept)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out = ["" if _STRIPPED_META.match(line) else line.rstrip() for line in lines]
-    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def dumped_from_major(text: str) -> tuple[int, str] | None:

@@ -8,12 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from alembic import config as _required  # noqa: F401  (missing, the run fails: never skips)
 
 import dotbox
 from tests.integration.conftest import cli_json, run_cli
-
-import alembic  # noqa: F401,E402  (a test dependency: missing, the run fails, never skips)
 
 ENV_PY = """\
 import os

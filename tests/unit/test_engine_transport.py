@@ -40,6 +40,8 @@ class _Handler(socketserver.StreamRequestHandler):
         while (line := self.rfile.readline()) not in (b"\r\n", b"\n", b""):
             lines.append(line.decode().rstrip("\r\n"))
         self.server.requests.append(lines[0] if lines else "")
+        length = [int(h.split(":", 1)[1]) for h in lines if h.lower().startswith("content-length:")]
+        self.rfile.read(length[0] if length else 0)  # a request's body, read before answering
         if self.server.stall.is_set():
             time.sleep(5)
             return
@@ -106,6 +108,41 @@ def test_a_409_is_a_conflict_by_its_status(engine: FakeEngine) -> None:
     with pytest.raises(Conflict, match="read the engine's info: name in use") as err:
         transport.socket_info(engine.path)
     assert err.value.exit_code == Conflict.exit_code
+
+
+def test_a_create_posts_its_name_and_returns_the_id(engine: FakeEngine) -> None:
+    engine.answer = http("201 Created", b'{"Id": "abc", "Warnings": []}')
+    assert transport.socket_create(engine.path, "dotbox-x y", {"Image": "i"}) == "abc"
+    assert engine.requests == ["POST /containers/create?name=dotbox-x%20y HTTP/1.1"]
+    engine.answer = http("201 Created", b'{"Warnings": []}')
+    with pytest.raises(EngineUnavailable, match="unexpected answer"):
+        transport.socket_create(engine.path, "dotbox-x", {"Image": "i"})
+
+
+@pytest.mark.parametrize(
+    ("status", "removed"), [("204 No Content", True), ("404 Not Found", False)]
+)
+def test_a_removal_says_whether_there_was_anything(
+    engine: FakeEngine, status: str, removed: bool
+) -> None:
+    engine.answer = http(status, b"")
+    assert transport.socket_remove_container(engine.path, "abc", volumes=True) is removed
+    assert transport.socket_remove_volume(engine.path, "dotbox-sock-x") is removed
+    assert engine.requests == [
+        "DELETE /containers/abc?force=1&v=1 HTTP/1.1",
+        "DELETE /volumes/dotbox-sock-x?force=1 HTTP/1.1",
+    ]
+
+
+def test_a_volume_in_use_is_a_conflict_and_a_started_container_is_not_an_error(
+    engine: FakeEngine,
+) -> None:
+    engine.answer = http("409 Conflict", b'{"message": "volume is in use"}')
+    with pytest.raises(Conflict, match="remove volume v: volume is in use"):
+        transport.socket_remove_volume(engine.path, "v")
+    engine.answer = http("304 Not Modified", b"")
+    transport.socket_start(engine.path, "abc")
+    assert engine.requests[-1] == "POST /containers/abc/start HTTP/1.1"
 
 
 def test_another_error_status_is_engine_unavailable_with_its_message(engine: FakeEngine) -> None:
