@@ -1,7 +1,7 @@
 """`dotbox create` and `dotbox drop` for real: a create speaks to a Unix-socket engine without
 the docker SDK, and a drop without the SDK and without the PostgreSQL driver (it asks no
 server). Control: `create --tcp`, whose bootstrap runs psql in the container through the SDK,
-is seen loading it. tests/unit/test_cli_imports.py checks the imports without an engine."""
+is seen loading it. tests/unit/test_import_discipline.py checks the imports without an engine."""
 
 from __future__ import annotations
 
