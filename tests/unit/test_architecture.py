@@ -3,6 +3,8 @@ themselves are import-linter's contracts in pyproject.toml, checked by ``make li
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 
 
@@ -47,3 +49,11 @@ def test_no_module_of_dotbox_is_in_an_import_cycle() -> None:
         for m in graph.modules
     }
     assert _cycles(edges) == []
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    """Test modules are imported by basename (rootdir-relative, no packages): two of one name
+    stop the whole run at collection."""
+    tests = Path(__file__).resolve().parent.parent
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
