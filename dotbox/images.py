@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -20,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dotbox.core import paths
+from dotbox.core import extensions, paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.core.labels import Label
 from dotbox.core.models import ImageInfo, SnapshotManifest
@@ -81,25 +82,48 @@ def recipe_digest() -> str:
     return h.hexdigest()
 
 
-def base_tag(major: int) -> str:
-    return f"{BASE_REPO}:pg{major}"
+def base_tag(major: int, packages: tuple[str, ...] = ()) -> str:
+    """``dotbox/base:pgNN``, or for a base that adds Debian ``packages`` (extensions a snapshot
+    needs), ``dotbox/base:pgNN-KEY`` keyed by them."""
+    if not packages:
+        return f"{BASE_REPO}:pg{major}"
+    return f"{BASE_REPO}:pg{major}-{hashlib.sha256(','.join(packages).encode()).hexdigest()[:12]}"
 
 
-def base_image(major: int, *, build: bool = True, progress: Progress = _no_progress) -> ImageInfo:
-    """The base image for ``major``; built from Debian packages if missing and ``build``."""
-    found = client.image(base_tag(major))
-    if found is not None:
-        return dotbox_made(found, base_tag(major), Label.BASE, f"pg{major}")
-    if not build:
+def base_image(
+    major: int,
+    *,
+    packages: tuple[str, ...] = (),
+    build: bool = True,
+    progress: Progress = _no_progress,
+) -> ImageInfo:
+    """The base image for ``major`` (adding ``packages``, sorted); built from Debian packages
+    if missing and ``build``."""
+    tag = base_tag(major, packages)
+    found = client.image(tag)
+    if found is None and build:
+        build_base(major, packages, progress=progress)
+        found = client.image(tag)
+        if found is None:
+            raise NotFound(f"base image {tag} is still missing after building it")
+    if found is None:
         raise NotFound(
-            f"base image {base_tag(major)} is missing",
+            f"base image {tag} is missing",
             hint=f"build it with 'dotbox image build --pg {major}' or 'make images'",
         )
-    build_base(major, progress=progress)
-    built = client.image(base_tag(major))
-    if built is None:
-        raise NotFound(f"base image {base_tag(major)} is still missing after building it")
-    return dotbox_made(built, base_tag(major), Label.BASE, f"pg{major}")
+    dotbox_made(found, tag, Label.BASE, f"pg{major}")
+    if packages:
+        dotbox_made(found, tag, Label.BASE_PACKAGES, ",".join(packages))
+    return found
+
+
+def snapshot_base(
+    manifest: SnapshotManifest, *, build: bool = True, progress: Progress = _no_progress
+) -> ImageInfo:
+    """The base ``manifest`` bakes on: its major's, adding the Debian packages of the
+    extensions it needs that the plain base lacks."""
+    added = extensions.needs(manifest.extensions, manifest.pg_major).packages
+    return base_image(manifest.pg_major, packages=added, build=build, progress=progress)
 
 
 def dotbox_made(found: ImageInfo, tag: str, label: str, value: str | None = None) -> ImageInfo:
@@ -116,22 +140,28 @@ def dotbox_made(found: ImageInfo, tag: str, label: str, value: str | None = None
     return found
 
 
-def build_base(major: int, *, progress: Progress = _no_progress) -> None:
-    """Run the offline base recipe (mmdebstrap + docker import, or the official image)."""
+def build_base(
+    major: int, packages: tuple[str, ...] = (), *, progress: Progress = _no_progress
+) -> None:
+    """Run the offline base recipe (mmdebstrap + docker import, or the official image when
+    nothing is added), adding Debian ``packages``."""
     client.ping()
+    tag = base_tag(major, packages)
+    phase = f"base pg{major}" + (f" + {', '.join(packages)}" if packages else "")
+    env = {**os.environ, "DOTBOX_BASE_TAG": tag, "DOTBOX_BASE_PACKAGES": ",".join(packages)}
     script = resources.files("dotbox").joinpath("data/build-base.sh")
     with resources.as_file(script) as path:
-        progress(f"base pg{major}", 0, 1)
+        progress(phase, 0, 1)
         proc = subprocess.run(
-            ["bash", str(path), str(major)], capture_output=True, text=True, check=False
+            ["bash", str(path), str(major)], capture_output=True, text=True, check=False, env=env
         )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise BakeFailed(
-            f"building base image {base_tag(major)} failed: {' / '.join(tail)}",
+            f"building base image {tag} failed: {' / '.join(tail)}",
             hint="build it by hand with images/base/build.sh to see the whole log",
         )
-    progress(f"base pg{major}", 1, 1)
+    progress(phase, 1, 1)
 
 
 def check_major(manifest: SnapshotManifest) -> None:
@@ -167,7 +197,7 @@ def baked_image(tag: str, recipe: str) -> ImageInfo | None:
 def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progress) -> ImageInfo:
     """The baked image for ``manifest``, baking it first if it does not exist yet."""
     check_major(manifest)
-    base = base_image(manifest.pg_major, progress=progress)
+    base = snapshot_base(manifest, progress=progress)
     recipe = recipe_digest()  # once: the tag and the label of a bake must agree
     tag = sandbox_tag(manifest, base, recipe)
     found = baked_image(tag, recipe)

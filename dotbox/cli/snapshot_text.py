@@ -3,6 +3,7 @@ machine form)."""
 
 from __future__ import annotations
 
+from dotbox.core import extensions
 from dotbox.core.models import SnapshotManifest
 
 _MAJOR_FROM = {
@@ -60,6 +61,8 @@ def manifest_lines(m: SnapshotManifest) -> list[str]:
         ("statements", str(m.statements)),
         ("objects", counts_in_words(m.counts)),
         ("extensions", names(m.extensions)),
+        ("base adds", names(list(extensions.needs(m.extensions, m.pg_major).packages), "")),
+        ("extension note", extensions.unavailable_note(m.extensions, m.pg_major)),
         ("roles", names(m.roles) + (" (made NOLOGIN at bake)" if m.roles else "")),
         ("superuser roles", names(m.superuser_roles) if m.superuser_roles else None),
         ("ledger rows", ledger_rows_in_words(m.ledger_rows)),
@@ -70,15 +73,19 @@ def manifest_lines(m: SnapshotManifest) -> list[str]:
         ("size", plural(m.size_bytes, "byte")),
         ("created", m.created.strftime("%Y-%m-%d %H:%M:%S UTC")),
     ]
-    return [f"{label:<16} {value}" for label, value in rows if value is not None]
+    return [f"{label:<16} {value}" for label, value in rows if value]
 
 
 def import_lines(m: SnapshotManifest) -> list[str]:
-    """What `dotbox snapshot import` prints: one line, and a note when the major was raised."""
+    """What `dotbox snapshot import` prints: one line, a note when the major was raised, and
+    one when an extension it needs cannot be had on its major."""
     line = (
         f"snapshot {m.name} sha256:{m.digest[:16]} PostgreSQL {m.pg_major} ({m.pg_major_from}),"
         f" {plural(m.statements, 'statement')}, {plural(m.counts.get('tables', 0), 'table')}"
     )
     if m.ledger_rows:
         line += f", migration ledger rows kept: {ledger_rows_in_words(m.ledger_rows)}"
-    return [line] + ([f"note: {m.pg_major_note}"] if m.pg_major_note else [])
+    if added := extensions.needs(m.extensions, m.pg_major).packages:
+        line += f", bakes on a base adding {', '.join(added)}"
+    notes = [m.pg_major_note, extensions.unavailable_note(m.extensions, m.pg_major)]
+    return [line] + [f"note: {n}" for n in notes if n]

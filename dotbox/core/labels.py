@@ -25,6 +25,7 @@ class Label:
     REVIEW = "dotbox.review"  # the review environment a container, network or image is part of
     PART = "dotbox.part"  # a review environment's service
     BASE = "dotbox.base"  # a base image's PostgreSQL major
+    BASE_PACKAGES = "dotbox.base.packages"  # Debian packages a derived base adds (extensions)
     RECIPE = "dotbox.recipe"  # digest of the recipe that baked an image
     IMAGE = "dotbox.image"  # the tag a bake container is making
     BAKE_SECONDS = "dotbox.bake-seconds"

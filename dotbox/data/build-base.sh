@@ -9,7 +9,9 @@
 set -euo pipefail
 
 major=${1:?usage: images/base/build.sh MAJOR (15, 17 or 18)}
-tag="dotbox/base:pg${major}"
+# dotbox sets these for a base that adds Debian packages (extensions a snapshot needs)
+tag=${DOTBOX_BASE_TAG:-"dotbox/base:pg${major}"}
+extra=${DOTBOX_BASE_PACKAGES:-}  # comma-separated
 case "$major" in
   15) suite=bookworm ;;
   17) suite=trixie ;;
@@ -17,7 +19,7 @@ case "$major" in
   *) echo "images/base/build.sh: PostgreSQL $major has no Debian suite here (15, 17, 18)" >&2; exit 2 ;;
 esac
 
-if [ "${DOTBOX_BASE_FROM_REGISTRY:-auto}" != "never" ] \
+if [ -z "$extra" ] && [ "${DOTBOX_BASE_FROM_REGISTRY:-auto}" != "never" ] \
    && timeout 20 docker pull -q "postgres:${major}" >/dev/null 2>&1; then
   # dotbox runs a base image only if it carries dotbox.base=pgMAJOR (dotbox/images.py).
   printf 'FROM postgres:%s\nLABEL dotbox.base=pg%s dotbox.base.source=postgres-%s\n' \
@@ -58,6 +60,9 @@ fi
 # forwarder/shim (socat). pgvector is packaged from trixie on (pagila's newest schema uses it).
 packages="postgresql-${major},socat,python3-minimal"
 [ "$major" -ge 17 ] && packages="$packages,postgresql-${major}-pgvector"
+[ -n "$extra" ] && packages="$packages,$extra"
+labels="dotbox.base=pg${major} dotbox.base.source=debian-${suite}"
+[ -n "$extra" ] && labels="$labels dotbox.base.packages=$extra"
 mmdebstrap --variant=minbase --include="$packages" "${aptopts[@]}" \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -67,6 +72,6 @@ mmdebstrap --variant=minbase --include="$packages" "${aptopts[@]}" \
 docker import \
   --change "ENV PATH=/usr/lib/postgresql/${major}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "ENV LANG=C.UTF-8" \
-  --change "LABEL dotbox.base=pg${major} dotbox.base.source=debian-${suite}" \
+  --change "LABEL $labels" \
   "$work/rootfs.tar" "$tag" >/dev/null
 echo "$tag from debian ${suite}"

@@ -76,14 +76,14 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
     def plan(self, inputs: CreateInputs, target: SnapshotManifest) -> Plan:
         r = inputs.resources()
         try:
-            base = images.base_image(target.pg_major, build=False)
+            base = images.snapshot_base(target, build=False)
             recipe = images.recipe_digest()
             tag = images.sandbox_tag(target, base, recipe)
             self.image = images.baked_image(tag, recipe)  # found here: apply does not look again
             bake = self.image is None
         except NotFound:
             tag, bake = (
-                f"{images.SANDBOX_REPO}:<after building dotbox/base:pg{target.pg_major}>",
+                f"{images.SANDBOX_REPO}:<after building its base for PostgreSQL {target.pg_major}>",
                 True,
             )
         sid = inputs.name or "sb-<random>"
