@@ -91,7 +91,7 @@ def tables(conn: Any) -> list[Table]:
     for row in conn.execute(COLUMNS_SQL).fetchall():
         oid, tname, col = row[:3]
         t = found.setdefault(oid, Table(oid, tname, row[13] == "p", bool(row[14])))
-        t.columns[col] = Column(col, *row[3:12], enums=list(row[12]))
+        t.columns[col] = Column(col, *row[3:12], enums=list(row[12]))  # type: ignore[misc]
         if (default := default_value(row[15])) is not None:
             t.columns[col].hints.append(default)
         t.columns[col].hints += hints(row[16] or "", t.columns[col].category)

@@ -203,7 +203,7 @@ def _sample_one(op: Any, arg: Any) -> str:
         return _sample_set(arg)
     if name in ("MAX_REPEAT", "MIN_REPEAT"):
         low, _high, sub = arg
-        return _sample(sub) * low
+        return str(_sample(sub) * low)
     if name == "SUBPATTERN":
         return _sample(arg[-1])
     if name == "BRANCH":
