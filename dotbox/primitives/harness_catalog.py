@@ -19,7 +19,7 @@ SELECT c.oid, format('%I.%I', n.nspname, c.relname), a.attname,
             THEN a.atttypmod - 4 END,
        coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e
          WHERE e.enumtypid = a.atttypid), '{{}}'),
-       c.relkind, EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid
+       EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid
          AND NOT g.tgisinternal AND g.tgtype & 2 = 2 AND g.tgtype & 4 = 4),
        pg_get_expr(ad.adbin, ad.adrelid),
        (SELECT string_agg(pg_get_constraintdef(dc.oid), ' ') FROM pg_constraint dc
@@ -71,7 +71,6 @@ class ForeignKey:
 class Table:
     oid: int
     name: str
-    partitioned: bool
     before_insert_trigger: bool
     columns: dict[str, Column] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
@@ -90,11 +89,12 @@ def tables(conn: Any) -> list[Table]:
     found: dict[int, Table] = {}
     for row in conn.execute(COLUMNS_SQL).fetchall():
         oid, tname, col = row[:3]
-        t = found.setdefault(oid, Table(oid, tname, row[13] == "p", bool(row[14])))
+        t = found.setdefault(oid, Table(oid, tname, bool(row[13])))
         t.columns[col] = Column(col, *row[3:12], enums=list(row[12]))  # type: ignore[misc]
-        if (default := default_value(row[15])) is not None:
+        if (default := default_value(row[14])) is not None:
             t.columns[col].hints.append(default)
-        t.columns[col].hints += hints(row[16] or "", t.columns[col].category)
+        c = t.columns[col]
+        c.hints += hints(row[15] or "", c.category, c.typname)
     for oid, name, contype, cols, expr, ref_oid, ref, ref_cols in conn.execute(
         CONSTRAINTS_SQL, (list(found),)
     ):
@@ -102,7 +102,7 @@ def tables(conn: Any) -> list[Table]:
         if contype == "c":
             t.checks.append(Check(name, list(cols or []), expr))
             for c in cols or []:
-                t.columns[c].hints += hints(expr, t.columns[c].category)
+                t.columns[c].hints += hints(expr, t.columns[c].category, t.columns[c].typname)
         elif contype == "f":
             t.fkeys.append(ForeignKey(name, list(cols), ref, list(ref_cols), ref_oid == oid))
         else:

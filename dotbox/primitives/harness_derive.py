@@ -7,7 +7,8 @@ the constraint's own expression. Each case is that row with one thing broken, an
 control: the unbroken row, which the runner must see accepted (in a savepoint, rolled back)
 before the case is judged. Foreign keys whose parent row does not exist are set aside inside the
 control's savepoint (a dropped constraint, rolled back with it); they check rows at the end of
-the statement, after NOT NULL, CHECK and unique keys have had their say.
+the statement, after NOT NULL, CHECK and unique keys have had their say. Rows of a partitioned
+table are routed first: a row no partition takes is a rejected control.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def _fit(conn: Any, t: Table, row: Row, keep: set[str]) -> Row | None:
     of whose columns is then given explicitly (no default can undo the search); None if no
     such row was found."""
     checks = [k for k in t.multi_checks() if not any(t.columns[c].generated for c in k.cols)]
+    row = dict(row)
     for k in checks:
         for c in k.cols:
             if c not in row:
@@ -255,24 +257,22 @@ def _nullable_case(c: Column) -> bool:
 
 
 def _row_cases(conn: Any, t: Table, skipped: Skips) -> list[Case]:
-    """NOT NULL, CHECK, foreign-key and unique cases; none on tables whose rows are routed or
-    rewritten before constraints see them."""
-    if t.partitioned:
-        skipped["row cases on partitioned tables (rows are routed first)"] += _row_case_count(t)
-        return []
-    if t.before_insert_trigger:
-        skipped["row cases on tables with BEFORE INSERT triggers"] += _row_case_count(t)
-        return []
+    """NOT NULL, CHECK, foreign-key and unique cases. On a table with a BEFORE INSERT trigger,
+    which may rewrite a row before its constraints see it, a case is judged only when the row
+    is rejected."""
     base, why_not = _base_row(conn, t)
     if base is None:
         skipped[why_not] += _row_case_count(t)
         return []
-    return (
+    cases = (
         _not_null_cases(conn, t, base)
         + _check_cases(conn, t, base, skipped)
         + _orphan_cases(conn, t, base, skipped)
         + _duplicate_cases(conn, t, base, skipped)
     )
+    if t.before_insert_trigger:
+        return [c.model_copy(update={"rewritten": True}) for c in cases]
+    return cases
 
 
 def _base_row(conn: Any, t: Table) -> tuple[Row | None, str]:

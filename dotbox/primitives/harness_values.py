@@ -58,6 +58,11 @@ CANDIDATES = {
     "T": ["1 day", "0", "-1 day"],
     "A": ["{}", "{1}", "{x}"],
 }
+CANDIDATES_BY_TYPE = {
+    "json": ["{}", "[]", "1", '"x"', "null", "true"],
+    "jsonb": ["{}", "[]", "1", '"x"', "null", "true"],
+}
+LONGEST = 65536  # longest value tried against a length limit
 # Keys that no test row uses as a parent: tried in order until one is free.
 ORPHANS = {
     "N": ["2", "3", "7", "1000003", "-7"],
@@ -100,7 +105,9 @@ class Column:
 
     def candidates(self) -> list[str]:
         """Values of the column's type to try against a CHECK, the filler first."""
-        found = list(self.enums) or self.hints + CANDIDATES.get(self.category, [])
+        found = list(self.enums) or self.hints + (
+            CANDIDATES_BY_TYPE.get(self.typname) or CANDIDATES.get(self.category, [])
+        )
         if (filler := self.filler()) is not None:
             found.insert(0, filler)
         if self.maxlen is not None:
@@ -157,19 +164,27 @@ DEFAULT = re.compile(
 )
 
 
-def hints(expr: str, category: str) -> list[str]:
+def hints(expr: str, category: str, typname: str = "") -> list[str]:
     """Values worth trying against a CHECK: its string literals (as they are, inside other
-    text, and a string matching each that reads as a pattern) and its numbers with their
-    neighbours."""
+    text, and a string matching each that reads as a pattern), its numbers with their
+    neighbours, and for strings, JSON and bytes a value one longer than each number (a
+    length limit)."""
     found: list[str] = []
-    if category in ("S", "E", "U"):
+    numbers = NUMBER.findall(expr)
+    lengths = [int(n) for n in numbers if n.isdigit() and 0 < int(n) < LONGEST]
+    if category == "N":
+        for num in numbers:
+            n = float(num)
+            found += [num] + ([str(int(n) + 1), str(int(n) - 1)] if n.is_integer() else [])
+    elif typname in ("json", "jsonb"):
+        found += [f'"{"x" * n}"' for n in lengths]
+    elif typname == "bytea":
+        found += ["\\x" + "00" * (n + 1) for n in lengths]
+    elif category in ("S", "E", "U"):
         for lit in (m.replace("''", "'") for m in STRING.findall(expr)):
             sample = regex_sample(lit)
             found += [lit, f"x{lit}x", *([sample] if sample is not None else [])]
-    elif category == "N":
-        for num in NUMBER.findall(expr):
-            n = float(num)
-            found += [num] + ([str(int(n) + 1), str(int(n) - 1)] if n.is_integer() else [])
+        found += ["x" * (n + 1) for n in lengths] if category == "S" else []
     return list(dict.fromkeys(found))
 
 

@@ -39,6 +39,17 @@ CREATE TRIGGER locked_refuse AFTER INSERT ON locked FOR EACH ROW EXECUTE FUNCTIO
 CREATE TABLE booking (id int NOT NULL, during int4range NOT NULL,
                       EXCLUDE USING gist (during WITH &&));
 ALTER TABLE booking ADD CONSTRAINT booking_id_key UNIQUE (id);
+-- a trigger that fills in a NULL: an accepted NULL proves nothing there
+CREATE FUNCTION fill_label() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.label := coalesce(NEW.label, 'filled'); RETURN NEW; END $$;
+CREATE TABLE fills (id int PRIMARY KEY, label text NOT NULL);
+CREATE TRIGGER fills_fill BEFORE INSERT ON fills FOR EACH ROW EXECUTE FUNCTION fill_label();
+-- rows are routed to a partition before constraints see them
+CREATE TABLE events (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+CREATE TABLE events_2000 PARTITION OF events FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+CREATE TABLE archive (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE archive_1990 PARTITION OF archive FOR VALUES FROM ('1990-01-01') TO ('1991-01-01');
 """
 
 
@@ -102,6 +113,15 @@ def test_a_case_whose_control_cannot_be_built_is_skipped_with_its_reason(
     assert dup["outcome"] == "skipped" and dup["actual"] == "23P01", dup
     assert "even with the constraint under test set aside" in dup["reason"]
     assert outcome(results, "public.booking.id NULL into NOT NULL") == ("passed", "23502")
+    fills = results["public.fills.label NULL into NOT NULL"]
+    assert fills["outcome"] == "skipped" and fills["actual"] == "accepted", fills
+    assert fills["reason"].startswith("a BEFORE INSERT trigger may rewrite the row")
+    assert outcome(results, "public.fills.id NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.events.id NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.events duplicate events_pkey") == ("passed", "23505")
+    unrouted = results["public.archive.id NULL into NOT NULL"]  # no partition for its row
+    assert unrouted["outcome"] == "skipped", unrouted
+    assert unrouted["reason"].startswith("its control row was rejected with 23514: no partition")
     reasons = report["outputs"]["skip_reasons"]
     assert reasons["its control row was rejected with P0001"] >= 3
     text = run_cli("harness", sb.id, "--auto")

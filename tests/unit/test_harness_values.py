@@ -120,3 +120,14 @@ def test_a_case_is_judged_only_after_its_control(
     assert (result.reason or "").startswith(reason or "") and bool(result.reason) == bool(reason)
     if outcome == "skipped":
         assert harness.skip_reasons([result]) == {result.reason.split(": ")[0]: 1}  # type: ignore[union-attr]
+
+
+def test_on_a_table_whose_trigger_may_rewrite_rows_only_the_expected_state_counts() -> None:
+    case = CASE.model_copy(update={"rewritten": True})
+    ok = harness.Tried("accepted")
+    assert harness.judge(case, ok, harness.Tried("23503"), None).outcome == "passed"
+    for tried in ["accepted", "23514"]:
+        result = harness.judge(case, ok, harness.Tried(tried), harness.Tried("accepted"))
+        assert result.outcome == "skipped" and result.reason is not None
+        assert result.reason.startswith("a BEFORE INSERT trigger may rewrite the row")
+    assert harness.judge(CASE, ok, harness.Tried("accepted"), None).outcome == "failed"
