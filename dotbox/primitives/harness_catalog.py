@@ -91,9 +91,9 @@ def tables(conn: Any) -> list[Table]:
         oid, tname, col = row[:3]
         t = found.setdefault(oid, Table(oid, tname, bool(row[13])))
         t.columns[col] = Column(col, *row[3:12], enums=list(row[12]))  # type: ignore[misc]
-        if (default := default_value(row[14])) is not None:
-            t.columns[col].hints.append(default)
         c = t.columns[col]
+        c.default = default_value(row[14])
+        c.hints += [c.default] if c.default is not None else []
         c.hints += hints(row[15] or "", c.category, c.typname)
     for oid, name, contype, cols, expr, ref_oid, ref, ref_cols in conn.execute(
         CONSTRAINTS_SQL, (list(found),)

@@ -106,9 +106,10 @@ def _search(
     conn: Any, t: Table, row: Row, target: Check, *, want: bool, keep: set[str]
 ) -> Row | None:
     """``row`` with the columns of ``target`` outside ``keep`` changed (nearest rows first) so
-    that ``target`` passes (``want``) or fails while the column's own CHECKs pass."""
+    that ``target`` passes (``want``) or fails while every other CHECK on those columns
+    passes."""
     free = [c for c in target.cols if c not in keep and not t.columns[c].generated]
-    others = [k for k in t.checks if k is not target and len(k.cols) == 1 and k.cols[0] in free]
+    others = [k for k in t.checks if k is not target and set(k.cols) & set(free)]
     options = [choices(row.get(c), t.columns[c], keep_current=c in row) for c in free]
     rows = [
         {**row, **dict(zip(free, combo, strict=True))}
@@ -304,10 +305,14 @@ def _base_row(conn: Any, t: Table) -> tuple[Row | None, str]:
 
 
 def _needs_value(conn: Any, t: Table, col: Column) -> bool:
-    if col.notnull:
-        return not col.has_default
+    """NOT NULL without a default, or what the column gets when left out (NULL, or its
+    constant default) fails one of its CHECKs."""
     checks = t.single_checks(col.name)
-    return bool(checks) and not _holds(conn, t, {}, None, checks)
+    if col.notnull and not col.has_default:
+        return True
+    if col.has_default and col.default is None:
+        return False  # an expression: left to it (the control proves the row)
+    return bool(checks) and not _holds(conn, t, {col.name: col.default}, None, checks)
 
 
 def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:

@@ -26,6 +26,8 @@ FILLER_BY_TYPE = {
     "bytea": "\\x00",
     "time": "00:00",
     "timetz": "00:00",
+    "tsvector": "x",
+    "tsquery": "x",
     "int4range": "[1,2)",
     "int8range": "[1,2)",
     "numrange": "[1,2)",
@@ -92,6 +94,7 @@ class Column:
     maxlen: int | None
     enums: list[str]
     hints: list[str] = field(default_factory=list)  # from its CHECKs and its default
+    default: str | None = None  # its default when that is a constant
 
     def filler(self) -> str | None:
         if self.enums:
@@ -160,7 +163,7 @@ def combinations(
 STRING = re.compile(r"'((?:[^']|'')*)'")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 DEFAULT = re.compile(
-    r"^'((?:[^']|'')*)'::[\w .\"]+$|^\(?(-?\d+(?:\.\d+)?|true|false)\)?(?:::\w+)?$"
+    r"^'((?:[^']|'')*)'::[\w .\"()\[\],]+$|^\(?(-?\d+(?:\.\d+)?|true|false)\)?(?:::\w+)?$"
 )
 
 

@@ -85,6 +85,7 @@ def test_hints_come_from_the_expression() -> None:
     [
         ("'legacy'::text", "legacy"),
         ("'it''s'::character varying", "it's"),
+        ("'{}'::bigint[]", "{}"),
         ("0", "0"),
         ("true", "true"),
         ("nextval('t_id_seq'::regclass)", None),
