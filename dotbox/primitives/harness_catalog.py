@@ -55,6 +55,7 @@ class Check:
     name: str
     cols: list[str]
     expr: str
+    routing: bool = False  # not a constraint: the rows some partition takes
 
 
 @dataclass
@@ -84,6 +85,23 @@ class Table:
     def multi_checks(self) -> list[Check]:
         return [k for k in self.checks if len(k.cols) > 1]
 
+    def constraints(self) -> list[Check]:
+        return [k for k in self.checks if not k.routing]
+
+
+# A partitioned table without a default partition takes a row only if one of its leaf
+# partitions does: the OR of their partition constraints, over every partition key column.
+ROUTING_SQL = """
+SELECT p.partrelid,
+       (SELECT array_agg(DISTINCT a.attname) FROM pg_partition_tree(p.partrelid) l
+          JOIN pg_partitioned_table pp ON pp.partrelid = l.relid
+          CROSS JOIN LATERAL unnest(pp.partattrs::int2[]) k(num)
+          JOIN pg_attribute a ON a.attrelid = pp.partrelid AND a.attnum = k.num),
+       (SELECT string_agg('(' || pg_get_partition_constraintdef(l.relid) || ')', ' OR ')
+          FROM pg_partition_tree(p.partrelid) l WHERE l.isleaf AND l.relid <> p.partrelid)
+  FROM pg_partitioned_table p
+  WHERE p.partrelid = ANY(%s) AND p.partdefid = 0 AND NOT 0 = ANY(p.partattrs::int2[])"""
+
 
 def tables(conn: Any) -> list[Table]:
     found: dict[int, Table] = {}
@@ -107,7 +125,16 @@ def tables(conn: Any) -> list[Table]:
             t.fkeys.append(ForeignKey(name, list(cols), ref, list(ref_cols), ref_oid == oid))
         else:
             t.uniques.append((name, list(cols)))
+    for oid, cols, expr in conn.execute(ROUTING_SQL, (list(found),)).fetchall():
+        if expr and cols and all(c in found[oid].columns for c in cols):
+            _add_routing(found[oid], list(cols), expr)
     return list(found.values())
+
+
+def _add_routing(t: Table, cols: list[str], expr: str) -> None:
+    t.checks.append(Check("(partition routing)", cols, expr, routing=True))
+    for c in cols:
+        t.columns[c].hints += hints(expr, t.columns[c].category, t.columns[c].typname)
 
 
 BATCH = 40

@@ -152,10 +152,9 @@ def _find_good_value(conn: Any, t: Table, col: Column) -> str | None:
     checks = t.single_checks(col.name)
     if not checks and col.typtype != "d":
         return col.filler()
-    for value in col.candidates():
-        if _holds(conn, t, {col.name: value}, None, checks):
-            return value
-    return col.filler()
+    rows: list[Row] = [{col.name: value} for value in col.candidates()]
+    found = _first(conn, t, rows, None, checks, True) if rows else None
+    return col.filler() if found is None else rows[found][col.name]
 
 
 def _parent_exists(conn: Any, t: Table, fk: ForeignKey, values: list[str]) -> bool:
@@ -250,7 +249,7 @@ def _column_cases(conn: Any, t: Table) -> list[Case]:
 
 def _row_case_count(t: Table) -> int:
     nulls = sum(1 for c in t.columns.values() if _nullable_case(c))
-    return nulls + len(t.checks) + len(t.fkeys) + len(t.uniques)
+    return nulls + len(t.constraints()) + len(t.fkeys) + len(t.uniques)
 
 
 def _nullable_case(c: Column) -> bool:
@@ -337,7 +336,7 @@ def _check_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
     """The base row with the columns of one CHECK changed so that it fails (searched)."""
     control, aside = _control(conn, t, base), _aside(conn, t, base)
     cases: list[Case] = []
-    for k in t.checks:
+    for k in t.constraints():
         if not k.cols or any(t.columns[c].generated for c in k.cols):
             skipped["checks on no column or on generated columns"] += 1
             continue

@@ -183,6 +183,8 @@ def hints(expr: str, category: str, typname: str = "") -> list[str]:
         found += [f'"{"x" * n}"' for n in lengths]
     elif typname == "bytea":
         found += ["\\x" + "00" * (n + 1) for n in lengths]
+    elif category == "D":
+        found += [m.replace("''", "'") for m in STRING.findall(expr)]
     elif category in ("S", "E", "U"):
         for lit in (m.replace("''", "'") for m in STRING.findall(expr)):
             sample = regex_sample(lit)

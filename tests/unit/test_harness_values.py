@@ -78,6 +78,9 @@ def test_hints_come_from_the_expression() -> None:
     assert "legacy" in hints("((pricing_type <> 'legacy'::text) OR (x IS NOT NULL))", "S")
     assert {"1901", "2156"} <= set(hints("CHECK (((VALUE >= 1901) AND (VALUE <= 2155)))", "N"))
     assert hints("(amount > 0)", "S") == []
+    assert "1990-01-01" in hints("((at >= '1990-01-01'::date) AND (at < '1991-01-01'::date))", "D")
+    assert "x" * 1025 in hints("(char_length(description) <= 1024)", "S", "text")
+    assert hints("(jsonb_typeof(c) = 'object'::text)", "U", "jsonb") == []  # not JSON text
 
 
 @pytest.mark.parametrize(
