@@ -152,7 +152,7 @@ def _find_good_value(conn: Any, t: Table, col: Column) -> str | None:
     checks = t.single_checks(col.name)
     if not checks and col.typtype != "d":
         return col.filler()
-    rows: list[Row] = [{col.name: value} for value in col.candidates()]
+    rows: list[Row] = [{col.name: value} for value in col.candidates()[:SEARCH_LIMIT]]
     found = _first(conn, t, rows, None, checks, True) if rows else None
     return col.filler() if found is None else rows[found][col.name]
 
