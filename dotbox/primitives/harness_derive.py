@@ -276,10 +276,10 @@ def _row_cases(conn: Any, t: Table, skipped: Skips) -> list[Case]:
 
 
 def _base_row(conn: Any, t: Table) -> tuple[Row | None, str]:
-    """Values for every column that needs one (NOT NULL without a default, or a CHECK that NULL
-    does not pass), every foreign-key column given (NULL where it may be, else a value, which
-    for a key on the table itself is the row's own key), then fitted to the CHECKs over several
-    columns."""
+    """Values for every column that needs one (NOT NULL without a default, or a column whose
+    NULL or constant default fails its CHECK), every foreign-key column given (NULL where it
+    may be, else a value, which for a key on the table itself is the row's own key), then
+    fitted to the CHECKs over several columns."""
     row: Row = {}
     fk_cols = {c for fk in t.fkeys for c in fk.cols}
     for col in t.columns.values():
