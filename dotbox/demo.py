@@ -60,7 +60,8 @@ def run(
         c = o.verify.checks if o.verify else {}
         echo(
             f"harness   {o.outputs['passed']}/{o.outputs['cases']} bad inputs rejected with the"
-            f" expected SQLSTATE; nothing written or lost: {c.get('nothing_written_or_lost')}"
+            f" expected SQLSTATE, {o.outputs['skipped']} skipped, {o.outputs['failed']} failed;"
+            f" nothing written or lost: {c.get('nothing_written_or_lost')}"
         )
         bundle = out or paths.data_home() / "bundles" / sb.id
         o = sb.evidence(bundle)

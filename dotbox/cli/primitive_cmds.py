@@ -132,17 +132,19 @@ def verify_(
 
 
 def _render_harness(p: Any, o: Any) -> None:
+    marks = {"passed": "pass", "failed": "FAIL", "skipped": "skip"}
     for r in p.results:
-        mark = "pass" if r.passed else "FAIL"
-        typer.echo(f"  {mark} {r.actual:<8} (want {r.expected}) {r.name}")
+        why = f": {r.reason}" if r.reason else ""
+        typer.echo(f"  {marks[r.outcome]} {r.actual:<8} (want {r.expected}) {r.name}{why}")
     out, c = o.outputs, o.verify.checks
     typer.echo(
-        f"harness {o.target}: {out['passed']}/{out['cases']} cases rejected as expected,"
-        f" {out['failed']} failed; nothing written or lost: {c['nothing_written_or_lost']}"
+        f"harness {o.target}: {out['passed']} passed, {out['skipped']} skipped,"
+        f" {out['failed']} failed of {out['cases']} cases;"
+        f" nothing written or lost: {c['nothing_written_or_lost']}"
         f" ({c['tables_and_sequences']} tables and sequences read before and after)"
     )
-    for reason, n in out["skipped"].items():
-        typer.echo(f"  not derived: {n} {reason}")
+    for reason, n in out["skip_reasons"].items():
+        typer.echo(f"  skipped {n}: {reason}")
 
 
 @commands.command(

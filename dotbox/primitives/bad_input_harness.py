@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dotbox.core.errors import HarnessFailed
 from dotbox.pg import db
-from dotbox.primitives import harness
+from dotbox.primitives import harness, harness_derive
 from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
 from dotbox.sandboxes import guard
 from dotbox.sandboxes.guard import LiveSandbox
@@ -43,7 +43,7 @@ class BadInputHarness(Primitive[HarnessInputs, LiveSandbox]):
     failure = HarnessFailed
 
     cases: list[harness.Case] = []
-    skipped: dict[str, int] = {}
+    not_built: dict[str, int] = {}  # derived cases that could not be built, by reason
     results: list[harness.CaseResult] = []
 
     def guard(self, inputs: HarnessInputs) -> LiveSandbox:
@@ -54,17 +54,15 @@ class BadInputHarness(Primitive[HarnessInputs, LiveSandbox]):
         if inputs.auto:
             with db.connect(target.credentials) as conn:
                 conn.read_only = True
-                derived, self.skipped = harness.derive(conn)
+                derived, self.not_built = harness_derive.derive(conn)
             cases += derived
         self.cases = cases
+        not_built = sum(self.not_built.values())
+        controls = len({c.control for c in cases if c.control})
         return Plan(
-            summary=f"{len(cases)} cases"
-            + (
-                f", skipped {sum(self.skipped.values())} that could not be derived"
-                if self.skipped
-                else ""
-            ),
-            steps=[f"expect {c.sqlstate}: {c.sql}" for c in cases],
+            summary=f"{len(cases)} cases, {controls} distinct controls run first"
+            + (f"; {not_built} skipped: could not be built" if not_built else ""),
+            steps=[_step(c) for c in cases],
         )
 
     def apply(self, inputs: HarnessInputs, target: LiveSandbox, plan: Plan) -> dict[str, Any]:
@@ -72,13 +70,15 @@ class BadInputHarness(Primitive[HarnessInputs, LiveSandbox]):
             before = harness.table_state(conn)
             self.results = harness.run_cases(conn, self.cases) if self.cases else []
             restored = harness.restore_sequences(conn, before)
-        failed = [r for r in self.results if not r.passed]
+        counted = Counter(r.outcome for r in self.results)
+        reasons = Counter(self.not_built) + Counter(harness.skip_reasons(self.results))
         return {
-            "cases": len(self.results),
-            "passed": len(self.results) - len(failed),
-            "failed": len(failed),
+            "cases": len(self.results) + sum(self.not_built.values()),
+            "passed": counted["passed"],
+            "skipped": counted["skipped"] + sum(self.not_built.values()),
+            "failed": counted["failed"],
+            "skip_reasons": dict(reasons.most_common()),
             "by_kind": dict(Counter(r.kind for r in self.results)),
-            "skipped": self.skipped,
             "sequences_restored": restored,
             "state_before": harness.state_digest(before),
         }
@@ -89,7 +89,7 @@ class BadInputHarness(Primitive[HarnessInputs, LiveSandbox]):
         with db.connect(target.credentials, autocommit=True) as conn:
             after = harness.table_state(conn)
         digest = harness.state_digest(after)
-        failed = [r for r in self.results if not r.passed]
+        failed = [r for r in self.results if r.outcome == "failed"]
         return Verdict(
             ok=not failed and digest == outputs["state_before"],
             checks={
@@ -119,3 +119,8 @@ class BadInputHarness(Primitive[HarnessInputs, LiveSandbox]):
         if now != record["verify"]["checks"]["state_after"]:
             return "no longer holds: tables or sequences changed since (later writes)"
         return "holds"
+
+
+def _step(case: harness.Case) -> str:
+    control = f" (after its control: {case.control})" if case.control else ""
+    return f"expect {case.sqlstate}: {case.sql}{control}"

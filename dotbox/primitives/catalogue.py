@@ -230,17 +230,21 @@ _add(
         guard="A live dotbox sandbox: running, dotbox's labels in this DOTBOX_HOME, network mode"
         " none, credentials on this host, a system_identifier other than the official one.",
         dry_run="Derives or reads the cases and prints every statement with the SQLSTATE it"
-        " must get; runs none of them.",
+        " must get, and its control; runs none of them.",
         execute="Reads every table's row count and checksum and every sequence, runs all cases"
-        " in one transaction that is rolled back, each in its own savepoint, puts back any"
-        " sequence a case advanced, and reads the state again.",
-        verify="Each case's actual SQLSTATE against its expected one; the state of every"
-        " table and sequence after equals the state before.",
+        " in one transaction that is rolled back, each statement in its own savepoint: first"
+        " each derived case's control (the unbroken row, which must be accepted), then the"
+        " cases whose control was accepted; puts back any sequence a case advanced, and reads"
+        " the state again.",
+        verify="Each case's actual SQLSTATE against its expected one: a case whose control was"
+        " rejected, or whose row is rejected even with the constraint under test set aside,"
+        " is skipped with its reason, never failed; the state of every table and sequence"
+        " after equals the state before.",
         rollback="None needed: every case is rolled back and sequences are put back.",
-        evidence="The cases file (artifact), the full report (artifact), counts passed and"
-        " failed, the state digests before and after, timings.",
+        evidence="The cases file (artifact), the full report (artifact), counts passed,"
+        " skipped and failed, the skip reasons, the state digests before and after, timings.",
         exit_codes={
-            0: "every case rejected as expected, nothing written",
+            0: "every case rejected as expected or skipped with its reason, nothing written",
             2: "invalid cases file (file:line named), or neither --cases nor --auto",
             4: "not a live dotbox sandbox",
             16: "a case was accepted or got another SQLSTATE, or the state changed",

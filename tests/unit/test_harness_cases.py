@@ -41,6 +41,11 @@ def test_cases_file_loads(tmp_path: Path) -> None:
             5,
             "unknown key 'kind'",
         ),
+        (
+            GOOD.replace('    sqlstate: "23502"', '    sqlstate: "23502"\n    control: SELECT 1'),
+            5,
+            "unknown key 'control'",
+        ),
     ],
 )
 def test_bad_cases_files_are_refused_with_their_line(

@@ -1,0 +1,170 @@
+"""The bad-input harness never cries wolf: every derived case first proves its control (the
+unbroken row is accepted), a case whose control cannot be built is skipped with its reason, and
+a constraint that really is not enforced still fails. Then ``harness --auto`` on every corpus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dotbox
+from dotbox import api, evidence
+from tests.conftest import corpus
+from tests.integration.conftest import run_cli
+from tests.integration.test_snapshot_corpora import CORPORA
+
+SCHEMA = """\
+CREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree (id));
+CREATE TABLE folder (id serial PRIMARY KEY, parent_id int NOT NULL REFERENCES folder (id),
+                     name text NOT NULL);
+CREATE TABLE plan (
+    id int PRIMARY KEY,
+    tree_id int NOT NULL REFERENCES tree (id),
+    pricing_type text DEFAULT 'legacy'
+        CHECK (pricing_type <> 'legacy' OR (interval IS NOT NULL AND amount_cents IS NOT NULL)),
+    interval text,
+    amount_cents int
+);
+CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);
+-- every insert is refused by a trigger: no control row can be built
+CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'no rows here' USING ERRCODE = 'P0001'; END $$;
+CREATE TABLE locked (id int PRIMARY KEY, code text NOT NULL);
+CREATE TRIGGER locked_refuse AFTER INSERT ON locked FOR EACH ROW EXECUTE FUNCTION refuse();
+-- the exclusion constraint's index comes before the unique key's: two equal rows break both
+CREATE TABLE booking (id int NOT NULL, during int4range NOT NULL,
+                      EXCLUDE USING gist (during WITH &&));
+ALTER TABLE booking ADD CONSTRAINT booking_id_key UNIQUE (id);
+-- a trigger that fills in a NULL: an accepted NULL proves nothing there
+CREATE FUNCTION fill_label() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.label := coalesce(NEW.label, 'filled'); RETURN NEW; END $$;
+CREATE TABLE fills (id int PRIMARY KEY, label text NOT NULL);
+CREATE TRIGGER fills_fill BEFORE INSERT ON fills FOR EACH ROW EXECUTE FUNCTION fill_label();
+-- rows are routed to a partition before constraints see them
+CREATE TABLE events (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+CREATE TABLE events_2000 PARTITION OF events FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+CREATE TABLE archive (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE archive_1990 PARTITION OF archive FOR VALUES FROM ('1990-01-01') TO ('1991-01-01');
+CREATE TABLE unrouted (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+"""
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
+    src = tmp_path_factory.mktemp("harness") / "controls.sql"
+    src.write_text(SCHEMA)
+    run_cli("snapshot", "import", str(src), "--name", "harness-controls", "--replace", check=True)
+    return "harness-controls"
+
+
+@pytest.fixture
+def sb(snapshot: str) -> Iterator[api.Sandbox]:
+    with api.sandbox(snapshot, ttl="20m") as sandbox:
+        yield sandbox
+
+
+def harness(sb: api.Sandbox, *args: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Exit code, the --json report, and each case's result (from the record's artifact)."""
+    proc = run_cli("harness", sb.id, "--auto", "--json", *args)
+    report = json.loads(proc.stdout)
+    record = evidence.read(evidence.ledger_path(sb.id))[-1]
+    results = json.loads(evidence.read_artifact(sb.id, record["artifacts"]["report.json"]))
+    assert record["outputs"] == report["outputs"]  # the ledger keeps the same counts
+    return proc.returncode, report, {r["name"]: r for r in results}
+
+
+def outcome(results: dict[str, Any], name: str) -> tuple[str, str]:
+    return results[name]["outcome"], results[name]["actual"]
+
+
+def test_self_references_and_checks_with_defaults_are_no_false_failures(
+    sb: api.Sandbox,
+) -> None:
+    code, report, results = harness(sb)
+    out = report["outputs"]
+    assert code == 0, report["verify"]["checks"]["failed"]
+    assert out["failed"] == 0 and out["passed"] > 10
+    assert out["passed"] + out["skipped"] + out["failed"] == out["cases"]
+    assert sum(out["skip_reasons"].values()) == out["skipped"]
+    # the orphan of a key on its own table points at no row, not at itself
+    assert outcome(results, "public.tree orphan tree_parent_fkey") == ("passed", "23503")
+    assert outcome(results, "public.folder orphan folder_parent_id_fkey") == ("passed", "23503")
+    assert outcome(results, "public.folder.name NULL into NOT NULL") == ("passed", "23502")
+    # the default 'legacy' would break plan_check: the row satisfies it, and it is broken too
+    assert outcome(results, "public.plan orphan plan_tree_id_fkey") == ("passed", "23503")
+    assert outcome(results, "public.plan breaks plan_check") == ("passed", "23514")
+    assert outcome(results, "public.plan duplicate plan_pkey") == ("passed", "23505")
+
+
+def test_a_case_whose_control_cannot_be_built_is_skipped_with_its_reason(
+    sb: api.Sandbox,
+) -> None:
+    code, report, results = harness(sb)
+    assert code == 0 and report["outputs"]["failed"] == 0
+    for name in ["public.locked.code NULL into NOT NULL", "public.locked duplicate locked_pkey"]:
+        assert results[name]["outcome"] == "skipped" and results[name]["actual"] == "-"
+        assert results[name]["reason"].startswith("its control row was rejected with P0001")
+        assert "no rows here" in results[name]["reason"]
+    dup = results["public.booking duplicate booking_id_key"]
+    assert dup["outcome"] == "skipped" and dup["actual"] == "23P01", dup
+    assert "even with the constraint under test set aside" in dup["reason"]
+    assert outcome(results, "public.booking.id NULL into NOT NULL") == ("passed", "23502")
+    fills = results["public.fills.label NULL into NOT NULL"]
+    assert fills["outcome"] == "skipped" and fills["actual"] == "accepted", fills
+    assert fills["reason"].startswith("a BEFORE INSERT trigger may rewrite the row")
+    assert outcome(results, "public.fills.id NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.events.id NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.events duplicate events_pkey") == ("passed", "23505")
+    # a row the only partition takes is found by search over the partitions' bounds
+    assert outcome(results, "public.archive.id NULL into NOT NULL") == ("passed", "23502")
+    unrouted = results["public.unrouted.id NULL into NOT NULL"]  # no partition at all
+    assert unrouted["outcome"] == "skipped", unrouted
+    assert unrouted["reason"].startswith("its control row was rejected with 23514: no partition")
+    reasons = report["outputs"]["skip_reasons"]
+    assert reasons["its control row was rejected with P0001"] >= 3
+    text = run_cli("harness", sb.id, "--auto")
+    assert text.returncode == 0
+    assert "  skip -        (want 23502) public.locked.code NULL into NOT NULL: its control" in (
+        text.stdout
+    )
+    assert f"skipped {reasons['its control row was rejected with P0001']}: its control" in (
+        text.stdout
+    )
+    assert " 0 failed of " in text.stdout
+
+
+def test_a_constraint_that_is_not_enforced_still_fails(sb: api.Sandbox) -> None:
+    code, _, before = harness(sb)
+    assert code == 0
+    sb.query("CREATE RULE notes_vanish AS ON INSERT TO notes DO INSTEAD NOTHING")
+    code, report, after = harness(sb)
+    assert code == 16
+    failed = {n for n, r in after.items() if r["outcome"] == "failed"}
+    assert failed == {"public.notes.body NULL into NOT NULL", "public.notes.id NULL into NOT NULL",
+                      "public.notes duplicate notes_pkey"}  # fmt: skip
+    assert {after[n]["actual"] for n in failed} == {"accepted"}
+    assert report["outputs"]["failed"] == 3
+    assert report["verify"]["checks"]["accepted"] == sorted(failed, key=list(after).index)
+    assert {n: r["outcome"] for n, r in after.items() if n not in failed} == {
+        n: r["outcome"] for n, r in before.items() if n not in failed
+    }
+
+
+@pytest.mark.parametrize(("file", "args", "major"), CORPORA, ids=[c[0] for c in CORPORA])
+def test_harness_finds_no_failure_on_a_corpus(
+    file: str, args: list[str], major: int, tmp_path: Path
+) -> None:
+    """gitlab.sql is run by test_primitives.py (once: it is the long one)."""
+    run_cli("snapshot", "import", str(corpus(file)), *args, "--replace", check=True)
+    name = args[args.index("--name") + 1]
+    with dotbox.sandbox(name, ttl="20m") as sb:
+        o = sb.harness(auto=True)
+    assert o.verify is not None and o.verify.checks["failed"] == [], o.verify.checks["failed"]
+    assert o.outputs["failed"] == 0 and o.outputs["passed"] > 50
+    assert o.verify.checks["nothing_written_or_lost"] is True
+    assert o.outputs["passed"] + o.outputs["skipped"] == o.outputs["cases"]
