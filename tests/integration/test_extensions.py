@@ -100,3 +100,18 @@ def test_an_extension_no_package_gives_is_named_at_import(tmp_path: Path) -> Non
         imported.stdout
     )
     assert "packaged for 17, 18" in imported.stdout
+
+
+def test_vector_on_17_is_in_the_base_and_needs_no_derived_one(tmp_path: Path) -> None:
+    ddl = tmp_path / "emb.sql"
+    ddl.write_text(
+        "CREATE EXTENSION vector;\nCREATE TABLE emb (id int PRIMARY KEY, v vector(3));\n"
+    )
+    name = unique("vec17")
+    imported = run_cli("snapshot", "import", str(ddl), "--name", name, "--pg", "17")
+    assert imported.returncode == 0, imported.stderr
+    assert "bakes on a base adding" not in imported.stdout and "note:" not in imported.stdout
+    with dotbox.sandbox(name) as sb:
+        sb.query("INSERT INTO emb VALUES (1, '[1,2,3]'), (2, '[3,2,1]') RETURNING id")
+        nearest = sb.query("SELECT id FROM emb ORDER BY v <-> '[1,2,2]' LIMIT 1")
+        assert nearest == [(1,)]
