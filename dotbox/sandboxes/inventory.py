@@ -48,6 +48,7 @@ class SandboxInfo(NamedTuple):
     created: datetime
     expires: datetime
     tcp: bool = False  # reached through a forwarder; its socket directory is a volume
+    createdb: bool = False  # its role may create databases (every sandbox made since it could)
 
     def as_json(self) -> dict[str, Any]:
         """The record as JSON values (``dotbox list --json``, ``show --json``, a pool's entry):
@@ -69,7 +70,7 @@ class SandboxInfo(NamedTuple):
         values = {**cls._field_defaults, **data, "socket_dir": Path(str(data["socket_dir"]))}
         for name in _TIMES:
             values[name] = datetime.fromisoformat(str(data[name]))
-        kinds = {"pg_major": int, "superuser": bool, "tcp": bool}
+        kinds = {"pg_major": int, "superuser": bool, "tcp": bool, "createdb": bool}
         for name, value in values.items():
             plain = name not in _TIMES and name != "socket_dir"
             if plain and type(value) is not kinds.get(name, str):
@@ -145,6 +146,7 @@ def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -
         created=claim[1] if claim else parse_time(labels.get(Label.CREATED)),
         expires=expires,
         tcp=labels.get(Label.TCP) == "true",
+        createdb=labels.get(Label.CREATEDB) == "true",
     )
 
 
