@@ -46,8 +46,7 @@ def test_the_handed_out_role_creates_uses_and_drops_a_database() -> None:
                 "sandbox",
             )
             owner = conn.execute(
-                "SELECT pg_get_userbyid(datdba) FROM pg_database"
-                " WHERE datname = current_database()"
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
             ).fetchone()
             assert owner == ("sandbox",)
         assert _databases(sb) == sorted([*before, "scratch_one"])
