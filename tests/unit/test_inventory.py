@@ -68,7 +68,7 @@ def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
     data = row.as_json()
     assert list(data) == FIELDS
     assert data["created"] == "2026-01-01T10:00:00Z" and data["socket_dir"] == "/d/sock"
-    assert json.loads(inventory.json_text([row])) == [data]
+    assert json.loads(inventory.json_text([row])) == [data | {"host": "/d/sock", "port": 5432}]
     assert SandboxInfo.from_json(json.dumps(data)) == row
     # a pool entry written by pydantic's model_dump_json (before this record) still reads
     written = json.dumps(data, separators=(",", ":"))
@@ -77,6 +77,16 @@ def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
     # an entry pooled before sandboxes could create databases reads as one that cannot
     older = SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k != "createdb"}))
     assert older == row._replace(createdb=False)
+
+
+def test_a_tcp_sandbox_is_shown_at_its_forwarder_never_at_a_socket_directory() -> None:
+    labels = {**LABELS, "dotbox.dir": "/d", "dotbox.tcp": "true"}
+    row = inventory.row_of("f" * 64, "img", "running", labels)
+    shown = inventory.shown_json(row, {row.id: 49153})
+    assert (shown["socket_dir"], shown["host"], shown["port"]) == (None, "127.0.0.1", 49153)
+    assert inventory.shown_json(row, {})["port"] is None  # its forwarder is not running
+    plain = inventory.row_of("f" * 64, "img", "running", {**LABELS, "dotbox.dir": "/d"})
+    assert inventory.shown_json(plain, {plain.id: 49153})["host"] == "/d/sock"
 
 
 @pytest.mark.parametrize(
