@@ -85,7 +85,7 @@ def _run(spec: client.ContainerSpec, sink: BinaryIO, sandbox_id: str) -> int:
     code = client.run_attached(spec, take)
     if code != 0:
         raise CaptureFailed(
-            f"pg_dump of sandbox {sandbox_id} failed (exit {code}): {_first_error(errors)}"
+            f"pg_dump of sandbox {sandbox_id} failed (exit {code}): {_first_error(bytes(errors))}"
         )
     return written
 
