@@ -55,14 +55,18 @@ def test_rows(n, {fixture}):
     assert run({fixture}, "select count(*), max(id) from bench_t") == [(10, 10)]
 """
 
-DOTBOX_SUITE = """
+DOTBOX_SUITE = (
+    """
 import pytest
 
 def run(db, sql):
     return db.query(sql)
-""" + TEST_BODY
+"""
+    + TEST_BODY
+)
 
-PG_SUITE = """
+PG_SUITE = (
+    """
 import pytest
 
 def run(conn, sql):
@@ -71,7 +75,9 @@ def run(conn, sql):
         rows = cur.fetchall() if cur.description else None
     conn.commit()
     return rows
-""" + TEST_BODY
+"""
+    + TEST_BODY
+)
 
 PG_CONFTEST = """
 import os
@@ -83,7 +89,8 @@ postgresql_proc = factories.postgresql_proc(
 postgresql = factories.postgresql("postgresql_proc")
 """
 
-PEER_SUITE = """
+PEER_SUITE = (
+    """
 import psycopg
 import pytest
 from testcontainers.postgres import PostgresContainer
@@ -103,7 +110,9 @@ def pg():
 def run(conn, sql):
     cur = conn.execute(sql)
     return cur.fetchall() if cur.description else None
-""" + TEST_BODY
+"""
+    + TEST_BODY
+)
 
 
 def _check(proc: subprocess.CompletedProcess[str], what: str) -> None:

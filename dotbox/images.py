@@ -17,11 +17,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from dotbox.core import extensions, paths
+from dotbox.core import extensions, files, paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.core.labels import Label
 from dotbox.core.models import ImageInfo, SnapshotManifest
@@ -211,7 +212,54 @@ def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progre
     baked = baked_image(tag, recipe)
     if baked is None:
         raise BakeFailed(f"bake of {manifest.name} reported success but {tag} is missing")
+    record_bake(baked, tag, manifest)
     return baked
+
+
+class BakeRecord(NamedTuple):
+    """An image this DOTBOX_HOME baked, as it recorded it (``paths.baked_dir``)."""
+
+    id: str
+    tag: str
+    snapshot: str
+    snapshot_digest: str
+    baked_at: datetime
+
+
+def _record_path(image_id: str) -> Path:
+    return paths.baked_dir() / f"{image_id.removeprefix('sha256:')}.json"
+
+
+def record_bake(image: ImageInfo, tag: str, manifest: SnapshotManifest) -> None:
+    record = {
+        "id": image.id,
+        "tag": tag,
+        "snapshot": manifest.name,
+        "snapshot_digest": manifest.digest,
+        "baked_at": datetime.now(UTC).isoformat(),
+    }
+    path = _record_path(image.id)
+    with paths.writing(path):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.write_atomic(path, json.dumps(record).encode())
+
+
+def bake_records() -> dict[str, BakeRecord]:
+    """The images this DOTBOX_HOME baked, by id (unreadable records are left out)."""
+    found: dict[str, BakeRecord] = {}
+    for path in sorted(paths.baked_dir().glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+            data["baked_at"] = datetime.fromisoformat(data["baked_at"])
+            record = BakeRecord(**data)
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        found[record.id] = record
+    return found
+
+
+def forget_bake(image_id: str) -> None:
+    _record_path(image_id).unlink(missing_ok=True)
 
 
 @contextmanager

@@ -165,7 +165,7 @@ def checkout(
         if info is None:
             continue
         now = datetime.now(UTC).replace(microsecond=0)
-        if info.expires < now + _margin(pool_ttl):
+        if info.expires < now + _margin(pool_ttl) or not info.createdb:
             _discard(info.id)
             continue
         home = paths.sandbox_dir(info.id)
@@ -289,7 +289,8 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
         if good:
             try:
                 info = SandboxInfo.from_json((_ready(snapshot) / entry).read_text())
-                good = info.expires > limit
+                # pooled before sandboxes could create databases: not handed out any more
+                good = info.expires > limit and info.createdb
             except (OSError, ValueError):
                 good = False
         (keep if good else stale).append(entry)

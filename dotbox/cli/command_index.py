@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("sandbox_cmds", "Print shell exports (PG*, DATABASE_URL) for a sandbox"),
     "run": ("run_cmds", "Run CMD in a runner container that can reach only SANDBOX"),
     "psql": ("run_cmds", "psql connected to SANDBOX, in a runner that reaches only it"),
+    "dump": ("run_cmds", "pg_dump of SANDBOX by its own major, written on the host"),
     "demo": ("sandbox_cmds", "The main job on the default snapshot, one line per step"),
     "verify": ("primitive_cmds", "Prove that a sandbox's schema equals its snapshot"),
     "harness": ("primitive_cmds", "Throw invalid inputs at a sandbox"),

@@ -16,7 +16,7 @@ def gc(
 ) -> None:
     """Remove this DOTBOX_HOME's expired and broken sandboxes and expired review environments,
     and dangling runners, forwarders and bake containers, orphan volumes and socket
-    directories (dotbox's only)."""
+    directories (dotbox's only). It removes no image: 'dotbox image prune' does."""
     from dotbox.maintenance import janitor
 
     actions = janitor.plan_and_run(dry_run=dry_run)

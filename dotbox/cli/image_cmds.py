@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import typer
 
 from dotbox.cli.shared import JsonOpt, command_module, emit, group, progress_display
@@ -35,3 +37,75 @@ def image_bake(snapshot: str = typer.Argument("default"), as_json: bool = JsonOp
         emit(img)
     else:
         typer.echo(img.tags[0] if img.tags else img.id)
+
+
+@image_app.command("list")
+def image_list(as_json: bool = JsonOpt) -> None:
+    """List dotbox's base and baked images: snapshot, major, size, created, what uses them."""
+    from dotbox.maintenance import image_inventory
+
+    found = image_inventory.rows()
+    if as_json:
+        emit(found)
+        return
+    for line in image_inventory.text_lines(found):
+        typer.echo(line)
+
+
+@image_app.command("rm")
+def image_rm(
+    images: list[str] = typer.Argument(..., help="Image tags or ids (see 'dotbox image list')."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove base or baked images. Refused (exit 8) while a container uses one, or while baked
+    images are built on a base; an image that is not dotbox's is refused (exit 4)."""
+    from dotbox.maintenance import image_inventory
+
+    removed = [image_inventory.remove(ref) for ref in images]
+    if as_json:
+        emit(removed)
+        return
+    for r in removed:
+        typer.echo(f"removed {r.tag or r.id} ({image_inventory.size_text(r.size_bytes)})")
+
+
+@image_app.command("prune")
+def image_prune(
+    older_than: str = typer.Option(
+        None, "--older-than", help="Also remove images unused for this long: 12h, 7d (≤ 30d)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; remove nothing."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remove the baked images this DOTBOX_HOME baked whose snapshot is gone from it, and with
+    --older-than those no sandbox of it used (nor it baked) for that long. Never a base image,
+    another home's bake, or an image a container uses."""
+    from dotbox.maintenance import image_inventory
+
+    age = _duration(older_than) if older_than is not None else None
+    report = image_inventory.prune(older_than=age, dry_run=dry_run)
+    if as_json:
+        emit(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    for r in report.removed:
+        typer.echo(
+            f"{verb} {r.tag or r.id} ({image_inventory.size_text(r.size_bytes)}): {r.reason}"
+        )
+    for tag in report.kept_in_use:
+        typer.echo(f"kept {tag}: in use")
+    typer.echo(
+        f"{verb} {len(report.removed)} image(s), {image_inventory.size_text(report.freed_bytes)}"
+    )
+
+
+def _duration(text: str) -> timedelta:
+    from dotbox.core import validate
+    from dotbox.core.errors import InvalidInput
+
+    try:
+        return validate.ttl(text)
+    except InvalidInput:
+        raise InvalidInput(
+            f"invalid --older-than {text!r}: a duration from 1s to 30d such as 12h or 7d"
+        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 import typer
 
@@ -63,3 +64,28 @@ def psql(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     code = runner.run_interactive(sandbox, ["psql", *ctx.args], tty=tty)
     raise typer.Exit(code)
+
+
+@commands.command()
+def dump(
+    sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
+    schema_only: bool = typer.Option(False, "--schema-only", help="The schema, no rows."),
+    data_only: bool = typer.Option(False, "--data-only", help="The rows, no schema."),
+    file: Path = typer.Option(
+        None, "--file", "-f", help="Write the dump to FILE (made 0600) instead of stdout."
+    ),
+) -> None:
+    """pg_dump of SANDBOX by its server's own major, written on the host.
+
+    pg_dump runs in a runner made from the sandbox's base image (network none, the sandbox's
+    socket only, no host directory mounted), so it is never older than the server; the dump
+    comes back to stdout, or to FILE, written by you with mode 0600 and only when pg_dump
+    succeeded. A plain SQL script: restore it with dotbox psql OTHER < FILE or dotbox run
+    OTHER -- psql -f FILE. Exit 10 (pg_dump's error named) when pg_dump fails.
+    """
+    from dotbox.sandboxes import dump as dumping
+
+    part = dumping.part_of(schema_only=schema_only, data_only=data_only)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    dumping.dump(sandbox, part, out=file, stdout=sys.stdout.buffer)
+    sys.stdout.buffer.flush()

@@ -76,7 +76,7 @@ def _created_json(sb: Sandbox) -> dict[str, Any]:
         "id": sb.id,
         "dsn": c.dsn,
         "tcp_dsn": c.tcp_dsn,
-        "socket_dir": str(c.socket_dir),
+        "socket_dir": None if sb.info.tcp else str(c.socket_dir),  # --tcp: none on the host
         "user": c.user,
         "password": c.password,
         "database": c.database,
@@ -108,15 +108,21 @@ def show(
 ) -> None:
     """Show one sandbox: state, snapshot, expiry and DSN."""
     from dotbox import api
+    from dotbox.sandboxes import inventory
 
     sb = api.get(sandbox)
     dsn = sb.credentials.dsn if sb._credentials else None
     tcp_dsn = sb.credentials.tcp_dsn if sb._credentials else None
+    shown = inventory.shown_json(sb.info, inventory.forwarder_ports([sb.info]))
     if as_json:
-        emit({**sb.info.as_json(), "dsn": dsn, "tcp_dsn": tcp_dsn})
+        emit({**shown, "dsn": dsn, "tcp_dsn": tcp_dsn})
         return
     for key, value in sb.info._asdict().items():
+        if key == "socket_dir" and sb.info.tcp:  # its socket is in a volume, not on the host
+            continue
         typer.echo(f"{key:<16} {value}")
+    typer.echo(f"{'host':<16} {shown['host']}")
+    typer.echo(f"{'port':<16} {shown['port'] or '(forwarder not running)'}")
     typer.echo(f"{'dsn':<16} {dsn or '(credentials not on this host)'}")
     if tcp_dsn:
         typer.echo(f"{'tcp_dsn':<16} {tcp_dsn}")
@@ -190,18 +196,28 @@ def env_(
     sandbox: str = typer.Argument(..., help="Sandbox id.", autocompletion=complete_sandbox),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Print shell exports for a sandbox: eval "$(dotbox env ID)"; psql."""
+    """Print shell exports for a sandbox: eval "$(dotbox env ID)"; psql. PGHOST is its socket
+    directory, or 127.0.0.1 and PGPORT its forwarder's port for a --tcp sandbox."""
     import shlex
 
     from dotbox import api
 
-    creds = api.get(sandbox).credentials
+    sb = api.get(sandbox)
+    creds = sb.credentials
+    if sb.info.tcp and creds.tcp_port is None:
+        from dotbox.core.errors import Refused
+
+        raise Refused(
+            f"sandbox {sb.id} was made with --tcp but its forwarder is not running",
+            hint=f"'dotbox drop {sb.id}' and create it again",
+        )
+    where = creds.conninfo()  # a --tcp sandbox: its forwarder on 127.0.0.1
     values = {
-        "PGHOST": str(creds.socket_dir),
+        "PGHOST": where["host"],
         "PGUSER": creds.user,
         "PGPASSWORD": creds.password,
         "PGDATABASE": creds.database,
-        "PGPORT": "5432",
+        "PGPORT": where.get("port", "5432"),
         "DATABASE_URL": creds.dsn,
     }
     if as_json:

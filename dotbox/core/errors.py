@@ -70,7 +70,7 @@ class DropIncomplete(DotboxError):
 
 
 class CaptureFailed(DotboxError):
-    """Capture could not read the server (connection, authentication, pg_dump)."""
+    """Capture or dump could not read the server (connection, authentication, pg_dump)."""
 
     exit_code = 10
 
@@ -134,7 +134,8 @@ EXIT_CODES: dict[int, str] = {
     NotReady.exit_code: "the sandbox did not answer a query before its deadline (removed)",
     Conflict.exit_code: "conflict: the name is taken or the object is in use",
     DropIncomplete.exit_code: "drop ran but something was left behind (named)",
-    CaptureFailed.exit_code: "capture could not read the server (connection, auth or pg_dump)",
+    CaptureFailed.exit_code: "capture or dump could not read the server (connection, auth or"
+    " pg_dump)",
     ComposeFailed.exit_code: "compose could not start the review environment (removed)",
     EvidenceBroken.exit_code: "an evidence ledger's hash chain is broken (record named)",
     DoctorFailed.exit_code: "dotbox doctor found a problem (each with its fix)",

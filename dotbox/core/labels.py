@@ -17,6 +17,7 @@ class Label:
     EXPIRES = "dotbox.expires"  # gc removes it after this moment
     OWNER = "dotbox.owner"
     SUPERUSER = "dotbox.superuser"
+    CREATEDB = "dotbox.createdb"  # the handed-out role may create databases
     TCP = "dotbox.tcp"
     PG = "dotbox.pg"  # the PostgreSQL major version
     SNAPSHOT = "dotbox.snapshot"

@@ -79,6 +79,7 @@ class ImageInfo(Frozen):
     tags: list[str]
     labels: dict[str, str]
     size_bytes: int
+    created_at: float = 0.0  # epoch seconds, from the engine
 
 
 class SandboxCredentials(Frozen):

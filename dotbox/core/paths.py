@@ -78,6 +78,12 @@ def snapshot_ddl(digest: str) -> Path:
     return snapshots_dir() / "blobs" / f"{digest}.sql"
 
 
+def baked_dir() -> Path:
+    """This DOTBOX_HOME's record of the images it baked, one file per image id (what
+    ``dotbox image prune`` may remove: a home prunes only what it baked)."""
+    return data_home() / "baked"
+
+
 def locks_dir() -> Path:
     """Locks on the engine's shared things (a bake's image tag): one directory for every
     DOTBOX_HOME of this user, so two homes never bake the same image at once."""

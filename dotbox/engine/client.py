@@ -182,7 +182,18 @@ def image(ref: str) -> ImageInfo | None:
         tags=data.get("RepoTags") or [],
         labels=(data.get("Config") or {}).get("Labels") or {},
         size_bytes=data.get("Size", 0),
+        created_at=_epoch(data.get("Created")),
     )
+
+
+def _epoch(rfc3339: str | None) -> float:
+    """An image's creation time as inspect gives it ('2026-01-02T03:04:05.123456789Z')."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat((rfc3339 or "")[:19]).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def images(labels: dict[str, str]) -> list[ImageInfo]:
@@ -196,14 +207,17 @@ def images(labels: dict[str, str]) -> list[ImageInfo]:
             tags=d.get("RepoTags") or [],
             labels=d.get("Labels") or {},
             size_bytes=d.get("Size", 0),
+            created_at=float(d.get("Created") or 0),
         )
         for d in found
     ]
 
 
-def remove_image(ref: str) -> None:
+def remove_image(ref: str, *, force: bool = True) -> None:
+    """Remove an image (or, by a tag, that tag). Without ``force`` the engine refuses (Conflict)
+    one that a container uses or that other images are built on."""
     with _translated(f"remove image {ref}"), suppress(_docker_errors().ImageNotFound):
-        client().api.remove_image(ref, force=True)
+        client().api.remove_image(ref, force=force)
 
 
 def commit(

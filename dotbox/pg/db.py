@@ -83,16 +83,16 @@ def bootstrap(
         cur = conn.execute("; ".join(statements).encode(), prepare=False)
         while cur.nextset():  # to the read-back's result, the last one
             pass
-        row = cur.fetchone() or ("", None, None, None, None)
-    system_identifier, stored, rolsuper, closed, problems = row
-    if stored != verifier or closed is not True or rolsuper is not superuser:
+        row = cur.fetchone() or ("", None, None, None, None, None)
+    system_identifier, stored, rolsuper, createdb, closed, problems = row
+    if stored != verifier or closed is not True or rolsuper is not superuser or not createdb:
         raise NotReady(
-            "the bootstrap did not take: password stored, SUPERUSER as asked and"
+            "the bootstrap did not take: password stored, SUPERUSER as asked, CREATEDB and"
             f" dotbox_admin NOLOGIN read back as {stored == verifier}, {rolsuper is superuser},"
-            f" {closed is True}"
+            f" {createdb is True}, {closed is True}"
         )
     refuse_unsafe(creds, problems)
-    return Identity(str(system_identifier), superuser)
+    return Identity(str(system_identifier), superuser, createdb=True)
 
 
 def _read_back(creds: SandboxCredentials, problems: str) -> str:
@@ -102,6 +102,7 @@ def _read_back(creds: SandboxCredentials, problems: str) -> str:
             "SELECT system_identifier,"
             " (SELECT rolpassword FROM pg_authid WHERE rolname = {role}),"
             " (SELECT rolsuper FROM pg_authid WHERE rolname = {role}),"
+            " (SELECT rolcreatedb FROM pg_authid WHERE rolname = {role}),"
             " (SELECT NOT rolcanlogin FROM pg_authid WHERE rolname = 'dotbox_admin'),"
             " ({problems})"
             " FROM pg_control_system()"
@@ -121,6 +122,9 @@ _UNSAFE = {
     " WHERE rolsuper AND rolname <> 'dotbox_admin' AND (rolname <> 'sandbox' OR NOT {superuser})",
     "other roles that log in": "SELECT string_agg(rolname, ', ') FROM pg_roles"
     " WHERE rolcanlogin AND rolname <> 'sandbox'",
+    # sandbox itself may create (and drop its own) databases: test runners make theirs
+    "other roles that may create databases": "SELECT string_agg(rolname, ', ') FROM pg_roles"
+    " WHERE rolcreatedb AND rolname NOT IN ('dotbox_admin', 'sandbox')",
     "sandbox reaches privileged roles": "WITH RECURSIVE up AS ("
     "SELECT oid FROM pg_roles WHERE rolname = 'sandbox'"
     " UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid)"
@@ -149,9 +153,10 @@ def unsafe(*, superuser: bool, hba_file: str) -> str:
     """A query (as dotbox_admin) of what would make a new sandbox unsafe to hand out: one text
     value, empty when there is nothing. The snapshot's DDL ran as a superuser while it baked;
     the bake undid what it knows of, and this reads back that nothing is left: no superuser
-    but the bootstrap (and sandbox if asked), no login but sandbox, no membership path from
-    sandbox to a privileged role, no superuser-only setting applied at login, no function
-    that runs code or a restricted built-in unchecked, and dotbox's own hba_file."""
+    but the bootstrap (and sandbox if asked), no login and no CREATEDB but sandbox, no
+    membership path from sandbox to a privileged role, no superuser-only setting applied at
+    login, no function that runs code or a restricted built-in unchecked, and dotbox's own
+    hba_file."""
     values = {"superuser": sql.Literal(superuser), "hba_file": sql.Literal(hba_file)}
     parts = [
         sql.SQL("(SELECT {} || ': ' || ({}))").format(
@@ -174,10 +179,11 @@ def bootstrap_sql(
     creds: SandboxCredentials, *, superuser: bool, verifier: str | None = None
 ) -> list[str]:
     """The bootstrap: the sandbox role's password as a SCRAM verifier (the plain text never
-    reaches the server), SUPERUSER if asked, and dotbox_admin closed for good."""
+    reaches the server), CREATEDB (a test runner makes and drops its own databases; the server
+    has no network to reach), SUPERUSER if asked, and dotbox_admin closed for good."""
     role = sql.Identifier(creds.user)
     statements: list[sql.Composable] = [
-        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+        sql.SQL("ALTER ROLE {} CREATEDB PASSWORD {}").format(
             role, sql.Literal(verifier or scram_verifier(creds.password, creds.user))
         )
     ]
@@ -189,10 +195,12 @@ def bootstrap_sql(
 
 class Identity(NamedTuple):
     """Who a sandbox's server is, read back from it: its ``system_identifier`` (readable by any
-    role through pg_control_system()) and whether the role it hands out is a superuser."""
+    role through pg_control_system()), whether the role it hands out is a superuser and whether
+    it may create databases."""
 
     system_identifier: str
     superuser: bool
+    createdb: bool = False
 
 
 def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
@@ -200,9 +208,12 @@ def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
     (and, through the forwarder, a --tcp create's). The server reports ``is_superuser`` at
     connect."""
     with connect(creds, timeout=timeout, autocommit=True) as conn:
-        row = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
+        row = conn.execute(
+            "SELECT system_identifier, (SELECT rolcreatedb FROM pg_roles"
+            " WHERE rolname = current_user) FROM pg_control_system()"
+        ).fetchone()
         superuser = conn.info.parameter_status("is_superuser") == "on"
-    return Identity(str(row[0]) if row else "", superuser)
+    return Identity(str(row[0]) if row else "", superuser, createdb=bool(row and row[1]))
 
 
 def identity_over_tcp(creds: SandboxCredentials, *, deadline: float) -> Identity:

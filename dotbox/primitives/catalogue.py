@@ -73,12 +73,13 @@ _add(
         " mounts and limits, and the bootstrap steps; creates nothing.",
         execute="Bakes the snapshot if it never was, starts the container with network mode"
         " none, and, in one round trip as soon as the server answers, sets the sandbox role's"
-        " password, closes the bootstrap role and reads back what took.",
+        " password, lets it create (and drop its own) databases, as test runners do, without"
+        " making it a superuser, closes the bootstrap role and reads back what took.",
         verify="Judges what create read back with the guard's rules: the container (running,"
         " dotbox's labels, network mode none) and the server (the password's verifier stored,"
         " the bootstrap role NOLOGIN, a system_identifier other than the official one, the"
-        " role a superuser exactly as asked); with --tcp, a query through the forwarder with"
-        " its own password.",
+        " role a superuser exactly as asked and able to create databases); with --tcp, a query"
+        " through the forwarder with its own password.",
         rollback="Drop the sandbox: `dotbox rollback SANDBOX RECORD` runs sandbox-drop.",
         evidence="Inputs (snapshot and digest, TTL, superuser, tcp, limits), the container,"
         " image and socket directory, the read-back checks, timings.",

@@ -98,12 +98,13 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             f"run container dotbox-{sid} from {tag}: network none, mount sock/ at /sock,"
             f" memory {r.memory_bytes >> 20} MiB, cpus {r.cpus}, pids {r.pids}"
             + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else ""),
-            "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox PASSWORD"
+            "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox CREATEDB PASSWORD"
             " <SCRAM verifier>"
             + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
             + "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags,"
             " the server's system_identifier, and that no role but the bootstrap is a superuser"
-            " or logs in, sandbox reaches no privileged role and hba_file is dotbox's",
+            " or logs in, none but sandbox may create databases, sandbox reaches no privileged"
+            " role and hba_file is dotbox's",
             "write the ready marker",
         ]
         if inputs.tcp:
@@ -149,7 +150,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             return Verdict(ok=False, checks={"guard": str(exc)})
         superuser = live.superuser
         return Verdict(
-            ok=superuser == inputs.superuser,
+            ok=superuser == inputs.superuser and live.createdb,
             checks={
                 "running_network_none_labelled": True,
                 "credentials": "a query through the forwarder with its own password"
@@ -159,6 +160,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
                 "system_identifier": live.system_identifier,
                 "official_system_identifier": target.system_identifier,
                 "superuser": superuser,
+                "createdb": live.createdb,
             },
         )
 

@@ -25,6 +25,7 @@ class LiveSandbox(Frozen):
     credentials: SandboxCredentials
     system_identifier: str
     superuser: bool  # read back from the server, not from the labels
+    createdb: bool  # likewise
 
 
 def require_live(ref: str) -> LiveSandbox:
@@ -70,6 +71,7 @@ def judge(info: SandboxInfo, creds: SandboxCredentials, identity: db.Identity) -
         credentials=creds,
         system_identifier=identity.system_identifier,
         superuser=identity.superuser,
+        createdb=identity.createdb,
     )
 
 

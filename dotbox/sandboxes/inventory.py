@@ -48,6 +48,7 @@ class SandboxInfo(NamedTuple):
     created: datetime
     expires: datetime
     tcp: bool = False  # reached through a forwarder; its socket directory is a volume
+    createdb: bool = False  # its role may create databases (every sandbox made since it could)
 
     def as_json(self) -> dict[str, Any]:
         """The record as JSON values (``dotbox list --json``, ``show --json``, a pool's entry):
@@ -69,7 +70,7 @@ class SandboxInfo(NamedTuple):
         values = {**cls._field_defaults, **data, "socket_dir": Path(str(data["socket_dir"]))}
         for name in _TIMES:
             values[name] = datetime.fromisoformat(str(data[name]))
-        kinds = {"pg_major": int, "superuser": bool, "tcp": bool}
+        kinds = {"pg_major": int, "superuser": bool, "tcp": bool, "createdb": bool}
         for name, value in values.items():
             plain = name not in _TIMES and name != "socket_dir"
             if plain and type(value) is not kinds.get(name, str):
@@ -145,11 +146,12 @@ def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -
         created=claim[1] if claim else parse_time(labels.get(Label.CREATED)),
         expires=expires,
         tcp=labels.get(Label.TCP) == "true",
+        createdb=labels.get(Label.CREATEDB) == "true",
     )
 
 
-def _records(every_home: bool) -> list[dict[str, Any]]:
-    labels = {Label.MANAGED_BY: "dotbox", Label.ROLE: "sandbox"}
+def _records(every_home: bool, role: str = "sandbox") -> list[dict[str, Any]]:
+    labels = {Label.MANAGED_BY: "dotbox", Label.ROLE: role}
     if not every_home:
         labels[Label.HOME] = str(paths.data_home())
     socket_path = transport.unix_socket()
@@ -170,21 +172,72 @@ def rows(*, every_home: bool = False) -> list[SandboxInfo]:
     return sorted(found, key=lambda s: (s.created, s.id))
 
 
+FORWARDED_HOST = "127.0.0.1"  # where a --tcp sandbox's forwarder publishes its port
+_SERVER_PORT = 5432
+
+
+def forwarder_ports(found: list[SandboxInfo]) -> dict[str, int]:
+    """The host port of each running forwarder of the --tcp sandboxes in ``found``, by sandbox
+    id: one more listing of the engine, only when there is such a sandbox."""
+    wanted = {s.id for s in found if s.tcp}
+    if not wanted:
+        return {}
+    ports: dict[str, int] = {}
+    for d in _records(True, role="forwarder"):
+        sandbox_id = (d.get("Labels") or {}).get(Label.ID, "")
+        if sandbox_id not in wanted or d.get("State") != "running":
+            continue
+        for p in d.get("Ports") or []:
+            published = p.get("PublicPort") and p.get("IP", FORWARDED_HOST) == FORWARDED_HOST
+            if p.get("PrivatePort") == _SERVER_PORT and published:
+                ports[sandbox_id] = int(p["PublicPort"])
+    return ports
+
+
+def reached_at(s: SandboxInfo, ports: dict[str, int]) -> tuple[str, int | None]:
+    """(host, port) a client on this host connects to: the socket directory, or for a --tcp
+    sandbox, whose socket is in a volume and not on the host, its forwarder on 127.0.0.1 (port
+    None when the forwarder is not running)."""
+    if s.tcp:
+        return FORWARDED_HOST, ports.get(s.id)
+    return str(s.socket_dir), _SERVER_PORT
+
+
+def shown_json(s: SandboxInfo, ports: dict[str, int]) -> dict[str, Any]:
+    """``as_json`` as list and show print it: with ``host`` and ``port``, and no socket
+    directory for a --tcp sandbox (it has none on the host)."""
+    host, port = reached_at(s, ports)
+    out = s.as_json()
+    if s.tcp:
+        out["socket_dir"] = None
+    return {**out, "host": host, "port": port}
+
+
 def json_text(found: list[SandboxInfo]) -> str:
-    """``dotbox list --json``: each sandbox's ``as_json``, indented."""
-    return json.dumps([s.as_json() for s in found], indent=2)
+    """``dotbox list --json``: each sandbox's ``shown_json``, indented."""
+    ports = forwarder_ports(found)
+    return json.dumps([shown_json(s, ports) for s in found], indent=2)
 
 
 def text_lines(found: list[SandboxInfo]) -> list[str]:
-    """``dotbox list``'s text: a header and one line per sandbox, or "no sandboxes"."""
+    """``dotbox list``'s text: a header and one line per sandbox, or "no sandboxes". HOST is
+    the socket directory, or 127.0.0.1:PORT of a --tcp sandbox's forwarder."""
     if not found:
         return ["no sandboxes"]
-    header = f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} SOCKET"
+    ports = forwarder_ports(found)
+    header = f"{'ID':<20} {'STATE':<9} {'SNAPSHOT':<16} {'PG':<3} {'EXPIRES':<20} HOST"
     return [header] + [
         f"{s.id:<20} {s.state:<9} {s.snapshot:<16} {s.pg_major:<3} "
-        f"{s.expires:%Y-%m-%d %H:%M:%S}  {s.socket_dir}"
+        f"{s.expires:%Y-%m-%d %H:%M:%S}  {_where(s, ports)}"
         for s in found
     ]
+
+
+def _where(s: SandboxInfo, ports: dict[str, int]) -> str:
+    host, port = reached_at(s, ports)
+    if not s.tcp:
+        return host
+    return f"{host}:{port}" if port else f"{host} (forwarder not running)"
 
 
 def ids() -> list[str]:

@@ -107,6 +107,7 @@ def create(
         **(extra_labels or {}),  # dotbox's own labels, after these, cannot be overridden
         **_sandbox_labels(manifest, sandbox_id, created, ttl, ready_deadline),
         Label.SUPERUSER: str(superuser).lower(),
+        Label.CREATEDB: "true",
         Label.TCP: str(tcp).lower(),
         Label.LIMITS: resources.model_dump_json(),
     }

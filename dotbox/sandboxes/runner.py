@@ -102,13 +102,14 @@ def spec(
     live: guard.LiveSandbox,
     command: Sequence[str],
     *,
-    cwd: Path,
+    cwd: Path | None,
     rw: bool = False,
     tcp: bool = False,
 ) -> client.ContainerSpec:
     """The runner container for ``command`` against the guarded sandbox ``live``, mounting
-    ``cwd`` (checked by ``work_dir``)."""
+    ``cwd`` (checked by ``work_dir``) at /work, or no directory of the host at all (None)."""
     info = live.info
+    work = () if cwd is None else (client.Mount(str(cwd), WORKDIR, read_only=not rw),)
     base = images.base_image(info.pg_major, build=False)
     password_file = info.socket_dir.parent / "password"
     return client.ContainerSpec(
@@ -126,11 +127,11 @@ def spec(
         network_mode="none",
         cap_drop=("ALL",),
         no_new_privileges=True,
-        working_dir=WORKDIR,
+        working_dir=WORKDIR if cwd is not None else "/tmp",
         mounts=(
             client.Mount(lifecycle.socket_source(info), SOCKET, read_only=True),
             client.Mount(str(password_file), PASSWORD_FILE, read_only=True),
-            client.Mount(str(cwd), WORKDIR, read_only=not rw),
+            *work,
         ),
         environment={
             "PGHOST": SOCKET,

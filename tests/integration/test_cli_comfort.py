@@ -59,7 +59,13 @@ def psql(sandbox_id: str, *args: str, stdin: str | None = None) -> subprocess.Co
 def test_list_json_is_the_api_answer(sb: dotbox.Sandbox) -> None:
     listed = json.loads(run_cli("list", "--json", check=True).stdout)
     assert sb.id in [s["id"] for s in listed]
+    # the API's record, and where a client on this host connects (host and port)
+    where = [{k: s.pop(k) for k in ("host", "port")} for s in listed]
     assert listed == [s.as_json() for s in api.list_sandboxes()]
+    assert where[[s["id"] for s in listed].index(sb.id)] == {
+        "host": str(sb.info.socket_dir),
+        "port": 5432,
+    }
     text = run_cli("list", check=True).stdout
     assert any(line.startswith(sb.id) and " ready " in line for line in text.splitlines())
 

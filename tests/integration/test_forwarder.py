@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import psycopg
 import pytest
 
+from dotbox.core import paths
 from dotbox.engine import client
 from tests.integration.conftest import cli_json, interfaces
 
@@ -27,6 +27,8 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
     created = cli_json("create", "--tcp")
     assert isinstance(created, dict)
     sid, tcp_dsn = created["id"], created["tcp_dsn"]
+    assert created["socket_dir"] is None  # it has none on the host to show
+    socket_dir = paths.sandbox_dir(sid) / "sock"
     try:
         assert tcp_dsn.startswith("postgresql://sandbox:") and "@127.0.0.1:" in tcp_dsn
         with psycopg.connect(tcp_dsn, connect_timeout=5) as conn:
@@ -47,7 +49,7 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
         for container in (sandbox.id, fwd.id):
             mounts = inspect(container)["Mounts"]
             assert [(m["Type"], m["Name"]) for m in mounts] == [("volume", volume)]  # type: ignore[index]
-        assert not list(Path(created["socket_dir"]).iterdir())  # nothing on the host
+        assert not list(socket_dir.iterdir())  # nothing on the host
         assert client.volumes({"dotbox.id": sid}) == [volume]
         # The forwarder's port is open before the bootstrap: dotbox_admin is never trusted
         # there (peer authentication, inside the container only), not just closed afterwards.
@@ -65,4 +67,4 @@ def test_tcp_forwarder_on_loopback_only_and_dropped_with_its_sandbox() -> None:
     assert isinstance(dropped, dict) and dropped["errors"] == []
     assert client.containers({"dotbox.id": sid}) == []
     assert client.volumes({"dotbox.id": sid}) == []
-    assert not Path(created["socket_dir"]).exists()
+    assert not socket_dir.exists()

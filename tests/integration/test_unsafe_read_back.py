@@ -11,8 +11,8 @@ from dotbox.pg import db
 
 HBA = "/tmp/d/pg_hba.conf"  # the plain server's own, as dotbox's would be
 LEFT_BEHIND = """\
-CREATE ROLE sandbox LOGIN;
-CREATE ROLE a; CREATE ROLE b BYPASSRLS;
+CREATE ROLE sandbox LOGIN CREATEDB;
+CREATE ROLE a; CREATE ROLE b BYPASSRLS; CREATE ROLE cd CREATEDB;
 GRANT a TO sandbox; GRANT b TO a;
 CREATE ROLE bd LOGIN SUPERUSER;
 GRANT pg_write_server_files TO sandbox;
@@ -63,6 +63,7 @@ def left_behind() -> str:
         "superusers: bd",
         "other roles that log in: ",  # dotbox_admin is not closed here, and bd
         "sandbox reaches privileged roles: ",
+        "other roles that may create databases: cd;",  # not sandbox, nor the bootstrap
         "superuser-only role settings: session_preload_libraries=x",
         "C functions outside the server's library: so(oid)",
         "wrappers of restricted built-in functions: rd(text)",
@@ -82,7 +83,7 @@ def test_what_sandbox_reaches_is_followed_through_memberships(left_behind: str) 
 
 
 def test_a_clean_catalog_reads_back_empty() -> None:
-    clean = "CREATE ROLE sandbox LOGIN; CREATE ROLE app; GRANT app TO sandbox;"
+    clean = "CREATE ROLE sandbox LOGIN CREATEDB; CREATE ROLE app; GRANT app TO sandbox;"
     query = "ALTER ROLE dotbox_admin NOLOGIN; SELECT " + db.unsafe(superuser=False, hba_file=HBA)
     assert _plain_server(clean, query) == ""
     superuser = "CREATE ROLE sandbox LOGIN SUPERUSER; CREATE ROLE app BYPASSRLS;"

@@ -30,12 +30,14 @@ LABELS = {
     "dotbox.ready-by": "2026-01-01T10:00:35+00:00",
     "dotbox.owner": "me@host",
     "dotbox.superuser": "true",
+    "dotbox.createdb": "true",
 }
 
 
 FIELDS = [  # what `dotbox list --json` and the API's SandboxInfo have always held, in order
     "id", "container", "state", "snapshot", "snapshot_digest", "pg_major", "image", "user",
     "database", "socket_dir", "superuser", "owner", "created", "expires", "tcp",
+    "createdb",
 ]  # fmt: skip
 
 
@@ -55,6 +57,10 @@ def test_list_and_the_api_read_one_record(tmp_path: Path, ready: bool) -> None:
     assert list(SandboxInfo._fields) == FIELDS
     assert row.state == ("ready" if ready else "broken") and row.socket_dir == tmp_path / "sock"
     assert row.container == "f" * 12 and row.pg_major == 17 and row.superuser is True
+    assert row.createdb is True
+    # a sandbox made before its role could create databases says so
+    older = {k: v for k, v in labels.items() if k != "dotbox.createdb"}
+    assert inventory.row_of("f" * 64, "sha256:img", "running", older).createdb is False
 
 
 def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
@@ -62,12 +68,25 @@ def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
     data = row.as_json()
     assert list(data) == FIELDS
     assert data["created"] == "2026-01-01T10:00:00Z" and data["socket_dir"] == "/d/sock"
-    assert json.loads(inventory.json_text([row])) == [data]
+    assert json.loads(inventory.json_text([row])) == [data | {"host": "/d/sock", "port": 5432}]
     assert SandboxInfo.from_json(json.dumps(data)) == row
     # a pool entry written by pydantic's model_dump_json (before this record) still reads
     written = json.dumps(data, separators=(",", ":"))
     assert SandboxInfo.from_json(written) == row
     assert SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k != "tcp"})) == row
+    # an entry pooled before sandboxes could create databases reads as one that cannot
+    older = SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k != "createdb"}))
+    assert older == row._replace(createdb=False)
+
+
+def test_a_tcp_sandbox_is_shown_at_its_forwarder_never_at_a_socket_directory() -> None:
+    labels = {**LABELS, "dotbox.dir": "/d", "dotbox.tcp": "true"}
+    row = inventory.row_of("f" * 64, "img", "running", labels)
+    shown = inventory.shown_json(row, {row.id: 49153})
+    assert (shown["socket_dir"], shown["host"], shown["port"]) == (None, "127.0.0.1", 49153)
+    assert inventory.shown_json(row, {})["port"] is None  # its forwarder is not running
+    plain = inventory.row_of("f" * 64, "img", "running", {**LABELS, "dotbox.dir": "/d"})
+    assert inventory.shown_json(plain, {plain.id: 49153})["host"] == "/d/sock"
 
 
 @pytest.mark.parametrize(
@@ -76,6 +95,7 @@ def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
         {"state": "happy"},
         {"pg_major": "17"},
         {"superuser": "true"},
+        {"createdb": "true"},
         {"created": "yesterday"},
         {"extra": 1},
         {"id": None},
