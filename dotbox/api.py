@@ -88,6 +88,12 @@ class Sandbox:
             self._databases = databases.of(self.info, spares)
         return Database(self, self._databases.take(), self._databases)
 
+    def database_names(self) -> list[str]:
+        """The databases handed out of this sandbox (by any process) and not dropped yet."""
+        from dotbox.sandboxes import databases
+
+        return databases.handed_out(self.info)
+
     def drop(self) -> DropReport:
         """Destroy the sandbox and confirm nothing of it is left (sandbox-drop). Idempotent."""
         if self._databases is not None:  # its spare databases go with it

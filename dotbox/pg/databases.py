@@ -26,10 +26,11 @@ TEMPLATE = "sandbox_template"
 SPARE_PREFIX = "dotbox_spare_"
 PREFIX = "db_"  # a handed-out database and its role: db_<16 hex>
 Strategy = Literal["WAL_LOG", "FILE_COPY"]
-# Measured (bench/per_test_db.py): FILE_COPY copies files and checkpoints twice, which with
-# fsync off costs a few ms whatever the size; WAL_LOG writes every block through the WAL, which
-# wins only for a database of a few pages. Above this size FILE_COPY is the faster.
-FILE_COPY_ABOVE_BYTES = 12 * 1024 * 1024
+# Measured (bench/per_test_db.py, docs/pytest.md): FILE_COPY copies the files and checkpoints
+# twice, which with fsync off costs little whatever the size; WAL_LOG writes every block
+# through the WAL, and was as slow or slower already for the default snapshot's 8 MB and
+# pagila's 9 MB (an empty database is 7.5 MB of catalogs). It is kept for a template below this.
+FILE_COPY_ABOVE_BYTES = 4 * 1024 * 1024
 
 
 def admin_connect(admin: SandboxCredentials) -> psycopg.Connection[Any]:

@@ -182,13 +182,28 @@ def create_one(info: SandboxInfo) -> SandboxCredentials:
 _NAME = re.compile(re.escape(sql_db.PREFIX) + "[0-9a-f]{16}")
 
 
-def drop_one(info: SandboxInfo, name: str) -> bool:
-    """Drop the handed-out database ``name`` and its role; False if neither existed."""
+def handed_out(info: SandboxInfo) -> list[str]:
+    link = _Link(admin_credentials(info))
+    try:
+        return sorted(set(sql_db.handed_out(link.get())))
+    finally:
+        link.close()
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a handed-out database's (never the sandbox's own, a spare or the
+    template), else InvalidInput."""
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             f"{name!r} is not a per-test database's name ({sql_db.PREFIX} and 16 hex digits)",
             hint="'dotbox db create' prints it",
         )
+    return name
+
+
+def drop_one(info: SandboxInfo, name: str) -> bool:
+    """Drop the handed-out database ``name`` and its role; False if neither existed."""
+    check_name(name)
     link = _Link(admin_credentials(info))
     try:
         return sql_db.drop(link.get(), name)
