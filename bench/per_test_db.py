@@ -8,8 +8,10 @@
    (DROP DATABASE … WITH (FORCE) and DROP ROLE), median and p95.
    "spares ready": each run waits until the background filler has its spares back, as a test
    that runs longer than a clone would; "back to back": no wait, so the spares run out and
-   database() clones while the caller waits. The pytest fixture drops in the background, so
-   a test waits for create only; the API's ``with`` block waits for both.
+   database() clones while the caller waits. The API's ``with`` block waits for both.
+3. What the ``dotbox_database`` fixture costs a test: back to back, create, then the drop
+   handed to a background thread (as the plugin's remover does); the overhead is create plus
+   the hand-off, and the background drops compete with the next creates.
 
     PYTHONPATH=$PWD python3 bench/per_test_db.py [--runs 50] [--clones 15] [--json]
 
@@ -85,6 +87,33 @@ def _overhead(sb: Any, runs: int, *, wait: bool) -> dict[str, Any]:
     return {"create": _stats(create), "drop": _stats(drop), "create_plus_drop": _stats(total)}
 
 
+def _fixture(sb: Any, runs: int) -> dict[str, Any]:
+    import queue
+    import threading
+
+    drops: queue.Queue[Any] = queue.Queue()
+
+    def remover() -> None:
+        while (db := drops.get()) is not None:
+            db.drop()
+
+    thread = threading.Thread(target=remover)
+    thread.start()
+    overhead = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        db = sb.database()
+        t1 = time.perf_counter()
+        db.query("SELECT 1")
+        t2 = time.perf_counter()
+        drops.put(db)
+        overhead.append((t1 - t0) + (time.perf_counter() - t2))
+    t0 = time.perf_counter()
+    drops.put(None)
+    thread.join()
+    return {"overhead": _stats(overhead), "drain_s": round(time.perf_counter() - t0, 2)}
+
+
 def measure(snapshot: str, runs: int, clones: int) -> dict[str, Any]:
     import dotbox
 
@@ -97,6 +126,7 @@ def measure(snapshot: str, runs: int, clones: int) -> dict[str, Any]:
             "strategy": strategies,
             "spares_ready": _overhead(sb, runs, wait=True),
             "back_to_back": _overhead(sb, runs, wait=False),
+            "fixture": _fixture(sb, runs),
         }
 
 
@@ -114,6 +144,9 @@ def report(results: list[dict[str, Any]]) -> None:
         for mode in ("spares_ready", "back_to_back"):
             for part in ("create", "drop", "create_plus_drop"):
                 print(_line(f"{mode}: {part}", r[mode][part]))
+        fx = r["fixture"]
+        print(_line("fixture (background drop): overhead", fx["overhead"]))
+        print(f"  the background drops finished {fx['drain_s']} s after the last test")
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ class _Link:
     def __init__(self, admin: SandboxCredentials) -> None:
         self._admin = admin
         self._conn: Any = None
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
 
     def get(self) -> Any:
         if self._conn is None or self._conn.closed:
@@ -49,9 +49,10 @@ class _Link:
         return self._conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self.lock:  # after whatever statement runs on it now
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class Databases:
@@ -64,8 +65,11 @@ class Databases:
         self.info = info
         self.want = spares
         self._admin = admin_credentials(info)
-        self._handing = _Link(self._admin)  # take() and drop(), in the caller's thread
-        self._filling = _Link(self._admin)  # the filler's own
+        # one connection each, so that a drop (a checkpoint: tens of ms) in a background
+        # remover never holds up a take() in the test's thread, nor a clone
+        self._handing = _Link(self._admin)
+        self._dropping = _Link(self._admin)
+        self._filling = _Link(self._admin)
         self._ready: deque[str] = deque()
         self._wake = threading.Condition()
         self._closed = False
@@ -93,8 +97,8 @@ class Databases:
         return creds.model_copy(update={"user": name, "password": password, "database": name})
 
     def drop(self, name: str) -> bool:
-        with self._handing.lock:
-            return sql_db.drop(self._handing.get(), name)
+        with self._dropping.lock:
+            return sql_db.drop(self._dropping.get(), name)
 
     def _pop(self) -> str | None:
         with self._wake:
@@ -145,8 +149,8 @@ class Databases:
                 while drop_spares and (spare := self._pop()):
                     sql_db.drop(self._handing.get(), spare)
             finally:
-                self._handing.close()
-                self._filling.close()
+                for link in (self._handing, self._dropping, self._filling):
+                    link.close()
 
 
 _by_sandbox: dict[str, Databases] = {}
