@@ -160,3 +160,11 @@ def test_cli_db_create_and_drop(sb: dotbox.Sandbox) -> None:
     bad = run_cli("db", "drop", sb.id, "sandbox")
     assert bad.returncode == 2 and "not a per-test database" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_tcp_sandbox_hands_out_databases_through_its_forwarder() -> None:
+    with dotbox.sandbox("default", tcp=True) as sb:
+        with sb.database() as db:
+            assert db.dsn.startswith(f"postgresql://{db.name}:") and "@127.0.0.1:" in db.dsn
+            assert db.query("SELECT current_user, current_database()") == [(db.name, db.name)]
+        assert left_over(sb) == []
