@@ -43,7 +43,10 @@ bench-cli:  ## dotbox create/drop from a shell against the API's own, same run (
 bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering
 	$(PYTHON) bench/density.py
 
+bench-db:  ## per-test databases: clone strategy by size, database() create and drop (median, p95) on default and pagila
+	$(PYTHON) bench/per_test_db.py
+
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-density bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-density bench-snapshots

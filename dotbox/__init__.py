@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from dotbox.api import (
+        Database,
         Sandbox,
         drop,
         get,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from dotbox.core.errors import DotboxError
 
 _API = {
+    "Database",
     "Sandbox",
     "sandbox",
     "get",
@@ -35,6 +37,7 @@ _API = {
 }
 
 __all__ = [
+    "Database",
     "DotboxError",
     "Sandbox",
     "__version__",

@@ -17,6 +17,7 @@ from dotbox.snapshots import store as _snapshots
 if TYPE_CHECKING:
     from dotbox.images import Progress
     from dotbox.primitives.facets import Outcome
+    from dotbox.sandboxes.databases import Databases
 
 
 class Sandbox:
@@ -26,6 +27,7 @@ class Sandbox:
         self.info = info
         self._credentials = credentials
         self._dropped: DropReport | None = None
+        self._databases: Databases | None = None
 
     @property
     def id(self) -> str:
@@ -74,8 +76,31 @@ class Sandbox:
             cur = conn.execute(statement, params)
             return list(cur.fetchall()) if cur.description else []
 
+    def database(self, *, spares: int = 2) -> Database:
+        """A fresh database of this sandbox, cloned from a pristine copy of its own (taken the
+        first time, which nobody can connect to), with its own owner role and password; no
+        other database's role can connect to it. ``spares`` clones are kept ready in the
+        background, so that this takes milliseconds. Use it as a context manager: leaving the
+        block drops it (its open connections are ended)."""
+        from dotbox.sandboxes import databases
+
+        if self._databases is None:
+            self._databases = databases.of(self.info, spares)
+        return Database(self, self._databases.take(), self._databases)
+
+    def database_names(self) -> list[str]:
+        """The databases handed out of this sandbox (by any process) and not dropped yet."""
+        from dotbox.sandboxes import databases
+
+        return databases.handed_out(self.info)
+
     def drop(self) -> DropReport:
         """Destroy the sandbox and confirm nothing of it is left (sandbox-drop). Idempotent."""
+        if self._databases is not None:  # its spare databases go with it
+            from dotbox.sandboxes import databases
+
+            databases.forget(self.id)
+            self._databases = None
         if self._dropped is None:
             try:
                 self._dropped = drop(self.id)
@@ -128,6 +153,54 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"<Sandbox {self.id} snapshot={self.info.snapshot} state={self.info.state}>"
+
+
+class Database:
+    """A database of a sandbox, handed out by ``Sandbox.database()``: its own role owns it
+    (and is a member of the sandbox's role, so it may do in it what that role may). Leaving
+    the block drops the database and its role."""
+
+    def __init__(self, sandbox: Sandbox, credentials: SandboxCredentials, owner: Databases):
+        self.sandbox = sandbox
+        self.credentials = credentials
+        self._owner = owner
+        self.dropped = False
+
+    @property
+    def name(self) -> str:
+        return self.credentials.database
+
+    @property
+    def dsn(self) -> str:
+        """``postgresql://db_…:PASSWORD@/db_…?host=SOCKET_DIR``"""
+        return self.credentials.dsn
+
+    def connect(self, **kwargs: Any) -> Any:
+        """A psycopg connection to the database (keyword arguments go to ``psycopg.connect``)."""
+        from dotbox.pg import db
+
+        return db.connect(self.credentials, **kwargs)
+
+    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement in its own committed transaction; return its rows (if any)."""
+        with self.connect() as conn:
+            cur = conn.execute(statement, params)
+            return list(cur.fetchall()) if cur.description else []
+
+    def drop(self) -> None:
+        """Drop the database (ending its open connections) and its role. Idempotent."""
+        if not self.dropped:
+            self._owner.drop(self.name)
+            self.dropped = True
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.drop()
+
+    def __repr__(self) -> str:
+        return f"<Database {self.name} of sandbox {self.sandbox.id}>"
 
 
 def sandbox(

@@ -5,26 +5,30 @@ anyone who installs dotbox. Importing it costs only this module: dotbox's API (a
 docker and psycopg) is imported the first time a fixture asks for a sandbox, and a session that
 uses no fixture never touches the engine.
 
-Fixtures: ``dotbox_sandbox`` (one per test), ``dotbox_session_sandbox`` (one per session, or per
-xdist worker), ``dotbox_sandbox_factory`` (call it for as many as a test needs). Options:
+Fixtures: ``dotbox_sandbox`` (one per test), ``dotbox_database`` (a database of its own per
+test, inside the session sandbox), ``dotbox_session_sandbox`` (one per session, or per xdist
+worker), ``dotbox_sandbox_factory`` (call it for as many as a test needs). Options:
 ``--dotbox-snapshot`` (ini ``dotbox_snapshot``), ``--dotbox-ttl`` (ini ``dotbox_ttl``),
-``--dotbox-keep``. Every sandbox the session made is dropped when its fixture ends, and again by
-a final sweep at the end of the session (pass, failure, error, Ctrl-C, SIGTERM); one that a
-SIGKILL left behind expires after its TTL and ``dotbox gc`` removes it.
+``--dotbox-keep``. When a test ends, its sandbox or database is handed to a background remover
+and the next test starts; the session sandbox waits for the removal of its databases and
+confirms none is left, and the end of the session waits for every removal, then sweeps what is
+still live (pass, failure, error, Ctrl-C, SIGTERM); a sandbox that a SIGKILL left behind
+expires after its TTL and ``dotbox gc`` removes it.
 """
 
 from __future__ import annotations
 
+import queue
 import signal
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from dotbox.api import Sandbox
+    from dotbox.api import Database, Sandbox
 
 DEFAULT_TTL = "30m"
 KEEP_HINT = "rerun with --dotbox-keep to keep it for debugging"
@@ -77,6 +81,8 @@ class _Registry:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self.item: pytest.Item | None = None  # the test running now
+        self.remover = _Remover(self.errors)
+        self.databases: dict[str, list[str]] = {}  # sandbox id -> databases handed out
         self._saved_sigterm: Any = None
         self._sigterm_installed = False
 
@@ -110,14 +116,21 @@ class _Registry:
             self.item.stash.setdefault(_MADE, {})[sandbox.id] = fixture
         return sandbox
 
-    def release(self, sandbox: Sandbox) -> None:
-        """Drop ``sandbox`` now (or, with --dotbox-keep, record it as kept)."""
+    def release(self, sandbox: Sandbox, *, background: bool = False) -> None:
+        """Drop ``sandbox`` now, or hand it to the background remover (with --dotbox-keep,
+        record it as kept)."""
         with self._lock:
             if self.live.pop(sandbox.id, None) is None:
                 return
         if self.keep:
             self.kept.append(sandbox.id)
             return
+        if background:
+            self.remover.submit(sandbox.id, lambda: self._drop(sandbox))
+        else:
+            self._drop(sandbox)
+
+    def _drop(self, sandbox: Sandbox) -> None:
         try:
             sandbox.drop()
         except BaseException:
@@ -125,8 +138,39 @@ class _Registry:
                 self.live[sandbox.id] = sandbox  # the final sweep tries again
             raise
 
+    def database(self, sandbox: Sandbox) -> Database:
+        database = sandbox.database()
+        with self._lock:
+            self.databases.setdefault(sandbox.id, []).append(database.name)
+        return database
+
+    def release_database(self, database: Database) -> None:
+        """Hand ``database`` to the background remover (with --dotbox-keep, leave it)."""
+        if not self.keep:
+            self.remover.submit(database.name, database.drop)
+
+    def confirm_databases(self, sandbox: Sandbox) -> None:
+        """Wait for the removals, then read back that none of the databases handed out of
+        ``sandbox`` is left (each one that is becomes an error of the session)."""
+        self.remover.wait()
+        with self._lock:
+            made = self.databases.pop(sandbox.id, [])
+        if not made or self.keep:
+            return
+        from dotbox.core.errors import DotboxError
+
+        try:
+            left = set(sandbox.database_names()) & set(made)
+        except DotboxError as exc:
+            self.errors.append(f"{sandbox.id}: its databases could not be read back: {exc}")
+            return
+        self.errors.extend(f"{sandbox.id}: database {name} was left" for name in sorted(left))
+
     def sweep(self) -> None:
-        """Drop whatever is still live, with Ctrl-C and SIGTERM held back until it is done."""
+        """Wait for the background removals, then drop whatever is still live, with Ctrl-C and
+        SIGTERM held back until it is done."""
+        with _signals_deferred():
+            self.remover.wait()
         if not self.live:
             return
         from dotbox.core.errors import DotboxError, NotFound
@@ -167,6 +211,42 @@ class _Registry:
         if self._saved_sigterm is not None:
             signal.signal(signal.SIGTERM, self._saved_sigterm)
             self._saved_sigterm = None
+
+
+class _Remover:
+    """Drops handed to it run one after another in a thread of their own, so that a test's
+    teardown returns at once; ``wait()`` returns when every one has run. A failure becomes a
+    line of ``errors`` (the sandbox's own retry is the final sweep)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        self._queue: queue.Queue[tuple[str, Callable[[], object]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, what: str, drop: Callable[[], object]) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="dotbox-remover", daemon=True)
+            self._thread.start()
+        self._queue.put((what, drop))
+
+    def _run(self) -> None:
+        from dotbox.core.errors import DotboxError, NotFound
+
+        while True:
+            what, drop = self._queue.get()
+            try:
+                drop()
+            except NotFound:
+                pass
+            except DotboxError as exc:
+                self.errors.append(f"{what}: {exc.one_line()}")
+            except Exception as exc:  # keep removing: the others must go too
+                self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+            finally:
+                self._queue.task_done()
+
+    def wait(self) -> None:
+        self._queue.join()
 
 
 class _signals_deferred:
@@ -222,7 +302,7 @@ def dotbox_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     try:
         yield sandbox
     finally:
-        registry.release(sandbox)
+        registry.release(sandbox, background=True)
 
 
 @pytest.fixture(scope="session")
@@ -233,7 +313,25 @@ def dotbox_session_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     try:
         yield sandbox
     finally:
-        registry.release(sandbox)
+        try:
+            registry.confirm_databases(sandbox)
+        finally:
+            registry.release(sandbox)
+
+
+@pytest.fixture
+def dotbox_database(
+    request: pytest.FixtureRequest, dotbox_session_sandbox: Sandbox
+) -> Iterator[Database]:
+    """A database of its own for this test, inside the session sandbox: a fresh clone of the
+    snapshot's database (taken from spares cloned in the background), owned by a role of its
+    own; it is dropped in the background when the test ends."""
+    registry = _registry(request.config)
+    database = registry.database(dotbox_session_sandbox)
+    try:
+        yield database
+    finally:
+        registry.release_database(database)
 
 
 class SandboxFactory:
@@ -284,6 +382,8 @@ def _sandboxes_of(item: pytest.Item) -> dict[str, str]:
             found.update((s.id, name) for s in value.made)
         elif type(value).__name__ == "Sandbox" and type(value).__module__ == "dotbox.api":
             found.setdefault(value.id, name)
+        elif type(value).__name__ == "Database" and type(value).__module__ == "dotbox.api":
+            found.setdefault(value.sandbox.id, f"{name}, database {value.name}")
     return found
 
 
@@ -336,7 +436,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for sid in kept:
             terminalreporter.write_line(f"{sid}    remove with: dotbox drop {sid}")
     if registry.errors:
-        terminalreporter.section("dotbox: sandboxes that could not be dropped")
+        terminalreporter.section("dotbox: sandboxes and databases that could not be dropped")
         for line in registry.errors:
             terminalreporter.write_line(line)
 

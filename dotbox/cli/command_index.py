@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snapshot": ("snapshot_cmds", "Import, capture, list, show, diff and remove snapshots"),
     "image": ("image_cmds", "Base images (PostgreSQL per major) and baked sandbox images"),
     "pool": ("pool_cmds", "A warm pool: sandboxes started ahead of time"),
+    "db": ("db_cmds", "Per-test databases inside a sandbox: create, drop"),
     "vocab": ("primitive_cmds", "Controlled vocabularies: label every catalog object"),
     "evidence": ("evidence_cmds", "Read back a sandbox's evidence ledger, check it, export it"),
     "review": ("review_cmds", "Review environments: an application and a sandbox, no network"),

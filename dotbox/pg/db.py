@@ -21,6 +21,11 @@ PINNED: dict[str, Any] = {
     "gssencmode": "disable",
 }
 
+# The role dotbox uses to clone, hand out and drop a sandbox's per-test databases
+# (dotbox.pg.databases): it may create databases and roles, is no superuser, and its password is
+# kept on the host only, beside the sandbox's own.
+DBADMIN = "dotbox_dbadmin"
+
 
 def scram_verifier(password: str, user: str) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password``, made by libpq
@@ -52,7 +57,12 @@ def connect(
 
 
 def bootstrap(
-    creds: SandboxCredentials, *, superuser: bool, hba_file: str, deadline: float
+    creds: SandboxCredentials,
+    *,
+    superuser: bool,
+    hba_file: str,
+    deadline: float,
+    dbadmin_password: str | None = None,
 ) -> Identity:
     """First connection to a new sandbox, as dotbox_admin (trusted once, see pg_hba.conf):
     give the sandbox role its random password (and SUPERUSER if asked), close that door, and
@@ -75,7 +85,9 @@ def bootstrap(
 
     verifier = scram_verifier(creds.password, creds.user)
     statements = [
-        *bootstrap_sql(creds, superuser=superuser, verifier=verifier),
+        *bootstrap_sql(
+            creds, superuser=superuser, verifier=verifier, dbadmin_password=dbadmin_password
+        ),
         _read_back(creds, unsafe(superuser=superuser, hba_file=hba_file)),
     ]
     conn = poll(attempt, deadline=deadline, interval=0.002, retry_on=(psycopg.OperationalError,))
@@ -121,10 +133,10 @@ _UNSAFE = {
     "superusers": "SELECT string_agg(rolname, ', ') FROM pg_roles"
     " WHERE rolsuper AND rolname <> 'dotbox_admin' AND (rolname <> 'sandbox' OR NOT {superuser})",
     "other roles that log in": "SELECT string_agg(rolname, ', ') FROM pg_roles"
-    " WHERE rolcanlogin AND rolname <> 'sandbox'",
+    f" WHERE rolcanlogin AND rolname NOT IN ('sandbox', '{DBADMIN}')",
     # sandbox itself may create (and drop its own) databases: test runners make theirs
     "other roles that may create databases": "SELECT string_agg(rolname, ', ') FROM pg_roles"
-    " WHERE rolcreatedb AND rolname NOT IN ('dotbox_admin', 'sandbox')",
+    f" WHERE rolcreatedb AND rolname NOT IN ('dotbox_admin', 'sandbox', '{DBADMIN}')",
     "sandbox reaches privileged roles": "WITH RECURSIVE up AS ("
     "SELECT oid FROM pg_roles WHERE rolname = 'sandbox'"
     " UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid)"
@@ -176,11 +188,16 @@ def refuse_unsafe(creds: SandboxCredentials, problems: str | None) -> None:
 
 
 def bootstrap_sql(
-    creds: SandboxCredentials, *, superuser: bool, verifier: str | None = None
+    creds: SandboxCredentials,
+    *,
+    superuser: bool,
+    verifier: str | None = None,
+    dbadmin_password: str | None = None,
 ) -> list[str]:
     """The bootstrap: the sandbox role's password as a SCRAM verifier (the plain text never
     reaches the server), CREATEDB (a test runner makes and drops its own databases; the server
-    has no network to reach), SUPERUSER if asked, and dotbox_admin closed for good."""
+    has no network to reach), SUPERUSER if asked, the role that makes per-test databases (with
+    ``dbadmin_password``), and dotbox_admin closed for good."""
     role = sql.Identifier(creds.user)
     statements: list[sql.Composable] = [
         sql.SQL("ALTER ROLE {} CREATEDB PASSWORD {}").format(
@@ -189,8 +206,24 @@ def bootstrap_sql(
     ]
     if superuser:
         statements.append(sql.SQL("ALTER ROLE {} SUPERUSER").format(role))
+    if dbadmin_password is not None:
+        statements += dbadmin_sql(creds.user, dbadmin_password)
     statements.append(sql.SQL("ALTER ROLE dotbox_admin NOLOGIN"))
     return [s.as_string(None) for s in statements]
+
+
+def dbadmin_sql(sandbox_role: str, password: str) -> list[sql.Composable]:
+    """Make ``DBADMIN``: a login with CREATEDB and CREATEROLE, a member of the sandbox role
+    with its ADMIN option (so it may clone the sandbox's database, which that role owns, and
+    make each per-test role a member of it). Nothing is a member of it."""
+    return [
+        sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
+            sql.Identifier(DBADMIN), sql.Literal(scram_verifier(password, DBADMIN))
+        ),
+        sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(
+            sql.Identifier(sandbox_role), sql.Identifier(DBADMIN)
+        ),
+    ]
 
 
 class Identity(NamedTuple):

@@ -94,17 +94,20 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
                 f" {target.name} ({target.digest[:12]}) on PostgreSQL {target.pg_major}"
             )
         steps += [
-            f"mkdir {paths.sandbox_dir(sid)} (0700) with sock/ and a random password",
+            f"mkdir {paths.sandbox_dir(sid)} (0700) with sock/, a random password and one for"
+            " dotbox_dbadmin",
             f"run container dotbox-{sid} from {tag}: network none, mount sock/ at /sock,"
             f" memory {r.memory_bytes >> 20} MiB, cpus {r.cpus}, pids {r.pids}"
             + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else ""),
             "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox CREATEDB PASSWORD"
             " <SCRAM verifier>"
             + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
-            + "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags,"
-            " the server's system_identifier, and that no role but the bootstrap is a superuser"
-            " or logs in, none but sandbox may create databases, sandbox reaches no privileged"
-            " role and hba_file is dotbox's",
+            + "; CREATE ROLE dotbox_dbadmin LOGIN CREATEDB CREATEROLE PASSWORD <SCRAM verifier>;"
+            " GRANT sandbox TO dotbox_dbadmin WITH ADMIN OPTION"
+            "; ALTER ROLE dotbox_admin NOLOGIN; read back the stored verifier, the flags,"
+            " the server's system_identifier, and that no role but the bootstrap is a superuser,"
+            " none but sandbox and dotbox_dbadmin logs in or may create databases, sandbox"
+            " reaches no privileged role and hba_file is dotbox's",
             "write the ready marker",
         ]
         if inputs.tcp:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # a drop needs neither the images nor the PostgreSQL driver: 
 
 DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
+DBADMIN_PASSWORD = "dbadmin-password"  # in the sandbox's directory: the password of db.DBADMIN
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -102,6 +103,7 @@ def create(
         database=DATABASE,
         socket_dir=home / "sock",
     )
+    dbadmin_password = secrets.token_urlsafe(24)
     created = datetime.now(UTC).replace(microsecond=0)
     labels = {
         **(extra_labels or {}),  # dotbox's own labels, after these, cannot be overridden
@@ -121,12 +123,14 @@ def create(
             # the server runs as the image's postgres uid; the parent stays 0700
             creds.socket_dir.chmod(0o777)
             _write_secret(home / "password", creds.password)
+            _write_secret(home / DBADMIN_PASSWORD, dbadmin_password)
         progress("start", 0, 0)
         with _importing_driver():
             container = _run_container(spec, socket_source, sandbox_id, tcp=tcp)
         creds, identity = _wait_until_bootstrapped(
             container, creds, socket_source, manifest.pg_major,
             superuser=superuser, tcp=tcp, deadline=ready_deadline,
+            dbadmin_password=dbadmin_password,
         )  # fmt: skip
         # Read back, or not handed out: a create that fails from here on (the engine gone)
         # takes the sandbox down with it. Ready only once read back.
@@ -244,6 +248,7 @@ def _wait_until_bootstrapped(
     superuser: bool,
     tcp: bool,
     deadline: float,
+    dbadmin_password: str,
 ) -> tuple[SandboxCredentials, db.Identity]:
     """Bootstrap the server once it answers (its forwarder starting meanwhile, with --tcp) and
     read back who it is."""
@@ -255,10 +260,16 @@ def _wait_until_bootstrapped(
         starting = pool.submit(forwarder.start, creds.id, socket_source, pg_major) if tcp else None
         try:
             if tcp:
-                _bootstrap_inside(container, creds, superuser=superuser)
+                _bootstrap_inside(
+                    container, creds, superuser=superuser, dbadmin_password=dbadmin_password
+                )
             else:
                 identity = db.bootstrap(
-                    creds, superuser=superuser, hba_file=images.HBA_FILE, deadline=deadline
+                    creds,
+                    superuser=superuser,
+                    hba_file=images.HBA_FILE,
+                    deadline=deadline,
+                    dbadmin_password=dbadmin_password,
                 )
         except Refused:
             raise
@@ -300,7 +311,9 @@ def socket_source(info: SandboxInfo) -> str:
     return socket_volume(info.id) if info.tcp else str(info.socket_dir)
 
 
-def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: bool) -> None:
+def _bootstrap_inside(
+    container: str, creds: SandboxCredentials, *, superuser: bool, dbadmin_password: str
+) -> None:
     """The bootstrap of a --tcp sandbox, run by the server's own OS user inside the container
     (dotbox_admin is reached by peer authentication only): retried until the server answers.
     Its last statement reads back what would make the sandbox unsafe (Refused if anything)."""
@@ -323,7 +336,9 @@ def _bootstrap_inside(container: str, creds: SandboxCredentials, *, superuser: b
         "-d",
         creds.database,
     ]
-    for statement in db.bootstrap_sql(creds, superuser=superuser):
+    for statement in db.bootstrap_sql(
+        creds, superuser=superuser, dbadmin_password=dbadmin_password
+    ):
         command += ["-c", statement]
     command += ["-c", "SELECT " + db.unsafe(superuser=superuser, hba_file=images.HBA_FORWARDED)]
 
@@ -415,6 +430,21 @@ def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
     container = resolve(ref)
     info = info_of(container)
     return info, credentials(info)
+
+
+def dbadmin_credentials(info: SandboxInfo) -> SandboxCredentials | None:
+    """How dotbox reaches the sandbox as ``db.DBADMIN`` (to its ``postgres`` database), or None
+    if its password is not on this host (or it was made before per-test databases)."""
+    creds = credentials(info)
+    try:
+        password = (info.socket_dir.parent / DBADMIN_PASSWORD).read_text()
+    except OSError:
+        return None
+    if creds is None:
+        return None
+    return creds.model_copy(
+        update={"user": db.DBADMIN, "password": password, "database": "postgres"}
+    )
 
 
 def credentials(info: SandboxInfo) -> SandboxCredentials | None:

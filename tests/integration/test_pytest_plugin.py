@@ -313,3 +313,69 @@ def test_sigkilled_session_is_reaped_by_ttl_and_gc(suite: Suite) -> None:
     assert {("sandbox", sid) for sid in ids} <= done, gc.stdout + gc.stderr
     assert live_in(suite) == set()
     assert run_dir_entries(suite) == []
+
+
+DATABASE_RECORD = """
+import os
+
+
+def record(name, database):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(os.environ["IDS_FILE"], "a") as fh:
+        fh.write(f"{name} {database.name} {database.sandbox.id} {worker}\\n")
+"""
+
+
+def test_dotbox_database_gives_each_test_its_own_and_drops_them_all(suite: Suite) -> None:
+    suite.write("record_db.py", DATABASE_RECORD)
+    suite.write(
+        "test_user.py",
+        """
+        import pytest
+        from record_db import record
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_own_database(n, dotbox_database):
+            record(f"t{n}", dotbox_database)
+            assert dotbox_database.query("select count(*) from runtime.block") == [(0,)]
+            assert dotbox_database.query("select to_regclass('public.mine')") == [(None,)]
+            dotbox_database.query("create table public.mine (n int)")
+            dotbox_database.query("insert into runtime.block (code, title) values ('B1', 'x')")
+        """,
+    )
+    proc = suite.run("-n", "2")
+    out = proc.stdout + proc.stderr
+    assert outcomes(out) == {"passed": 6}, out
+    assert "could not be dropped" not in out, out
+    records = suite.records()
+    assert len({name for _, name, _, _ in records}) == 6
+    sandbox_of_worker = {worker: sid for _, _, sid, worker in records}
+    assert len(set(sandbox_of_worker.values())) == len(sandbox_of_worker) > 1
+    assert live_in(suite) == set()
+    assert run_dir_entries(suite) == []
+
+
+def test_a_database_that_cannot_be_dropped_is_reported(suite: Suite) -> None:
+    """The control of the confirmation above: a test whose role owns a table in the sandbox's
+    own database leaves that role behind, and the session says so."""
+    suite.write("record_db.py", DATABASE_RECORD)
+    suite.write(
+        "test_user.py",
+        """
+        from dotbox.pg import db
+        from record_db import record
+
+        def test_leaves_its_role(dotbox_database):
+            record("left", dotbox_database)
+            elsewhere = dotbox_database.credentials.model_copy(update={"database": "sandbox"})
+            with db.connect(elsewhere) as conn:
+                conn.execute("create table public.owned_by_a_test_role (x int)")
+        """,
+    )
+    proc = suite.run()
+    out = proc.stdout + proc.stderr
+    assert outcomes(out) == {"passed": 1}, out
+    ((_, name, sid, _),) = suite.records()
+    summary = out[out.index("could not be dropped") :]
+    assert f"{sid}: database {name} was left" in summary, out
+    assert live_in(suite) == set()
