@@ -435,6 +435,8 @@ def show(ref: str) -> tuple[SandboxInfo, SandboxCredentials | None]:
 def dbadmin_credentials(info: SandboxInfo) -> SandboxCredentials | None:
     """How dotbox reaches the sandbox as ``db.DBADMIN`` (to its ``postgres`` database), or None
     if its password is not on this host (or it was made before per-test databases)."""
+    from dotbox.pg import db
+
     creds = credentials(info)
     try:
         password = (info.socket_dir.parent / DBADMIN_PASSWORD).read_text()
