@@ -20,7 +20,27 @@ if TYPE_CHECKING:
     from dotbox.sandboxes.databases import Databases
 
 
-class Sandbox:
+class _Connectable:
+    """What a sandbox and a database of it share: a connection, and one statement's rows."""
+
+    @property
+    def credentials(self) -> SandboxCredentials:
+        raise NotImplementedError
+
+    def connect(self, **kwargs: Any) -> Any:
+        """A psycopg connection to it (keyword arguments go to ``psycopg.connect``)."""
+        from dotbox.pg import db
+
+        return db.connect(self.credentials, **kwargs)
+
+    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement in its own committed transaction; return its rows (if any)."""
+        with self.connect() as conn:
+            cur = conn.execute(statement, params)
+            return list(cur.fetchall()) if cur.description else []
+
+
+class Sandbox(_Connectable):
     """A live sandbox. Use it as a context manager: leaving the block drops it."""
 
     def __init__(self, info: SandboxInfo, credentials: SandboxCredentials | None) -> None:
@@ -63,18 +83,6 @@ class Sandbox:
                 sys.stderr.buffer.write(err)
 
         return runner.run(self.id, command, on_output=write, rw=rw, tcp=tcp)
-
-    def connect(self, **kwargs: Any) -> Any:
-        """A psycopg connection to the sandbox (keyword arguments go to ``psycopg.connect``)."""
-        from dotbox.pg import db
-
-        return db.connect(self.credentials, **kwargs)
-
-    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
-        """Run one statement in its own committed transaction; return its rows (if any)."""
-        with self.connect() as conn:
-            cur = conn.execute(statement, params)
-            return list(cur.fetchall()) if cur.description else []
 
     def database(self, *, spares: int = 2) -> Database:
         """A fresh database of this sandbox, cloned from a pristine copy of its own (taken the
@@ -155,16 +163,20 @@ class Sandbox:
         return f"<Sandbox {self.id} snapshot={self.info.snapshot} state={self.info.state}>"
 
 
-class Database:
+class Database(_Connectable):
     """A database of a sandbox, handed out by ``Sandbox.database()``: its own role owns it
     (and is a member of the sandbox's role, so it may do in it what that role may). Leaving
     the block drops the database and its role."""
 
     def __init__(self, sandbox: Sandbox, credentials: SandboxCredentials, owner: Databases):
         self.sandbox = sandbox
-        self.credentials = credentials
+        self._database_credentials = credentials
         self._owner = owner
         self.dropped = False
+
+    @property
+    def credentials(self) -> SandboxCredentials:
+        return self._database_credentials
 
     @property
     def name(self) -> str:
@@ -174,18 +186,6 @@ class Database:
     def dsn(self) -> str:
         """``postgresql://db_…:PASSWORD@/db_…?host=SOCKET_DIR``"""
         return self.credentials.dsn
-
-    def connect(self, **kwargs: Any) -> Any:
-        """A psycopg connection to the database (keyword arguments go to ``psycopg.connect``)."""
-        from dotbox.pg import db
-
-        return db.connect(self.credentials, **kwargs)
-
-    def query(self, statement: str, params: Any = None) -> list[tuple[Any, ...]]:
-        """Run one statement in its own committed transaction; return its rows (if any)."""
-        with self.connect() as conn:
-            cur = conn.execute(statement, params)
-            return list(cur.fetchall()) if cur.description else []
 
     def drop(self) -> None:
         """Drop the database (ending its open connections) and its role. Idempotent."""
