@@ -11,7 +11,7 @@ setup:  ## install the engine (docker.io), base images and the package on a fres
 demo: setup  ## the main job on the bundled default snapshot: create -> query -> drop
 	$(PYTHON) -m dotbox demo
 
-# TESTS narrows what make test runs (.ci/fresh-machine uses it); WORKERS=1 runs it serially.
+# TESTS narrows what make test runs (.ci/fresh-machine uses it); WORKERS=0 runs it serially.
 # --dist loadfile: a file's tests share one worker (and its module fixtures).
 TESTS ?= tests
 WORKERS ?= 2
@@ -40,6 +40,9 @@ bench:  ## every speed number of issue 7 in one run: floor, create/drop x3 snaps
 bench-cli:  ## dotbox create/drop from a shell against the API's own, same run (medians, CLI - API)
 	$(PYTHON) bench/cli_speed.py
 
+bench-suite:  ## what users feel: a 200-test suite, dotbox (database, pooled and plain sandbox per test) vs pytest-postgresql vs testcontainers, default + pagila, serial and -n 2 (installs its peers; .venv/bin/pip install -e '.[bench]')
+	$(PYTHON) bench/suite_race.py
+
 bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering
 	$(PYTHON) bench/density.py
 
@@ -49,4 +52,4 @@ bench-db:  ## per-test databases: clone strategy by size, database() create and 
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-density bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots

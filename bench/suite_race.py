@@ -81,10 +81,11 @@ def run(conn, sql):
 
 PG_CONFTEST = """
 import os
+from pathlib import Path
 from pytest_postgresql import factories
 
 postgresql_proc = factories.postgresql_proc(
-    executable="/usr/lib/postgresql/{major}/bin/pg_ctl", load=[os.environ["BENCH_DDL"]]
+    executable="/usr/lib/postgresql/{major}/bin/pg_ctl", load=[Path(os.environ["BENCH_DDL"])]
 )
 postgresql = factories.postgresql("postgresql_proc")
 """
@@ -166,7 +167,7 @@ def pg_run(root: Path, snapshot: str, n: int, args: list[str]):
     for path in [root, *root.iterdir()]:
         os.chown(path, user.pw_uid, user.pw_gid)
     env = {
-        "PATH": f"{PEER_VENV}/bin:/usr/bin:/bin",
+        "PATH": f"{PEER_VENV}/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(root),
         "BENCH_OUT": str(root / "durations.jsonl"),
         "BENCH_DDL": str(ddl),

@@ -52,14 +52,46 @@ def gitlab() -> Iterator[SnapshotManifest]:
     yield manifest
 
 
+def plain_restore_counts(manifest: SnapshotManifest, file: Path) -> dict[str, int]:
+    """The catalog of ``file`` restored with plain ``psql -f`` (ON_ERROR_STOP) into a fresh
+    server of the same base image, the roles it references made first, as anyone would."""
+    def ident(role: str) -> str:
+        return '"' + role.replace('"', '""') + '"'
+
+    roles = "".join(
+        f"DO $$BEGIN CREATE ROLE {ident(r)}; EXCEPTION WHEN duplicate_object THEN END$$;"
+        for r in manifest.roles
+    )
+    roles += "".join(f"ALTER ROLE {ident(r)} SUPERUSER;" for r in manifest.superuser_roles)
+    script = (
+        "set -e; initdb -D /tmp/d -U postgres -A trust >/dev/null;"
+        " pg_ctl -D /tmp/d -w -s -o '-c listen_addresses= -c unix_socket_directories=/tmp' start;"
+        ' psql -h /tmp -U postgres -qX -v ON_ERROR_STOP=1 -c "$ROLES" -f /schema.sql >/dev/null;'
+        ' psql -h /tmp -U postgres -AtX -F , -c "$COUNTS"'
+    )
+    out = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--user", "postgres",
+         "-e", f"ROLES={roles or 'SELECT 1'}", "-e", f"COUNTS={db.COUNTS_SQL}",
+         "-v", f"{file}:/schema.sql:ro", images.base_tag(manifest.pg_major), "sh", "-c", script],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    values = out.strip().splitlines()[-1].split(",")
+    return {kind: int(v) for kind, v in zip(db.COUNTED_KINDS, values, strict=True)}
+
+
 @pytest.mark.parametrize(("file", "args", "major"), CORPORA)
 def test_corpus_bakes_and_catalog_matches_counts(file: str, args: list[str], major: int) -> None:
-    _assert_catalog_matches(_import(file, args), major)
+    manifest = _import(file, args)
+    _assert_catalog_matches(manifest, major)
+    expected = {kind: manifest.counts.get(kind, 0) for kind in db.COUNTED_KINDS}
+    assert plain_restore_counts(manifest, corpus(file)) == expected
 
 
 def test_gitlab_bakes_and_catalog_matches_counts(gitlab: SnapshotManifest) -> None:
     assert gitlab.counts["tables"] == 1401
     _assert_catalog_matches(gitlab, 17)
+    expected = {kind: gitlab.counts.get(kind, 0) for kind in db.COUNTED_KINDS}
+    assert plain_restore_counts(gitlab, corpus("gitlab.sql")) == expected
 
 
 def test_newer_major_ddl_is_refused_on_an_older_one() -> None:
