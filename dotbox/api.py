@@ -214,24 +214,30 @@ def sandbox(
     cpus: float | None = None,
     pids: int | None = None,
     disk: str | None = None,
+    max_connections: int | None = None,
+    max_prepared_transactions: int | None = None,
     progress: Progress | None = None,
 ) -> Sandbox:
     """Create a sandbox from a snapshot (the bundled default if none is named).
 
     ``tcp`` adds a forwarder on the host's 127.0.0.1 (``Sandbox.tcp_dsn``). ``memory`` (512m),
     ``cpus`` (1.0) and ``pids`` (256) limit the container; ``disk`` (e.g. "1g", default none)
-    caps its data directory on a tmpfs. An argument left out (None) comes from the
+    caps its data directory on a tmpfs. ``max_connections`` (100) and
+    ``max_prepared_transactions`` (10) are the server's settings. An argument left out (None)
+    comes from the
     configuration: ``DOTBOX_…`` variables, then dotbox.toml or ``[tool.dotbox]``, then the
     defaults above (see ``dotbox config``)."""
-    from dotbox.core import config, limits
+    from dotbox.core import config, limits, server
     from dotbox.primitives.create import SandboxCreate
     from dotbox.primitives.facets import run
 
     cfg = config.settings(
         snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory, cpus=cpus,
-        pids=pids, disk=disk,
+        pids=pids, disk=disk, max_connections=max_connections,
+        max_prepared_transactions=max_prepared_transactions,
     )  # fmt: skip
-    if name is None and not cfg.superuser and not cfg.tcp and cfg.resources() == limits.DEFAULT:
+    pooled = cfg.resources() == limits.DEFAULT and cfg.server_settings() == server.DEFAULT
+    if name is None and not cfg.superuser and not cfg.tcp and pooled:
         from dotbox import pool  # a warm pool of this snapshot hands one out in milliseconds
 
         if claimed := pool.checkout(cfg.snapshot, validate.ttl(cfg.ttl)):

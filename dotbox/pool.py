@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import evidence
-from dotbox.core import files, paths, validate
+from dotbox.core import files, paths, server, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
 from dotbox.core.labels import Label
 from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
@@ -165,7 +165,7 @@ def checkout(
         if info is None:
             continue
         now = datetime.now(UTC).replace(microsecond=0)
-        if info.expires < now + _margin(pool_ttl) or not info.createdb:
+        if info.expires < now + _margin(pool_ttl) or not _as_requested(info):
             _discard(info.id)
             continue
         home = paths.sandbox_dir(info.id)
@@ -189,6 +189,13 @@ def checkout(
     if refill and size > 0 and not _filling(snapshot):
         spawn_refill(snapshot)
     return got
+
+
+def _as_requested(info: SandboxInfo) -> bool:
+    """Whether a pooled sandbox is what a request the pool serves asks for (no name, limits or
+    server settings of its own): pooled before sandboxes could create databases, or with other
+    server settings (made before they were chosen), it is not handed out."""
+    return info.createdb and info.server_settings == server.DEFAULT
 
 
 def server_answers(socket_dir: Path, *, timeout: float = 2.0) -> bool:
@@ -289,8 +296,8 @@ def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
         if good:
             try:
                 info = SandboxInfo.from_json((_ready(snapshot) / entry).read_text())
-                # pooled before sandboxes could create databases: not handed out any more
-                good = info.expires > limit and info.createdb
+                # pooled before sandboxes could create databases, or other settings: not handed out
+                good = info.expires > limit and _as_requested(info)
             except (OSError, ValueError):
                 good = False
         (keep if good else stale).append(entry)

@@ -335,8 +335,9 @@ def dotbox_database(
 
 
 class SandboxFactory:
-    """Call it for a new sandbox: ``factory(snapshot=..., superuser=..., tcp=..., ...)``
-    (keyword arguments of ``dotbox.sandbox``). Every sandbox it made is dropped at teardown."""
+    """Call it for a new sandbox: ``factory(snapshot=..., superuser=..., tcp=...,
+    max_connections=..., ...)`` (keyword arguments of ``dotbox.sandbox``). Every sandbox it
+    made is dropped at teardown."""
 
     def __init__(self, registry: _Registry) -> None:
         self._registry = registry

@@ -27,6 +27,16 @@ Tcp = typer.Option(
 Memory = typer.Option(None, "--memory", help="Memory limit (default 512m).")
 Cpus = typer.Option(None, "--cpus", help="CPU limit (default 1.0).")
 Pids = typer.Option(None, "--pids", help="Process limit (default 256).")
+MaxConnections = typer.Option(
+    None,
+    "--max-connections",
+    help="The server's max_connections, 10-1000 (default 100: 97 for the handed-out role).",
+)
+MaxPreparedTransactions = typer.Option(
+    None,
+    "--max-prepared-transactions",
+    help="The server's max_prepared_transactions, 0-1000 (default 10: two-phase commit).",
+)
 DryRunOpt = typer.Option(False, "--dry-run", help="Print the exact plan; change nothing.")
 
 

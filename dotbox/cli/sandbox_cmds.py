@@ -32,18 +32,24 @@ def create(
     cpus: float = options.Cpus,
     pids: int = options.Pids,
     disk: str = options.Disk,
+    max_connections: int = options.MaxConnections,
+    max_prepared_transactions: int = options.MaxPreparedTransactions,
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     from dotbox import api
 
+    server = {
+        "max_connections": max_connections,
+        "max_prepared_transactions": max_prepared_transactions,
+    }
     if dry_run:
         from dotbox.core import config
 
         # the plan shows what create would use: flags over DOTBOX_… over the config file
         cfg = config.settings(
             snapshot=snapshot, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory,
-            cpus=cpus, pids=pids, disk=disk,
+            cpus=cpus, pids=pids, disk=disk, **server,
         )  # fmt: skip
         from dotbox.cli.primitive_cmds import run_primitive
 
@@ -61,6 +67,7 @@ def create(
             cpus=cpus,
             pids=pids,
             disk=disk,
+            **server,
             progress=progress,
         )
     if as_json:
@@ -84,6 +91,8 @@ def _created_json(sb: Sandbox) -> dict[str, Any]:
         "snapshot_digest": sb.info.snapshot_digest,
         "pg_major": sb.info.pg_major,
         "superuser": sb.info.superuser,
+        "max_connections": sb.info.max_connections,
+        "max_prepared_transactions": sb.info.max_prepared_transactions,
         "expires": sb.info.expires.isoformat(),
     }
 

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from dotbox.core import limits, validate
+from dotbox.core import limits, server, validate
 from dotbox.core.errors import InvalidInput
 
 FILE_NAME = "dotbox.toml"
@@ -43,6 +50,8 @@ ALLOWED: dict[str, str] = {
     "superuser": "true or false",
     "tcp": "true or false",
     "pool_size": f"a whole number of sandboxes from 0 to {MAX_POOL_SIZE}",
+    "max_connections": server.allowed("max_connections"),
+    "max_prepared_transactions": server.allowed("max_prepared_transactions"),
 }
 
 
@@ -60,6 +69,8 @@ class Settings(BaseModel):
     superuser: bool = False
     tcp: bool = False
     pool_size: int | None = Field(default=None, ge=0, le=MAX_POOL_SIZE)
+    max_connections: int = server.DEFAULT.max_connections
+    max_prepared_transactions: int = server.DEFAULT.max_prepared_transactions
 
     @field_validator("snapshot")
     @classmethod
@@ -103,8 +114,16 @@ class Settings(BaseModel):
             raise ValueError(f"{v} is below the minimum of {limits.MIN_PIDS}")
         return v
 
+    @field_validator("max_connections", "max_prepared_transactions")
+    @classmethod
+    def _server(cls, v: int, info: ValidationInfo) -> int:
+        return server.check(str(info.field_name), v)
+
     def resources(self) -> limits.Limits:
         return limits.make(memory=self.memory, cpus=self.cpus, pids=self.pids, disk=self.disk)
+
+    def server_settings(self) -> server.ServerSettings:
+        return server.ServerSettings(self.max_connections, self.max_prepared_transactions)
 
 
 KEYS: tuple[str, ...] = tuple(Settings.model_fields)

@@ -23,6 +23,8 @@ class Label:
     SNAPSHOT = "dotbox.snapshot"
     SNAPSHOT_DIGEST = "dotbox.snapshot.digest"
     LIMITS = "dotbox.limits"
+    MAX_CONNECTIONS = "dotbox.max-connections"  # server settings chosen per sandbox
+    MAX_PREPARED_TRANSACTIONS = "dotbox.max-prepared-transactions"
     REVIEW = "dotbox.review"  # the review environment a container, network or image is part of
     PART = "dotbox.part"  # a review environment's service
     BASE = "dotbox.base"  # a base image's PostgreSQL major

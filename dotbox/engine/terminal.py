@@ -57,7 +57,7 @@ def raw_mode(fd: int) -> Iterator[None]:
 
     saved = termios.tcgetattr(fd)
     try:
-        tty.setraw(fd)
+        tty.setraw(fd, termios.TCSANOW)  # not TCSAFLUSH: what was typed already is passed on
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

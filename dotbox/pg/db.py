@@ -95,8 +95,8 @@ def bootstrap(
         cur = conn.execute("; ".join(statements).encode(), prepare=False)
         while cur.nextset():  # to the read-back's result, the last one
             pass
-        row = cur.fetchone() or ("", None, None, None, None, None)
-    system_identifier, stored, rolsuper, createdb, closed, problems = row
+        row = cur.fetchone() or ("", None, None, None, None, None, 0, 0)
+    system_identifier, stored, rolsuper, createdb, closed, problems, *settings = row
     if stored != verifier or closed is not True or rolsuper is not superuser or not createdb:
         raise NotReady(
             "the bootstrap did not take: password stored, SUPERUSER as asked, CREATEDB and"
@@ -104,7 +104,12 @@ def bootstrap(
             f" {createdb is True}, {closed is True}"
         )
     refuse_unsafe(creds, problems)
-    return Identity(str(system_identifier), superuser, createdb=True)
+    return Identity(str(system_identifier), superuser, True, *settings)
+
+
+_SETTINGS = (
+    "current_setting('max_connections')::int, current_setting('max_prepared_transactions')::int"
+)
 
 
 def _read_back(creds: SandboxCredentials, problems: str) -> str:
@@ -116,8 +121,7 @@ def _read_back(creds: SandboxCredentials, problems: str) -> str:
             " (SELECT rolsuper FROM pg_authid WHERE rolname = {role}),"
             " (SELECT rolcreatedb FROM pg_authid WHERE rolname = {role}),"
             " (SELECT NOT rolcanlogin FROM pg_authid WHERE rolname = 'dotbox_admin'),"
-            " ({problems})"
-            " FROM pg_control_system()"
+            " ({problems}), " + _SETTINGS + " FROM pg_control_system()"
         )
         .format(role=role, problems=sql.SQL(problems))
         .as_string(None)
@@ -234,6 +238,8 @@ class Identity(NamedTuple):
     system_identifier: str
     superuser: bool
     createdb: bool = False
+    max_connections: int = 0  # the server's settings in force
+    max_prepared_transactions: int = 0
 
 
 def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
@@ -243,10 +249,12 @@ def identity(creds: SandboxCredentials, *, timeout: float = 5.0) -> Identity:
     with connect(creds, timeout=timeout, autocommit=True) as conn:
         row = conn.execute(
             "SELECT system_identifier, (SELECT rolcreatedb FROM pg_roles"
-            " WHERE rolname = current_user) FROM pg_control_system()"
+            " WHERE rolname = current_user), " + _SETTINGS + " FROM pg_control_system()"
         ).fetchone()
         superuser = conn.info.parameter_status("is_superuser") == "on"
-    return Identity(str(row[0]) if row else "", superuser, createdb=bool(row and row[1]))
+    if row is None:
+        return Identity("", superuser)
+    return Identity(str(row[0]), superuser, bool(row[1]), row[2], row[3])
 
 
 def identity_over_tcp(creds: SandboxCredentials, *, deadline: float) -> Identity:

@@ -66,23 +66,30 @@ _add(
             "cpus": "CPU limit (default 1.0)",
             "pids": "process limit (default 256)",
             "disk": "cap the data directory on a tmpfs of this size (e.g. 1g)",
+            "max_connections": "the server's max_connections, 10-1000 (default 100: 97 for the"
+            " handed-out role, as on a stock server)",
+            "max_prepared_transactions": "the server's max_prepared_transactions, 0-1000"
+            " (default 10, so two-phase commit works)",
         },
         guard="The snapshot is one of dotbox's and the name is free; the new sandbox must then pass"
         " the live-sandbox guard (its verify) before it is handed out.",
         dry_run="Prints the image (and whether it must be baked first), the container, its"
-        " mounts and limits, and the bootstrap steps; creates nothing.",
+        " mounts, limits and server settings, and the bootstrap steps; creates nothing.",
         execute="Bakes the snapshot if it never was, starts the container with network mode"
-        " none, and, in one round trip as soon as the server answers, sets the sandbox role's"
-        " password, lets it create (and drop its own) databases, as test runners do, without"
-        " making it a superuser, closes the bootstrap role and reads back what took.",
+        " none (max_connections and max_prepared_transactions as -c options of the server's"
+        " command, so no image is baked for them), and, in one round trip as soon as the"
+        " server answers, sets the sandbox role's password, lets it create (and drop its own)"
+        " databases, as test runners do, without making it a superuser, closes the bootstrap"
+        " role and reads back what took.",
         verify="Judges what create read back with the guard's rules: the container (running,"
         " dotbox's labels, network mode none) and the server (the password's verifier stored,"
         " the bootstrap role NOLOGIN, a system_identifier other than the official one, the"
-        " role a superuser exactly as asked and able to create databases); with --tcp, a query"
-        " through the forwarder with its own password.",
+        " role a superuser exactly as asked and able to create databases, max_connections and"
+        " max_prepared_transactions as asked); with --tcp, a query through the forwarder with"
+        " its own password.",
         rollback="Drop the sandbox: `dotbox rollback SANDBOX RECORD` runs sandbox-drop.",
-        evidence="Inputs (snapshot and digest, TTL, superuser, tcp, limits), the container,"
-        " image and socket directory, the read-back checks, timings.",
+        evidence="Inputs (snapshot and digest, TTL, superuser, tcp, limits, server settings),"
+        " the container, image and socket directory, the read-back checks, timings.",
         exit_codes={
             0: "created and verified",
             2: "invalid input",
@@ -96,6 +103,7 @@ _add(
             "dotbox create",
             "dotbox create --snapshot pagila --ttl 30m --json",
             "dotbox create --name review-42 --tcp --memory 1g",
+            "dotbox create --max-connections 200 --max-prepared-transactions 50",
         ],
     ),
 )

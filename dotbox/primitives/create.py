@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from dotbox import images
-from dotbox.core import config, limits, paths, validate
+from dotbox.core import config, limits, paths, server, validate
 from dotbox.core.errors import Conflict, NotFound, NotReady
 from dotbox.core.models import ImageInfo, SnapshotManifest
 from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict, run
@@ -25,6 +25,12 @@ class CreateInputs(Inputs):
     cpus: float | None = Field(None, description="CPU limit (default 1.0)")
     pids: int | None = Field(None, description="process limit (default 256)")
     disk: str | None = Field(None, description="data directory cap on a tmpfs, e.g. 1g")
+    max_connections: int | None = Field(
+        None, description=f"the server's max_connections (default {server.DEFAULT[0]})"
+    )
+    max_prepared_transactions: int | None = Field(
+        None, description=f"the server's max_prepared_transactions (default {server.DEFAULT[1]})"
+    )
 
     @field_validator("snapshot")
     @classmethod
@@ -48,10 +54,17 @@ class CreateInputs(Inputs):
     @model_validator(mode="after")
     def _limits(self) -> CreateInputs:
         self.resources()
+        self.server_settings()
         return self
 
     def resources(self) -> limits.Limits:
         return limits.make(memory=self.memory, cpus=self.cpus, pids=self.pids, disk=self.disk)
+
+    def server_settings(self) -> server.ServerSettings:
+        return server.make(
+            max_connections=self.max_connections,
+            max_prepared_transactions=self.max_prepared_transactions,
+        )
 
 
 class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
@@ -74,7 +87,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         return manifest
 
     def plan(self, inputs: CreateInputs, target: SnapshotManifest) -> Plan:
-        r = inputs.resources()
+        r, settings = inputs.resources(), inputs.server_settings()
         try:
             base = images.snapshot_base(target, build=False)
             recipe = images.recipe_digest()
@@ -98,7 +111,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             " dotbox_dbadmin",
             f"run container dotbox-{sid} from {tag}: network none, mount sock/ at /sock,"
             f" memory {r.memory_bytes >> 20} MiB, cpus {r.cpus}, pids {r.pids}"
-            + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else ""),
+            + (f", data directory on a {r.disk_bytes >> 20} MiB tmpfs" if r.disk_bytes else "")
+            + f"; the server with {' '.join(settings.options())}",
             "bootstrap as dotbox_admin, one round trip: ALTER ROLE sandbox CREATEDB PASSWORD"
             " <SCRAM verifier>"
             + ("; ALTER ROLE sandbox SUPERUSER" if inputs.superuser else "")
@@ -127,6 +141,7 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             superuser=inputs.superuser,
             tcp=inputs.tcp,
             resources=inputs.resources(),
+            server_settings=inputs.server_settings(),
             progress=self.progress,
             extra_labels=self.extra_labels,
         )
@@ -141,6 +156,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
             "socket_dir": str(info.socket_dir),
             "expires": info.expires.isoformat(),
             "tcp_port": creds.tcp_port,
+            "max_connections": info.max_connections,
+            "max_prepared_transactions": info.max_prepared_transactions,
         }
 
     def verify(
@@ -152,8 +169,10 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
         except Exception as exc:  # the postcondition failed: say how, the record keeps it
             return Verdict(ok=False, checks={"guard": str(exc)})
         superuser = live.superuser
+        asked = inputs.server_settings()  # the server's own SHOW, not the labels
+        settings = (live.max_connections, live.max_prepared_transactions)
         return Verdict(
-            ok=superuser == inputs.superuser and live.createdb,
+            ok=superuser == inputs.superuser and live.createdb and settings == asked,
             checks={
                 "running_network_none_labelled": True,
                 "credentials": "a query through the forwarder with its own password"
@@ -164,6 +183,8 @@ class SandboxCreate(Primitive[CreateInputs, SnapshotManifest]):
                 "official_system_identifier": target.system_identifier,
                 "superuser": superuser,
                 "createdb": live.createdb,
+                "max_connections": live.max_connections,
+                "max_prepared_transactions": live.max_prepared_transactions,
             },
         )
 

@@ -26,6 +26,8 @@ class LiveSandbox(Frozen):
     system_identifier: str
     superuser: bool  # read back from the server, not from the labels
     createdb: bool  # likewise
+    max_connections: int  # the server's own setting (SHOW), likewise
+    max_prepared_transactions: int
 
 
 def require_live(ref: str) -> LiveSandbox:
@@ -72,6 +74,8 @@ def judge(info: SandboxInfo, creds: SandboxCredentials, identity: db.Identity) -
         system_identifier=identity.system_identifier,
         superuser=identity.superuser,
         createdb=identity.createdb,
+        max_connections=identity.max_connections,
+        max_prepared_transactions=identity.max_prepared_transactions,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
 
-from dotbox.core import paths
+from dotbox.core import paths, server
 from dotbox.core.labels import Label
 from dotbox.engine import transport
 
@@ -49,6 +49,12 @@ class SandboxInfo(NamedTuple):
     expires: datetime
     tcp: bool = False  # reached through a forwarder; its socket directory is a volume
     createdb: bool = False  # its role may create databases (every sandbox made since it could)
+    max_connections: int = server.BAKED.max_connections  # those made before: runtime.conf's
+    max_prepared_transactions: int = server.BAKED.max_prepared_transactions
+
+    @property
+    def server_settings(self) -> server.ServerSettings:
+        return server.ServerSettings(self.max_connections, self.max_prepared_transactions)
 
     def as_json(self) -> dict[str, Any]:
         """The record as JSON values (``dotbox list --json``, ``show --json``, a pool's entry):
@@ -70,7 +76,14 @@ class SandboxInfo(NamedTuple):
         values = {**cls._field_defaults, **data, "socket_dir": Path(str(data["socket_dir"]))}
         for name in _TIMES:
             values[name] = datetime.fromisoformat(str(data[name]))
-        kinds = {"pg_major": int, "superuser": bool, "tcp": bool, "createdb": bool}
+        kinds = {
+            "pg_major": int,
+            "superuser": bool,
+            "tcp": bool,
+            "createdb": bool,
+            "max_connections": int,
+            "max_prepared_transactions": int,
+        }
         for name, value in values.items():
             plain = name not in _TIMES and name != "socket_dir"
             if plain and type(value) is not kinds.get(name, str):
@@ -147,6 +160,7 @@ def row_of(container_id: str, image: str, status: str, labels: dict[str, str]) -
         expires=expires,
         tcp=labels.get(Label.TCP) == "true",
         createdb=labels.get(Label.CREATEDB) == "true",
+        **server.of_labels(labels)._asdict(),
     )
 
 

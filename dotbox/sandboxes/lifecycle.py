@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from dotbox.core import config, limits, paths, validate
+from dotbox.core import config, limits, paths, server, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
@@ -83,6 +83,7 @@ def create(
     superuser: bool = False,
     tcp: bool = False,
     resources: limits.Limits = limits.DEFAULT,
+    server_settings: server.ServerSettings = server.DEFAULT,
     progress: Progress = _no_progress,
     extra_labels: dict[str, str] | None = None,
 ) -> Created:
@@ -112,9 +113,13 @@ def create(
         Label.CREATEDB: "true",
         Label.TCP: str(tcp).lower(),
         Label.LIMITS: resources.model_dump_json(),
+        **server_settings.labels(),
     }
     socket_source = socket_volume(sandbox_id) if tcp else str(creds.socket_dir)
-    spec = _container_spec(manifest, image, labels, socket_source, tcp=tcp, resources=resources)
+    spec = _container_spec(
+        manifest, image, labels, socket_source, tcp=tcp, resources=resources,
+        server_settings=server_settings,
+    )  # fmt: skip
     _make_home(home, sandbox_id)
     container: str | None = None
     try:
@@ -191,14 +196,17 @@ def _container_spec(
     *,
     tcp: bool,
     resources: limits.Limits,
+    server_settings: server.ServerSettings,
 ) -> client.ContainerSpec:
     from dotbox import images
 
+    # after the image's own options: the server's last -c of a name wins
+    command = [*(images.FORWARDED_AUTH if tcp else ()), *server_settings.options()]
     return client.ContainerSpec(
         image=image.id,
         name=f"dotbox-{labels[Label.ID]}",
         labels=labels,
-        command=images.FORWARDED_AUTH if tcp else None,
+        command=command,
         mounts=(client.Mount(socket_source, SOCKET_IN_CONTAINER),),
         memory_bytes=resources.engine_memory_bytes,
         nano_cpus=int(resources.cpus * 1e9),

@@ -116,7 +116,24 @@ def test_options_a_pooled_sandbox_lacks_bypass_the_pool(drained: None) -> None:
     with dotbox.sandbox(superuser=True) as su, dotbox.sandbox(name=unique("pool-named")) as named:
         assert su.id not in pooled and named.id == unique("pool-named")
         assert su.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == [(True,)]
+    with dotbox.sandbox(max_connections=50) as fifty, dotbox.sandbox(max_prepared_transactions=0):
+        assert fifty.id not in pooled and fifty.query("SHOW max_connections") == [("50",)]
     assert pool.status_of("default").ids == pooled
+    with dotbox.sandbox(max_connections=100, max_prepared_transactions=10) as same:  # control
+        assert same.id in pooled
+    _wait_for_refill(1)  # the claim's refill: done before the next test's pool is filled
+
+
+def test_a_sandbox_pooled_with_other_server_settings_is_never_handed_out(drained: None) -> None:
+    pool.fill("default", 1)
+    (older,) = pool.status_of("default").ids
+    (entry,) = (pool.root() / "default" / "ready").iterdir()
+    # as pooled before the settings were chosen: no record of them, so runtime.conf's (40, 0)
+    record = json.loads(entry.read_text())
+    del record["max_connections"], record["max_prepared_transactions"]
+    entry.write_text(json.dumps(record))
+    assert pool.checkout("default", timedelta(minutes=5), refill=False) is None
+    assert not client.containers({Label.ID: older})  # dropped, not handed out
 
 
 CLAIMER = """

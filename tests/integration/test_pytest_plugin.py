@@ -197,6 +197,32 @@ def test_snapshot_from_ini_option_marker_and_factory(suite: Suite, tmp_path: Pat
     assert live_in(suite) == set()
 
 
+def test_server_settings_through_the_factory_and_the_marker(suite: Suite) -> None:
+    suite.write(
+        "test_user.py",
+        """
+        import pytest
+
+        SHOW = (
+            "select current_setting('max_connections'),"
+            " current_setting('max_prepared_transactions')"
+        )
+
+        def test_factory(dotbox_sandbox_factory):
+            sb = dotbox_sandbox_factory(max_connections=60, max_prepared_transactions=0)
+            assert sb.query(SHOW) == [("60", "0")]
+            assert dotbox_sandbox_factory().query(SHOW) == [("100", "10")]  # the control
+
+        @pytest.mark.dotbox(max_prepared_transactions=25)
+        def test_marker(dotbox_sandbox):
+            assert dotbox_sandbox.query(SHOW) == [("100", "25")]
+        """,
+    )
+    proc = suite.run()
+    assert outcomes(proc.stdout) == {"passed": 2}, proc.stdout + proc.stderr
+    assert live_in(suite) == set()
+
+
 def test_xdist_workers_each_get_their_own_sandboxes(suite: Suite) -> None:
     suite.write(
         "test_user.py",

@@ -31,13 +31,15 @@ LABELS = {
     "dotbox.owner": "me@host",
     "dotbox.superuser": "true",
     "dotbox.createdb": "true",
+    "dotbox.max-connections": "120",
+    "dotbox.max-prepared-transactions": "7",
 }
 
 
 FIELDS = [  # what `dotbox list --json` and the API's SandboxInfo have always held, in order
     "id", "container", "state", "snapshot", "snapshot_digest", "pg_major", "image", "user",
     "database", "socket_dir", "superuser", "owner", "created", "expires", "tcp",
-    "createdb",
+    "createdb", "max_connections", "max_prepared_transactions",
 ]  # fmt: skip
 
 
@@ -61,6 +63,10 @@ def test_list_and_the_api_read_one_record(tmp_path: Path, ready: bool) -> None:
     # a sandbox made before its role could create databases says so
     older = {k: v for k, v in labels.items() if k != "dotbox.createdb"}
     assert inventory.row_of("f" * 64, "sha256:img", "running", older).createdb is False
+    assert (row.max_connections, row.max_prepared_transactions) == (120, 7)
+    # one made before its server settings were chosen has runtime.conf's (40, 0)
+    unset = {k: v for k, v in labels.items() if "max-" not in k}
+    assert inventory.row_of("f" * 64, "sha256:img", "running", unset).server_settings == (40, 0)
 
 
 def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
@@ -77,6 +83,12 @@ def test_the_json_of_a_record_and_back(tmp_path: Path) -> None:
     # an entry pooled before sandboxes could create databases reads as one that cannot
     older = SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k != "createdb"}))
     assert older == row._replace(createdb=False)
+    # and one pooled before server settings were chosen, as one with runtime.conf's
+    settings = ("max_connections", "max_prepared_transactions")
+    before = SandboxInfo.from_json(json.dumps({k: v for k, v in data.items() if k not in settings}))
+    assert before.server_settings == (40, 0) != row.server_settings
+    with pytest.raises(ValueError, match="max_connections"):
+        SandboxInfo.from_json(json.dumps(data | {"max_connections": "120"}))
 
 
 def test_a_tcp_sandbox_is_shown_at_its_forwarder_never_at_a_socket_directory() -> None:
