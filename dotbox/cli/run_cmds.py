@@ -74,7 +74,7 @@ def _phase_lines() -> Callable[[str, int, int], None]:
     def line(phase: str, done: int, total: int) -> None:
         if phase not in shown:
             shown.add(phase)
-            typer.echo(f"dotbox: building the tools image: {phase}", err=True)
+            typer.echo(f"dotbox: building {phase}", err=True)
 
     return line
 

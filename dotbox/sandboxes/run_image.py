@@ -119,7 +119,7 @@ def build_tools(major: int, *, progress: images.Progress = _quiet) -> None:
     env = {**os.environ, "DOTBOX_TOOLS_TAG": tag, "DOTBOX_TOOLS_RECIPE": tools_recipe()}
     script = resources.files("dotbox").joinpath("data/build-tools.sh")
     output: list[str] = []
-    progress(f"tools pg{major}", 0, 0)
+    progress(f"{tag} from Debian's packages", 0, 0)
     with resources.as_file(script) as path:
         proc = subprocess.Popen(
             ["bash", str(path), str(major)],
@@ -131,7 +131,7 @@ def build_tools(major: int, *, progress: images.Progress = _quiet) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("dotbox:phase "):
-                progress(f"tools pg{major}: {line.split()[1]}", 0, 0)
+                progress(f"{tag}: {line.split()[1]}", 0, 0)
             else:
                 output.append(line.rstrip("\n"))
         code = proc.wait()
@@ -141,7 +141,7 @@ def build_tools(major: int, *, progress: images.Progress = _quiet) -> None:
             f"building the tools image {tag} failed: {tail}",
             hint=f"build it by hand with 'bash dotbox/data/build-tools.sh {major}' to see the log",
         )
-    progress(f"tools pg{major}: done", 1, 1)
+    progress(f"{tag}: done", 1, 1)
 
 
 def resolve(ref: str, major: int, *, progress: images.Progress = _quiet) -> RunImage:

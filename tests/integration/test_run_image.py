@@ -278,6 +278,19 @@ def test_alembic_upgrades_and_downgrades_inside_the_tools_image(
         assert runners(sb) == []
 
 
+def test_the_tools_image_imports_what_the_default_runner_cannot(tools: str) -> None:
+    imports = ["python3", "-c", "import psycopg, psycopg2, sqlalchemy, alembic, django"]
+    with dotbox.sandbox() as sb:
+        assert sb.run(imports, image="tools") == 0  # the Python API's image=
+        assert sb.run(imports) == 1  # the control: the base image's python3-minimal
+        tcp = [
+            "sh",
+            "-c",
+            "python3 -c \"import psycopg, os; psycopg.connect(os.environ['DATABASE_URL'])\"",
+        ]
+        assert sb.run(tcp, image="tools", tcp=True) == 0  # --tcp: socat and pg_isready in it
+
+
 def test_django_migrates_with_check_unique_and_fk_inside_the_tools_image(
     tools: str, official: Official, tmp_path: Path
 ) -> None:
