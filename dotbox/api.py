@@ -69,9 +69,12 @@ class Sandbox(_Connectable):
         """``postgresql://sandbox:PASSWORD@127.0.0.1:PORT/sandbox`` when made with ``tcp``."""
         return self.credentials.tcp_dsn
 
-    def run(self, command: list[str], *, rw: bool = False, tcp: bool = False) -> int:
-        """Run ``command`` in a network-less runner beside the sandbox (see ``dotbox run``);
-        its output goes to this process's stdout/stderr; returns its exit code."""
+    def run(
+        self, command: list[str], *, rw: bool = False, tcp: bool = False, image: str | None = None
+    ) -> int:
+        """Run ``command`` in a network-less runner beside the sandbox (see ``dotbox run``),
+        made from ``image`` if given ("tools", or an image on the engine: ``--image``); its
+        output goes to this process's stdout/stderr; returns its exit code."""
         import sys
 
         from dotbox.sandboxes import runner
@@ -82,7 +85,7 @@ class Sandbox(_Connectable):
             if err:
                 sys.stderr.buffer.write(err)
 
-        return runner.run(self.id, command, on_output=write, rw=rw, tcp=tcp)
+        return runner.run(self.id, command, on_output=write, rw=rw, tcp=tcp, image=image)
 
     def database(self, *, spares: int = 2) -> Database:
         """A fresh database of this sandbox, cloned from a pristine copy of its own (taken the

@@ -16,10 +16,25 @@ image_app = group(commands, "image", "Base images (PostgreSQL per major) and bak
 @image_app.command("build")
 def image_build(
     pg: int = typer.Option(..., "--pg", help="PostgreSQL major: 15, 17 or 18."),
+    tools: bool = typer.Option(
+        False,
+        "--tools",
+        help="Build the tools image (dotbox/tools:pgNN, for 'dotbox run --image tools')"
+        " instead of the base image: psql, pg_dump, Python 3 with psycopg, SQLAlchemy,"
+        " Alembic and Django, from Debian's packages.",
+    ),
 ) -> None:
-    """Build the base image for a PostgreSQL major (official image, else Debian packages)."""
+    """Build the base image for a PostgreSQL major (official image, else Debian packages), or
+    with --tools the tools image (Debian packages, offline; does nothing if it is current)."""
     from dotbox import images
 
+    if tools:
+        from dotbox.sandboxes import run_image
+
+        with progress_display() as progress:
+            found = run_image.tools_image(pg, progress=progress)
+        typer.echo(f"{run_image.tools_tag(pg)} {found.id[:19]}")
+        return
     with progress_display() as progress:
         images.build_base(pg, progress=progress)
     typer.echo(images.base_tag(pg))
@@ -41,7 +56,7 @@ def image_bake(snapshot: str = typer.Argument("default"), as_json: bool = JsonOp
 
 @image_app.command("list")
 def image_list(as_json: bool = JsonOpt) -> None:
-    """List dotbox's base and baked images: snapshot, major, size, created, what uses them."""
+    """List dotbox's base, tools and baked images: snapshot, major, size, created, users."""
     from dotbox.maintenance import image_inventory
 
     found = image_inventory.rows()
@@ -57,8 +72,8 @@ def image_rm(
     images: list[str] = typer.Argument(..., help="Image tags or ids (see 'dotbox image list')."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Remove base or baked images. Refused (exit 8) while a container uses one, or while baked
-    images are built on a base; an image that is not dotbox's is refused (exit 4)."""
+    """Remove base, tools or baked images. Refused (exit 8) while a container uses one, or
+    while baked images are built on a base; an image that is not dotbox's is refused (exit 4)."""
     from dotbox.maintenance import image_inventory
 
     removed = [image_inventory.remove(ref) for ref in images]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -22,13 +23,31 @@ def run(
     tcp: bool = typer.Option(
         False, "--tcp", help="Add a shim on the runner's own 127.0.0.1:5432 for TCP-only clients."
     ),
+    image: str = typer.Option(
+        None,
+        "--image",
+        help="Run CMD in this image instead: 'tools' (the bundled tools image, built on first"
+        " use) or an image already on the engine (never pulled), same isolation.",
+    ),
 ) -> None:
     """Run CMD in a runner container that can reach only SANDBOX.
 
     The runner has no network (like the sandbox), the sandbox's socket directory, the current
-    directory at /work (read-only unless --rw), and PGHOST, PGUSER, PGPASSWORD, PGDATABASE and
-    DATABASE_URL set. Its exit code and output are the command's. The runner is removed at the
-    end. Example: dotbox run sb-1234abcd -- psql -f migration.sql
+    directory at /work (read-only unless --rw), and PGHOST, PGPORT, PGUSER, PGDATABASE,
+    PGPASSWORD, PGPASSFILE and DATABASE_URL set. Its exit code and output are the command's.
+    The runner is removed at the end. Example: dotbox run sb-1234abcd -- psql -f migration.sql
+
+    \b
+    Images:
+      default        the sandbox's base image: psql, pg_dump, python3-minimal (no pip,
+                     no ctypes/asyncio: most Python packages cannot import), socat
+      --image tools  dotbox/tools:pgNN, built offline from Debian's packages of the
+                     sandbox's major on first use (~30 s, ~220 MB): psql, pg_dump, full
+                     Python 3 with psycopg 3 and 2, SQLAlchemy, Alembic, Django
+      --image IMAGE  your own image, already on the engine (dotbox never pulls), pinned
+                     to its id: its ENTRYPOINT runs before CMD and its environment is kept;
+                     it runs as you (your uid, whatever its USER), each VOLUME it declares
+                     is a 64 MB tmpfs, and it needs /bin/sh and cat
     """
     from dotbox.sandboxes import runner
 
@@ -42,8 +61,22 @@ def run(
 
     # A terminated dotbox (SIGTERM) unwinds like an interrupted one, so the runner is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    code = runner.run(sandbox, command, on_output=write, rw=rw, tcp=tcp)
+    code = runner.run(
+        sandbox, command, on_output=write, rw=rw, tcp=tcp, image=image, progress=_phase_lines()
+    )
     raise typer.Exit(code)
+
+
+def _phase_lines() -> Callable[[str, int, int], None]:
+    """Progress of a build (the tools image on first use) as one line per phase on stderr."""
+    shown: set[str] = set()
+
+    def line(phase: str, done: int, total: int) -> None:
+        if phase not in shown:
+            shown.add(phase)
+            typer.echo(f"dotbox: building {phase}", err=True)
+
+    return line
 
 
 @commands.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -12,12 +12,9 @@ major=${1:?usage: images/base/build.sh MAJOR (15, 17 or 18)}
 # dotbox sets these for a base that adds Debian packages (extensions a snapshot needs)
 tag=${DOTBOX_BASE_TAG:-"dotbox/base:pg${major}"}
 extra=${DOTBOX_BASE_PACKAGES:-}  # comma-separated
-case "$major" in
-  15) suite=bookworm ;;
-  17) suite=trixie ;;
-  18) suite=sid ;;
-  *) echo "images/base/build.sh: PostgreSQL $major has no Debian suite here (15, 17, 18)" >&2; exit 2 ;;
-esac
+here=$(dirname "$(readlink -f "$0")")
+. "$here/apt-sources.sh"
+suite=$(suite_of "$major") || exit 2
 
 if [ -z "$extra" ] && [ "${DOTBOX_BASE_FROM_REGISTRY:-auto}" != "never" ] \
    && timeout 20 docker pull -q "postgres:${major}" >/dev/null 2>&1; then
@@ -32,29 +29,7 @@ command -v mmdebstrap >/dev/null || { echo "images/base/build.sh: mmdebstrap mis
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-# This machine's sources, rewritten for $suite (deb822 or one-line format).
-src=""
-for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
-  [ -s "$f" ] && src="$f" && break
-done
-[ -n "$src" ] || { echo "images/base/build.sh: no apt sources on this machine" >&2; exit 2; }
-host_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-ext=${src##*.}; [ "$ext" = "sources" ] || ext=list
-sed -e "s/\b${host_suite}\b/${suite}/g" "$src" > "$work/apt.$ext"
-aptopts=()
-if [ "$suite" = sid ]; then
-  # sid has no -updates or -security suites; drop them.
-  if [ "$ext" = sources ]; then
-    # deb822: drop the whole security stanza (paragraph), not just its Suites line.
-    sed -i -e 's/ sid-updates//' "$work/apt.$ext"
-    awk -v RS= -v ORS='\n\n' '!/sid-security/' "$work/apt.$ext" >"$work/apt.tmp"
-    mv "$work/apt.tmp" "$work/apt.$ext"
-  else
-    sed -i -e '/sid-updates/d' -e '/sid-security/d' "$work/apt.$ext"
-  fi
-  aptopts+=(--aptopt='Acquire::Check-Valid-Until "false"')
-fi
+apt_sources "$suite" "$work"  # this machine's sources, rewritten for $suite: $apt_file, aptopts
 
 # The same base serves sandboxes, runners (psql from postgresql-client, python3) and the TCP
 # forwarder/shim (socat). pgvector is packaged from trixie on (pagila's newest schema uses it).
@@ -67,7 +42,7 @@ mmdebstrap --variant=minbase --include="$packages" "${aptopts[@]}" \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --customize-hook='chroot "$1" pg_dropcluster --stop '"$major"' main || true' \
-  "$suite" "$work/rootfs.tar" "$work/apt.$ext"
+  "$suite" "$work/rootfs.tar" "$apt_file"
 
 docker import \
   --change "ENV PATH=/usr/lib/postgresql/${major}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \

@@ -186,6 +186,14 @@ def image(ref: str) -> ImageInfo | None:
     )
 
 
+def image_config(ref: str) -> dict[str, Any]:
+    """An image's own configuration (ENTRYPOINT, VOLUMEs, USER, …: inspect's ``Config``)."""
+    data = _inspect("images", ref)
+    if data is None:
+        raise NotFound(f"image {ref} is missing")
+    return dict(data.get("Config") or {})
+
+
 def _epoch(rfc3339: str | None) -> float:
     """An image's creation time as inspect gives it ('2026-01-02T03:04:05.123456789Z')."""
     from datetime import UTC, datetime
@@ -275,6 +283,11 @@ def _pinned(spec: ContainerSpec) -> tuple[ContainerSpec, Expected]:
         volumes={m.target: (m.source, m.read_only) for m in mounts if not m.source.startswith("/")},
         tmpfs=frozenset(spec.tmpfs),
         read_only_root=spec.read_only_root,
+        user=spec.user,
+        entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
+        cap_drop_all="ALL" in spec.cap_drop,
+        no_new_privileges=spec.no_new_privileges,
+        image_volumes=spec.image_volumes,
     )
 
 

@@ -43,6 +43,12 @@ class Expected:
     # container the host's, which names cgroups but reaches no network or file
     host_cgroupns: bool = False
     read_only_root: bool = False  # asked for: the root file system must be read-only
+    # what the spec chose must hold whatever the image says (None / False: not checked)
+    user: str | None = None  # Config.User
+    entrypoint: tuple[str, ...] | None = None  # Config.Entrypoint
+    cap_drop_all: bool = False  # HostConfig.CapDrop holds ALL
+    no_new_privileges: bool = False  # HostConfig.SecurityOpt holds no-new-privileges
+    image_volumes: bool = True  # False: not even the image's declared VOLUMEs may be volumes
 
 
 def violations(
@@ -59,6 +65,7 @@ def violations(
     if expected.read_only_root and host.get("ReadonlyRootfs") is not True:
         found.append("root file system is writable, not read-only")
     found += _mount_violations(container, expected)
+    found += _chosen_violations(container, expected)
     found += _privilege_violations(host)
     found += _namespace_violations(host, expected.host_cgroupns)
     found += _log_violations(host, default_log_driver)
@@ -67,9 +74,28 @@ def violations(
     return found
 
 
+def _chosen_violations(container: dict[str, Any], expected: Expected) -> list[str]:
+    """What the spec chose that an image could otherwise choose, or that drops privileges."""
+    config = container.get("Config") or {}
+    host = container.get("HostConfig") or {}
+    found: list[str] = []
+    if expected.user is not None and config.get("User") != expected.user:
+        found.append(f"user {config.get('User')!r} is not {expected.user!r}")
+    if expected.entrypoint is not None and tuple(config.get("Entrypoint") or ()) != tuple(
+        expected.entrypoint
+    ):
+        found.append("entrypoint is not the one dotbox chose")
+    if expected.cap_drop_all and "ALL" not in (host.get("CapDrop") or ()):
+        found.append("capabilities are not all dropped")
+    if expected.no_new_privileges and not ALLOWED_SECURITY_OPT & set(host.get("SecurityOpt") or ()):
+        found.append("no-new-privileges is not set")
+    return found
+
+
 def _mount_violations(container: dict[str, Any], expected: Expected) -> list[str]:
     host = container.get("HostConfig") or {}
-    image_volumes = set((container.get("Config") or {}).get("Volumes") or {})
+    declared = set((container.get("Config") or {}).get("Volumes") or {})
+    image_volumes = declared if expected.image_volumes else set()
     found: list[str] = []
     seen: set[str] = set()
     tmpfs = set(host.get("Tmpfs") or {})

@@ -50,6 +50,7 @@ class ContainerSpec:
     read_only_root: bool = False  # the container's root file system mounted read-only
     tty: bool = False  # a pseudo-terminal (interactive programs: psql)
     stdin_open: bool = False  # the container reads what run_interactive forwards (stdin once)
+    image_volumes: bool = True  # the image's VOLUMEs may become anonymous volumes (False: none)
 
 
 def create_body(spec: ContainerSpec) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from dotbox.core.errors import Conflict, DropIncomplete, NotFound, Refused
 from dotbox.core.labels import Label
 from dotbox.core.models import Frozen, ImageInfo
 from dotbox.engine import client
+from dotbox.sandboxes import run_image
 from dotbox.snapshots import store
 
-Kind = Literal["base", "baked"]
+Kind = Literal["base", "baked", "tools"]
 
 
 class ImageRow(Frozen):
@@ -61,7 +62,9 @@ def _kind(image: ImageInfo) -> Kind | None:
         return "baked"
     if any(t.startswith(images.BASE_REPO + ":") for t in image.tags):
         return "base" if image.labels.get(Label.BASE, "").startswith("pg") else None
-    return None
+    if any(t.startswith(run_image.TOOLS_REPO + ":") for t in image.tags):
+        return "tools" if image.labels.get(Label.TOOLS, "").startswith("pg") else None
+    return None  # an image built FROM one of dotbox's inherits its labels, not its tag
 
 
 def _users() -> dict[str, list[dict[str, Any]]]:
@@ -90,8 +93,10 @@ def _last_uses() -> dict[str, datetime]:
 
 
 def rows() -> list[ImageRow]:
-    """dotbox's base and baked images on the engine, bases first, then the newest first."""
-    found = [i for i in client.images({Label.BASE: ""}) if _kind(i) is not None]
+    """dotbox's base, tools and baked images on the engine, bases and tools images first, then
+    the newest first."""
+    labelled = client.images({Label.BASE: ""}) + client.images({Label.TOOLS: ""})
+    found = [i for i in {i.id: i for i in labelled}.values() if _kind(i) is not None]
     users, uses = _users(), _last_uses()
     here = {(m.digest, m.pg_major) for m in store.list_all()}
     baked = images.bake_records()
@@ -105,7 +110,8 @@ def rows() -> list[ImageRow]:
         )
         for i in found
     ]
-    return sorted(out, key=lambda r: (r.kind != "base", -r.created.timestamp(), r.id))
+    order = {"base": 0, "tools": 1, "baked": 2}
+    return sorted(out, key=lambda r: (order[r.kind], -r.created.timestamp(), r.id))
 
 
 def _row(
@@ -118,9 +124,12 @@ def _row(
     kind = _kind(image)
     assert kind is not None
     labels = image.labels
-    repo = images.BASE_REPO if kind == "base" else images.SANDBOX_REPO
+    repo, major = {
+        "base": (images.BASE_REPO, labels.get(Label.BASE, "")[2:]),
+        "tools": (run_image.TOOLS_REPO, labels.get(Label.TOOLS, "")[2:]),
+        "baked": (images.SANDBOX_REPO, labels.get(Label.PG)),
+    }[kind]
     tag = next((t for t in image.tags if t.startswith(repo + ":")), None)
-    major = labels.get(Label.PG) if kind == "baked" else labels.get(Label.BASE, "")[2:]
     digest = labels.get(Label.SNAPSHOT_DIGEST)
     pg_major = int(major) if major and major.isdigit() else None
     return ImageRow(
@@ -154,18 +163,18 @@ def _name(record: dict[str, Any]) -> str:
 
 def find(ref: str) -> ImageRow:
     """The dotbox image at tag or id ``ref``: NotFound (3) if none, Refused (4) if the image
-    there is not a dotbox base or baked image."""
+    there is not a dotbox base, tools or baked image."""
     image = client.image(ref)
     if image is None:
         raise NotFound(f"no image {ref!r} on the engine", hint="see 'dotbox image list'")
     for row in rows():
         if row.id == image.id:
             return row
-    raise Refused(f"image {ref!r} ({image.id[:19]}) is not a dotbox base or baked image")
+    raise Refused(f"image {ref!r} ({image.id[:19]}) is not a dotbox base, tools or baked image")
 
 
 def remove(ref: str) -> Removed:
-    """Remove a base or baked image; Conflict (8) while a container uses it or, for a base,
+    """Remove a base, tools or baked image; Conflict (8) while a container uses it or, for a base,
     while baked images are built on it."""
     row = find(ref)
     if row.containers:

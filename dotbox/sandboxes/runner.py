@@ -23,7 +23,8 @@ from dotbox.core import paths
 from dotbox.core.errors import InvalidInput, Refused
 from dotbox.core.labels import Label
 from dotbox.engine import client, transport
-from dotbox.sandboxes import guard, lifecycle
+from dotbox.sandboxes import guard, lifecycle, run_image
+from dotbox.sandboxes.run_image import VOLUME_TMPFS
 
 SOCKET = "/sock"
 PASSWORD_FILE = "/run/dotbox/password"
@@ -31,11 +32,21 @@ WORKDIR = "/work"
 SHIM_PORT = 5432
 SHIM_FAILED = 125  # the wrapper's own failure: the TCP shim did not come up
 
-# $1.. is the user's command. Runs as sh (dash) in the base image.
+# $1.. is the image's entrypoint, then the user's command. Runs as sh (dash in the base image;
+# a user's image needs a POSIX sh and cat). What an image's own environment says about where
+# the server is or which password file to read is replaced by dotbox's.
 WRAPPER = f"""\
 PGPASSWORD=$(cat {PASSWORD_FILE}) || exit {SHIM_FAILED}
-export PGPASSWORD
+PGPASSFILE=/tmp/.dotbox-pgpass-$$
+(umask 077 && printf '*:*:*:*:%s\\n' "$PGPASSWORD" > "$PGPASSFILE") || {{
+  echo "dotbox run: cannot write the password file $PGPASSFILE" >&2; exit {SHIM_FAILED}; }}
+unset PGHOSTADDR PGSERVICE PGSERVICEFILE
+export PGPASSWORD PGPASSFILE
 if [ "$DOTBOX_TCP" = 1 ]; then
+  for tool in socat pg_isready; do
+    command -v $tool >/dev/null || {{
+      echo "dotbox run: --tcp needs $tool in the image" >&2; exit {SHIM_FAILED}; }}
+  done
   socat TCP-LISTEN:{SHIM_PORT},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:{SOCKET}/.s.PGSQL.5432 &
   PGHOST=127.0.0.1 PGPORT={SHIM_PORT}
   i=0
@@ -105,15 +116,20 @@ def spec(
     cwd: Path | None,
     rw: bool = False,
     tcp: bool = False,
+    image: run_image.RunImage | None = None,
 ) -> client.ContainerSpec:
     """The runner container for ``command`` against the guarded sandbox ``live``, mounting
-    ``cwd`` (checked by ``work_dir``) at /work, or no directory of the host at all (None)."""
+    ``cwd`` (checked by ``work_dir``) at /work, or no directory of the host at all (None).
+    It is made from the sandbox's base image, or from ``image`` (resolved to its id first),
+    whose ENTRYPOINT runs before ``command`` and whose VOLUMEs get a tmpfs each; whatever the
+    image, the runner is the same: your uid, no network, no capability, no new privileges."""
     info = live.info
     work = () if cwd is None else (client.Mount(str(cwd), WORKDIR, read_only=not rw),)
-    base = images.base_image(info.pg_major, build=False)
+    if image is None:
+        image = run_image.RunImage(images.base_image(info.pg_major, build=False).id, "base")
     password_file = info.socket_dir.parent / "password"
     return client.ContainerSpec(
-        image=base.id,
+        image=image.id,
         name=f"dotbox-run-{info.id}-{secrets.token_hex(3)}",
         labels={
             Label.MANAGED_BY: "dotbox",
@@ -122,12 +138,14 @@ def spec(
             Label.HOME: str(paths.data_home()),
         },
         entrypoint=["sh", "-c", WRAPPER, "dotbox-run"],
-        command=list(command),
+        command=[*image.entrypoint, *command],
         user=f"{os.getuid()}:{os.getgid()}",
         network_mode="none",
         cap_drop=("ALL",),
         no_new_privileges=True,
         working_dir=WORKDIR if cwd is not None else "/tmp",
+        tmpfs={v: VOLUME_TMPFS for v in image.volumes},
+        image_volumes=False,
         mounts=(
             client.Mount(lifecycle.socket_source(info), SOCKET, read_only=True),
             client.Mount(str(password_file), PASSWORD_FILE, read_only=True),
@@ -153,14 +171,26 @@ def run(
     cwd: Path | None = None,
     rw: bool = False,
     tcp: bool = False,
+    image: str | None = None,
+    progress: images.Progress | None = None,
 ) -> int:
-    """Run ``command`` in a runner for sandbox ``ref``; return its exit code. The runner is
-    removed afterwards, whatever happens."""
+    """Run ``command`` in a runner for sandbox ``ref``; return its exit code. ``image`` names
+    the runner's image (``run_image.resolve``: ``tools``, or one already on the engine; the
+    tools image is built first if missing, its phases to ``progress``). The runner is removed
+    afterwards, whatever happens."""
     if not command:
         raise InvalidInput("name the command to run: dotbox run SANDBOX -- CMD ...")
     work = work_dir(cwd or Path.cwd())
     live = guard.require_live(ref)
-    return client.run_attached(spec(live, command, cwd=work, rw=rw, tcp=tcp), on_output)
+    pinned = None
+    if image is not None:
+        pinned = run_image.resolve(image, live.info.pg_major, progress=progress or _quiet)
+    runner = spec(live, command, cwd=work, rw=rw, tcp=tcp, image=pinned)
+    return client.run_attached(runner, on_output)
+
+
+def _quiet(phase: str, done: int, total: int) -> None:
+    pass
 
 
 def run_interactive(

@@ -268,3 +268,54 @@ def test_every_violation_is_named_at_once(work: Path) -> None:
     container["HostConfig"] |= {"Privileged": True, "NetworkMode": "bridge", "CapAdd": ["ALL"]}
     container["Mounts"][0]["RW"] = True
     assert len(check(container, work)) == 4
+
+
+# ---- what a runner chose that a user's image could otherwise choose (dotbox run --image) ----
+
+RUNNER_CHOSE: dict[str, Any] = {
+    "user": "1000:1000",
+    "entrypoint": ("sh", "-c", "wrapper", "dotbox-run"),
+    "cap_drop_all": True,
+    "no_new_privileges": True,
+}
+
+
+def runner_inspected(work: Path) -> dict[str, Any]:
+    container = inspected(work)
+    container["Config"].update(User="1000:1000", Entrypoint=["sh", "-c", "wrapper", "dotbox-run"])
+    return container
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "reason"),
+    [
+        ("Config", "User", "0", "user '0' is not '1000:1000'"),
+        ("Config", "User", "", "user '' is not '1000:1000'"),
+        ("Config", "Entrypoint", ["/docker-entrypoint.sh"], "entrypoint is not the one"),
+        ("Config", "Entrypoint", None, "entrypoint is not the one"),
+        ("HostConfig", "CapDrop", None, "capabilities are not all dropped"),
+        ("HostConfig", "CapDrop", ["NET_RAW"], "capabilities are not all dropped"),
+        ("HostConfig", "SecurityOpt", None, "no-new-privileges is not set"),
+    ],
+)
+def test_what_a_runner_chose_must_hold_whatever_the_image(
+    work: Path, where: str, key: str, value: Any, reason: str
+) -> None:
+    container = runner_inspected(work)
+    assert check(container, work, **RUNNER_CHOSE) == []  # the control
+    container[where][key] = value
+    found = check(container, work, **RUNNER_CHOSE)
+    assert len(found) == 1 and reason in found[0], found
+    assert check(container, work) == []  # not asked for: not checked
+
+
+def test_an_image_volume_is_refused_where_none_may_be(work: Path) -> None:
+    container = inspected(work)
+    container["Config"]["Volumes"] = {"/data": {}}
+    container["Mounts"].append(
+        {"Type": "volume", "Name": ANON, "Destination": "/data", "Driver": "local", "RW": True}
+    )
+    assert check(container, work) == []  # a sandbox's base image may declare one
+    assert check(container, work, image_volumes=False) == [
+        f"unexpected volume mount of {ANON!r} at /data"
+    ]

@@ -59,6 +59,7 @@ def test_older_than_counts_the_last_use_or_the_bake(
     [
         {"baked_here": False, "baked_at": None, "snapshot_here": False},  # another home's bake
         {"kind": "base", "snapshot_here": False},  # a base image, never pruned
+        {"kind": "tools", "snapshot_here": False},  # nor the tools image
     ],
 )
 def test_never_another_homes_bake_nor_a_base(change: dict[str, Any]) -> None:
