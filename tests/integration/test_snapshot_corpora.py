@@ -55,6 +55,7 @@ def gitlab() -> Iterator[SnapshotManifest]:
 def plain_restore_counts(manifest: SnapshotManifest, file: Path) -> dict[str, int]:
     """The catalog of ``file`` restored with plain ``psql -f`` (ON_ERROR_STOP) into a fresh
     server of the same base image, the roles it references made first, as anyone would."""
+
     def ident(role: str) -> str:
         return '"' + role.replace('"', '""') + '"'
 
