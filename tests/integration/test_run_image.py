@@ -384,21 +384,23 @@ def not_ours(tmp_path: Path) -> Iterator[str]:
 @pytest.mark.parametrize(
     ("image", "code", "words"),
     [
-        (f"dotbox-test-runimage-{SESSION}:missing", 3, "is not on the engine; dotbox never pulls"),
+        ("{missing}", 3, "is not on the engine; dotbox never pulls"),
         ("-no such/image", 2, "invalid image"),
         ("a/../../containers/x", 2, "invalid image"),
-        (NOT_OURS, 4, "dotbox did not make it"),
+        ("{not_ours}", 4, "dotbox did not make it"),
     ],
-)
+)  # the session's names are filled in by the test: xdist workers must collect the same ids
 def test_a_bad_image_is_one_line_and_makes_nothing(
     tools: str, not_ours: str, tmp_path: Path, image: str, code: int, words: str
 ) -> None:
+    missing = f"dotbox-test-runimage-{SESSION}:missing"
+    image = image.format(missing=missing, not_ours=not_ours)
     with dotbox.sandbox() as sb:
         ran = dotbox_run(tmp_path, "run", sb.id, "--image", image, "--", "true")
         assert ran.returncode == code, ran.stderr
         assert ran.stdout == "" and len(ran.stderr.strip().splitlines()) == 1, ran.stderr
         assert words in ran.stderr
         assert runners(sb) == []
-        assert client.image(f"dotbox-test-runimage-{SESSION}:missing") is None  # nothing pulled
+        assert client.image(missing) is None  # nothing pulled
         # the control: the same run with the tools image works
         assert dotbox_run(tmp_path, "run", sb.id, "--image", "tools", "--", "true").returncode == 0
