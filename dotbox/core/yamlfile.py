@@ -40,7 +40,8 @@ def load(path: Path) -> YamlDoc:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
+        # an end of stream after the last newline is reported on the line after it
+        line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InvalidInput(f"{path}:{line}: not valid YAML: {problem}") from None
     lines: dict[Loc, int] = {}
