@@ -173,22 +173,13 @@ class _Registry:
             self.remover.wait()
         if not self.live:
             return
-        from dotbox.core.errors import DotboxError, NotFound
-
         with _signals_deferred():
             for sandbox in list(self.live.values()):
                 self.live.pop(sandbox.id, None)
                 if self.keep:
                     self.kept.append(sandbox.id)
                     continue
-                try:
-                    sandbox.drop()
-                except NotFound:
-                    pass
-                except DotboxError as exc:
-                    self.errors.append(f"{sandbox.id}: {exc.one_line()}")
-                except Exception as exc:  # keep sweeping: the others must go too
-                    self.errors.append(f"{sandbox.id}: {type(exc).__name__}: {exc}")
+                _remove(sandbox.id, sandbox.drop, self.errors)
 
     # ---- SIGTERM ----------------------------------------------------------------------
     def _install_sigterm(self) -> None:
@@ -230,18 +221,10 @@ class _Remover:
         self._queue.put((what, drop))
 
     def _run(self) -> None:
-        from dotbox.core.errors import DotboxError, NotFound
-
         while True:
             what, drop = self._queue.get()
             try:
-                drop()
-            except NotFound:
-                pass
-            except DotboxError as exc:
-                self.errors.append(f"{what}: {exc.one_line()}")
-            except Exception as exc:  # keep removing: the others must go too
-                self.errors.append(f"{what}: {type(exc).__name__}: {exc}")
+                _remove(what, drop, self.errors)
             finally:
                 self._queue.task_done()
 
@@ -468,3 +451,18 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     registry = config.stash.get(_KEY, None)
     if registry is not None:
         registry.errors.extend(output.get("dotbox_errors", []))
+
+
+def _remove(what: str, drop: Callable[[], object], errors: list[str]) -> None:
+    """``drop()``; what is already gone is fine, any other failure is noted in ``errors``
+    (never raised: the others must go too)."""
+    from dotbox.core.errors import DotboxError, NotFound
+
+    try:
+        drop()
+    except NotFound:
+        pass
+    except DotboxError as exc:
+        errors.append(f"{what}: {exc.one_line()}")
+    except Exception as exc:
+        errors.append(f"{what}: {type(exc).__name__}: {exc}")

@@ -10,7 +10,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import dotbox
 from dotbox.engine import client
 from dotbox.sandboxes import guard, run_image, runner
-from tests.security.attack import PROBE, REPO, Official, official_server
+from tests.security.attack import PROBE, REPO, Official, cli, official_server
 
 DRIFT = 14
 SESSION = secrets.token_hex(4)
@@ -147,15 +146,7 @@ exec "$@"
 
 
 def dotbox_run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "dotbox", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=600,
-    )
+    return cli(*args, cwd=cwd, timeout=600)
 
 
 def docker(*args: str, cwd: Path | None = None) -> str:

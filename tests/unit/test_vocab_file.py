@@ -48,7 +48,7 @@ def test_the_bundled_vocabulary_loads() -> None:
         (GOOD.replace("    unclassified: UNCL\n", ""), 2, "unclassified is missing"),
         (GOOD.replace("kind: table", "kind: tabel"), 8, "rules.0.kind"),
         (GOOD + "vocabularies: []\n", 10, "duplicate key 'vocabularies'"),
-        ("vocabularies: [\n", 2, "not valid YAML"),
+        ("vocabularies: [\n", 1, "not valid YAML"),  # its last line: the file has no line 2
     ],
 )
 def test_bad_files_are_refused_with_their_line(
