@@ -7,7 +7,6 @@ key twice does nothing.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -15,8 +14,7 @@ import re
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -103,7 +101,9 @@ def base_image(
     tag = base_tag(major, packages)
     found = client.image(tag)
     if found is None and build:
-        build_base(major, packages, progress=progress)
+        with paths.image_lock(f"base-{tag.rsplit(':', 1)[1]}"):
+            if client.image(tag) is None:  # another process may have built it while we waited
+                build_base(major, packages, progress=progress)
         found = client.image(tag)
         if found is None:
             raise NotFound(f"base image {tag} is still missing after building it")
@@ -204,7 +204,7 @@ def sandbox_image(manifest: SnapshotManifest, *, progress: Progress = _no_progre
     found = baked_image(tag, recipe)
     if found is not None:
         return found
-    with _bake_lock(tag):
+    with paths.image_lock(f"bake-{tag.rsplit(':', 1)[1]}"):
         found = baked_image(tag, recipe)  # another process may have baked it while we waited
         if found is not None:
             return found
@@ -260,17 +260,6 @@ def bake_records() -> dict[str, BakeRecord]:
 
 def forget_bake(image_id: str) -> None:
     _record_path(image_id).unlink(missing_ok=True)
-
-
-@contextmanager
-def _bake_lock(tag: str) -> Iterator[None]:
-    lock_path = paths.locks_dir() / f"bake-{tag.rsplit(':', 1)[1]}.lock"
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 _PREPARE = """\

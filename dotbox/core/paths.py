@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 import tempfile
@@ -85,9 +86,20 @@ def baked_dir() -> Path:
 
 
 def locks_dir() -> Path:
-    """Locks on the engine's shared things (a bake's image tag): one directory for every
-    DOTBOX_HOME of this user, so two homes never bake the same image at once."""
+    """Locks on the engine's shared things (an image tag): one directory for every
+    DOTBOX_HOME of this user, so two homes never build the same image at once."""
     return _private_dir(Path(tempfile.gettempdir()) / f"dotbox-{os.getuid()}-locks")
+
+
+@contextmanager
+def image_lock(name: str) -> Iterator[None]:
+    """Hold this user's lock ``name`` (on an image being built) for the block."""
+    with open(locks_dir() / f"{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextmanager

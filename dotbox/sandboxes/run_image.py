@@ -15,13 +15,10 @@ its recipe, and a tag whose image lacks dotbox's labels is refused, never run.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 
@@ -71,7 +68,7 @@ def tools_image(major: int, *, build: bool = True, progress: images.Progress = _
     tag, recipe = tools_tag(major), tools_recipe()
     found = _current_tools(tag, major, recipe)
     if found is None and build:
-        with _tools_lock(major):
+        with paths.image_lock(f"tools-pg{major}"):
             found = _current_tools(tag, major, recipe)  # another process may have built it
             if found is None:
                 build_tools(major, progress=progress)
@@ -98,16 +95,6 @@ def _current_tools(tag: str, major: int, recipe: str) -> ImageInfo | None:
         return None
     images.dotbox_made(found, tag, Label.TOOLS, f"pg{major}")
     return found if found.labels.get(Label.RECIPE) == recipe else None
-
-
-@contextmanager
-def _tools_lock(major: int) -> Iterator[None]:
-    with open(paths.locks_dir() / f"tools-pg{major}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def build_tools(major: int, *, progress: images.Progress = _quiet) -> None:
