@@ -216,6 +216,7 @@ class _Remover:
 
     def submit(self, what: str, drop: Callable[[], object]) -> None:
         if self._thread is None:
+            _import_drop_paths()
             self._thread = threading.Thread(target=self._run, name="dotbox-remover", daemon=True)
             self._thread.start()
         self._queue.put((what, drop))
@@ -451,6 +452,14 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     registry = config.stash.get(_KEY, None)
     if registry is not None:
         registry.errors.extend(output.get("dotbox_errors", []))
+
+
+def _import_drop_paths() -> None:
+    """Import, in the caller's thread, what a drop imports on first use, so that the remover
+    thread imports nothing. pytest assertion-rewrites this plugin's package, parsing each module
+    as it is imported, and two threads parsing at once can make CPython 3.11 fail an import with
+    "AST constructor recursion depth mismatch" (python/cpython#106905)."""
+    import dotbox.primitives.drop  # noqa: F401
 
 
 def _remove(what: str, drop: Callable[[], object], errors: list[str]) -> None:

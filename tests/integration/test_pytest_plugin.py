@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -221,6 +222,46 @@ def test_server_settings_through_the_factory_and_the_marker(suite: Suite) -> Non
     proc = suite.run()
     assert outcomes(proc.stdout) == {"passed": 2}, proc.stdout + proc.stderr
     assert live_in(suite) == set()
+
+
+WATCH_REMOVER = """
+import json, sys
+from dotbox import api, pytest_plugin
+
+sb = api.sandbox()
+db = sb.database()
+imported, errors = [], []
+
+def watched(drop):
+    def run():
+        before = set(sys.modules)
+        drop()
+        imported.extend(sorted(set(sys.modules) - before))
+    return run
+
+remover = pytest_plugin._Remover(errors)
+remover.submit(db.name, watched(db.drop))
+remover.submit(sb.id, watched(sb.drop))
+remover.wait()
+print(json.dumps({"imported": imported, "errors": errors, "id": sb.id}))
+"""
+
+
+def test_the_background_remover_imports_nothing(suite: Suite) -> None:
+    """Its thread must not import: under pytest the plugin's package is assertion-rewritten, and
+    a parse in two threads at once failed an import in the main thread (CPython 3.11)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", WATCH_REMOVER],
+        env=suite.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    assert seen["errors"] == []
+    assert seen["imported"] == []
+    assert seen["id"] and live_in(suite) == set()  # both drops ran
 
 
 def test_xdist_workers_each_get_their_own_sandboxes(suite: Suite) -> None:
