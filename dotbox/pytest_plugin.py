@@ -18,6 +18,9 @@ expires after its TTL and ``dotbox gc`` removes it.
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
 import queue
 import signal
 import threading
@@ -98,6 +101,7 @@ class _Registry:
     def create(self, options: dict[str, Any], fixture: str) -> Sandbox:
         """A new sandbox with the session's snapshot and TTL unless ``options`` say otherwise;
         a failure report of the test running now will name it."""
+        _import_library()
         from dotbox import api
 
         kwargs = dict(options)
@@ -216,7 +220,6 @@ class _Remover:
 
     def submit(self, what: str, drop: Callable[[], object]) -> None:
         if self._thread is None:
-            _import_drop_paths()
             self._thread = threading.Thread(target=self._run, name="dotbox-remover", daemon=True)
             self._thread.start()
         self._queue.put((what, drop))
@@ -454,12 +457,18 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         registry.errors.extend(output.get("dotbox_errors", []))
 
 
-def _import_drop_paths() -> None:
-    """Import, in the caller's thread, what a drop imports on first use, so that the remover
-    thread imports nothing. pytest assertion-rewrites this plugin's package, parsing each module
-    as it is imported, and two threads parsing at once can make CPython 3.11 fail an import with
-    "AST constructor recursion depth mismatch" (python/cpython#106905)."""
-    import dotbox.primitives.drop  # noqa: F401
+@functools.cache
+def _import_library() -> None:
+    """Import the library's modules now, in the main thread, so that no thread of it (the
+    remover, the driver import in create, a pool's or a sandbox's fillers) imports later. pytest
+    assertion-rewrites this plugin's package, parsing each module as it is imported, and two
+    threads parsing at once can make CPython 3.11 fail an import with "AST constructor recursion
+    depth mismatch" (python/cpython#106905). About 0.2 s, once, when a fixture first needs it."""
+    import dotbox
+
+    for module in pkgutil.walk_packages(dotbox.__path__, "dotbox."):
+        if not module.name.startswith(("dotbox.cli", "dotbox.__main__")):
+            importlib.import_module(module.name)
 
 
 def _remove(what: str, drop: Callable[[], object], errors: list[str]) -> None:

@@ -228,6 +228,7 @@ WATCH_REMOVER = """
 import json, sys
 from dotbox import api, pytest_plugin
 
+pytest_plugin._import_library()  # what the first fixture does
 sb = api.sandbox()
 db = sb.database()
 imported, errors = [], []
