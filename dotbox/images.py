@@ -39,6 +39,7 @@ BAKE_DIR = "/tmp/dotbox-bake"
 CONF_DIR = "/etc/dotbox"
 CONF_FILES = ("runtime.conf", "pg_hba.conf", "pg_hba_forwarded.conf", "pg_ident_forwarded.conf")
 RECIPE_FILES = ("bake.sh", *CONF_FILES, "warm.sql")
+BASE_RECIPE_FILES = ("build-base.sh", "apt-sources.sh")
 HBA_FILE = f"{CONF_DIR}/pg_hba.conf"
 HBA_FORWARDED = f"{CONF_DIR}/pg_hba_forwarded.conf"
 SERVER_OPTIONS = [
@@ -81,12 +82,24 @@ def recipe_digest() -> str:
     return h.hexdigest()
 
 
+def base_recipe() -> str:
+    """The base recipe's digest, as build-base.sh computes it for its label: a base labelled
+    with another one is stale."""
+    return hashlib.sha256(b"".join(map(_recipe, BASE_RECIPE_FILES))).hexdigest()[:12]
+
+
 def base_tag(major: int, packages: tuple[str, ...] = ()) -> str:
     """``dotbox/base:pgNN``, or for a base that adds Debian ``packages`` (extensions a snapshot
-    needs), ``dotbox/base:pgNN-KEY`` keyed by them."""
+    needs), ``dotbox/base:pgNN-KEY`` keyed by them and the recipe (a new recipe, a new base)."""
     if not packages:
         return f"{BASE_REPO}:pg{major}"
-    return f"{BASE_REPO}:pg{major}-{hashlib.sha256(','.join(packages).encode()).hexdigest()[:12]}"
+    key = hashlib.sha256(f"{base_recipe()}|{','.join(packages)}".encode()).hexdigest()[:12]
+    return f"{BASE_REPO}:pg{major}-{key}"
+
+
+def stale_base(found: ImageInfo) -> bool:
+    """Made by an older base recipe (one without en_US.UTF-8, say)."""
+    return found.labels.get(Label.BASE_RECIPE) != base_recipe()
 
 
 def base_image(

@@ -29,6 +29,7 @@ class Label:
     PART = "dotbox.part"  # a review environment's service
     BASE = "dotbox.base"  # a base image's PostgreSQL major
     BASE_PACKAGES = "dotbox.base.packages"  # Debian packages a derived base adds (extensions)
+    BASE_RECIPE = "dotbox.base.recipe"  # digest of the recipe that built a base
     TOOLS = "dotbox.tools"  # a tools image's PostgreSQL major (pgNN): dotbox run --image tools
     RECIPE = "dotbox.recipe"  # digest of the recipe that baked an image
     IMAGE = "dotbox.image"  # the tag a bake container is making

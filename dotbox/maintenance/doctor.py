@@ -65,14 +65,22 @@ def _storage_driver(info: dict[str, Any]) -> Check:
 
 
 def _base_images() -> Check:
-    present = [m for m in images.OFFLINE_MAJORS if client.image(images.base_tag(m))]
+    found = {m: client.image(images.base_tag(m)) for m in images.OFFLINE_MAJORS}
+    present = [m for m, image in found.items() if image]
     missing = [m for m in images.OFFLINE_MAJORS if m not in present]
+    stale = [m for m, image in found.items() if image and images.stale_base(image)]
     return Check(
         name="base images",
-        status="ok" if not missing else ("warn" if present else "fail"),
+        status="ok" if not missing and not stale else ("warn" if present else "fail"),
         detail=f"present: {', '.join(f'pg{m}' for m in present) or 'none'}"
-        + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else ""),
-        fix=" && ".join(f"dotbox image build --pg {m}" for m in missing) or None,
+        + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else "")
+        + (
+            f"; made by an older recipe: {', '.join(f'pg{m}' for m in stale)}"
+            " (no en_US.UTF-8, say)"
+            if stale
+            else ""
+        ),
+        fix=" && ".join(f"dotbox image build --pg {m}" for m in (*missing, *stale)) or None,
     )
 
 

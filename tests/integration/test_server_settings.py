@@ -6,13 +6,14 @@ bad values refused with nothing made."""
 from __future__ import annotations
 
 import os
+import subprocess
 from contextlib import ExitStack
 
 import psycopg
 import pytest
 
 import dotbox
-from dotbox import evidence
+from dotbox import evidence, images
 from dotbox.engine import client
 from tests.integration.conftest import cli_json, run_cli, run_root
 
@@ -109,3 +110,29 @@ def test_bad_values_are_refused_and_nothing_is_made(
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert client.containers(mine) == before
     assert sorted(run_root().iterdir()) == dirs
+
+
+@pytest.mark.parametrize("major", images.OFFLINE_MAJORS)
+def test_every_base_has_en_us_utf8(major: int) -> None:
+    base = client.image(images.base_tag(major))
+    assert base is not None and not images.stale_base(base), "run .ci/setup: a base is stale"
+    shown = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", images.base_tag(major), "locale", "-a"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "en_US.utf8" in shown
+
+
+def test_collate_en_us_works_and_the_default_stays_c_utf8() -> None:
+    with dotbox.sandbox() as sb:
+        assert sb.query(
+            "SELECT 'a' < 'B' COLLATE \"en_US\", 'a' < 'B' COLLATE \"en_US.utf8\","
+            " 'a' < 'B' COLLATE \"C\""
+        ) == [(True, True, False)]  # the control: in C, every capital sorts first
+        assert sb.query(
+            "SELECT datcollate FROM pg_database WHERE datname = current_database()"
+        ) == [("C.UTF-8",)]
+        with sb.connect() as conn, pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute("SELECT 'a' < 'B' COLLATE \"xx_XX\"")
