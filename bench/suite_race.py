@@ -55,20 +55,7 @@ def test_rows(n, {fixture}):
     assert run({fixture}, "select count(*), max(id) from bench_t") == [(10, 10)]
 """
 
-DOTBOX_SUITE = (
-    """
-import pytest
-
-def run(db, sql):
-    return db.query(sql)
-"""
-    + TEST_BODY
-)
-
-PG_SUITE = (
-    """
-import pytest
-
+RUN_ON_A_CONNECTION = """
 def run(conn, sql):
     with conn.cursor() as cur:
         cur.execute(sql)
@@ -76,8 +63,22 @@ def run(conn, sql):
     conn.commit()
     return rows
 """
+
+# Like pytest-postgresql's ``postgresql`` fixture: one connection per test, opened in its set-up.
+DOTBOX_SUITE = (
+    """
+import pytest
+
+@pytest.fixture
+def conn({dotbox_fixture}):
+    with {dotbox_fixture}.connect() as connection:
+        yield connection
+"""
+    + RUN_ON_A_CONNECTION
     + TEST_BODY
 )
+
+PG_SUITE = "\nimport pytest\n" + RUN_ON_A_CONNECTION + TEST_BODY
 
 PG_CONFTEST = """
 import os
@@ -131,7 +132,7 @@ def dotbox_run(root: Path, fixture: str, snapshot: str, n: int, args: list[str],
     not timed, when ``pool``)."""
     suite = make_suite(root)
     suite.write("conftest.py", RECORDER)
-    suite.write("test_suite.py", DOTBOX_SUITE.format(n=n, fixture=fixture))
+    suite.write("test_suite.py", DOTBOX_SUITE.format(n=n, fixture="conn", dotbox_fixture=fixture))
     suite.env["BENCH_OUT"] = str(root / "durations.jsonl")
     ddl, name = SCHEMAS[snapshot], snapshot
     imported = suite.dotbox("snapshot", "import", str(ddl), "--name", name, "--pg", str(MAJOR))

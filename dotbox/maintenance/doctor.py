@@ -75,8 +75,7 @@ def _base_images() -> Check:
         detail=f"present: {', '.join(f'pg{m}' for m in present) or 'none'}"
         + (f"; missing: {', '.join(f'pg{m}' for m in missing)}" if missing else "")
         + (
-            f"; made by an older recipe: {', '.join(f'pg{m}' for m in stale)}"
-            " (no en_US.UTF-8, say)"
+            f"; made by an older recipe: {', '.join(f'pg{m}' for m in stale)} (no en_US.UTF-8, say)"
             if stale
             else ""
         ),

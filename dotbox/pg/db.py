@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import psycopg
-from psycopg import pq, sql
+from psycopg import sql
 
 from dotbox.core.errors import NotReady, Refused
 from dotbox.core.models import SandboxCredentials
 from dotbox.core.retry import poll
+from dotbox.pg import scram
 
 Error = psycopg.Error  # what a failed statement or connection raises, for dotbox's modules
 # libpq fills every parameter not given from the user's PG* environment (PGPORT, PGOPTIONS,
@@ -25,21 +26,6 @@ PINNED: dict[str, Any] = {
 # (dotbox.pg.databases): it may create databases and roles, is no superuser, and its password is
 # kept on the host only, beside the sandbox's own.
 DBADMIN = "dotbox_dbadmin"
-
-
-def scram_verifier(password: str, user: str) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password``, made by libpq
-    (PQencryptPasswordConn): sent instead of the password, so the plain text never reaches
-    the server."""
-    # With the algorithm named, libpq uses the connection object only for its error messages:
-    # one that can never connect (no socket can be below /dev/null) sends nothing anywhere.
-    unconnected = pq.PGconn.connect_start(b"host=/dev/null")
-    try:
-        return unconnected.encrypt_password(
-            password.encode(), user.encode(), b"scram-sha-256"
-        ).decode()
-    finally:
-        unconnected.finish()
 
 
 def connect(
@@ -83,7 +69,7 @@ def bootstrap(
             **PINNED,
         )
 
-    verifier = scram_verifier(creds.password, creds.user)
+    verifier = scram.verifier(creds.password)
     statements = [
         *bootstrap_sql(
             creds, superuser=superuser, verifier=verifier, dbadmin_password=dbadmin_password
@@ -205,7 +191,7 @@ def bootstrap_sql(
     role = sql.Identifier(creds.user)
     statements: list[sql.Composable] = [
         sql.SQL("ALTER ROLE {} CREATEDB PASSWORD {}").format(
-            role, sql.Literal(verifier or scram_verifier(creds.password, creds.user))
+            role, sql.Literal(verifier or scram.verifier(creds.password))
         )
     ]
     if superuser:
@@ -222,7 +208,7 @@ def dbadmin_sql(sandbox_role: str, password: str) -> list[sql.Composable]:
     make each per-test role a member of it). Nothing is a member of it."""
     return [
         sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
-            sql.Identifier(DBADMIN), sql.Literal(scram_verifier(password, DBADMIN))
+            sql.Identifier(DBADMIN), sql.Literal(scram.verifier(password))
         ),
         sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(
             sql.Identifier(sandbox_role), sql.Identifier(DBADMIN)

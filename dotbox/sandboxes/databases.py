@@ -14,7 +14,7 @@ from typing import Any
 from dotbox.core.errors import DotboxError, InvalidInput, NotFound, NotReady
 from dotbox.core.models import SandboxCredentials
 from dotbox.pg import databases as sql_db
-from dotbox.pg import db
+from dotbox.pg import db, scram
 from dotbox.sandboxes import lifecycle
 from dotbox.sandboxes.inventory import SandboxInfo
 
@@ -81,7 +81,7 @@ class Databases:
     def take(self) -> SandboxCredentials:
         name = sql_db.new_name()
         password = secrets.token_urlsafe(24)
-        verifier = db.scram_verifier(password, name)
+        verifier = scram.verifier(password, iterations=sql_db.ROLE_ITERATIONS)
         with self._handing.lock:
             conn = self._handing.get()
             while True:

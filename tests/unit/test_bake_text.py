@@ -1,13 +1,7 @@
-import base64
-import hashlib
-import hmac
-import re
-
 import pytest
 
 from dotbox import images
 from dotbox.core.errors import BakeFailed
-from dotbox.pg import db
 from dotbox.sql import sqltext
 
 
@@ -32,20 +26,6 @@ def test_progress_marks_never_fall_inside_copy_rows() -> None:
     lines = marked.split("\n")
     for n in inserted:
         assert lines[n - 2] in ("\\.", "CREATE TABLE t (a int);"), lines[n - 3 : n + 1]
-
-
-def test_the_scram_verifier_proves_the_password_by_rfc_7677() -> None:
-    """libpq's verifier, checked against the RFC's arithmetic: StoredKey and ServerKey follow
-    from the password and the verifier's own salt and iteration count."""
-    made = db.scram_verifier("secret", "sandbox")
-    head, stored_key, server_key = re.fullmatch(r"(.+)\$(.+):(.+)", made).groups()  # type: ignore[union-attr]
-    algorithm, iterations, salt = re.fullmatch(r"(SCRAM-SHA-256)\$(\d+):(.+)", head).groups()  # type: ignore[union-attr]
-    salted = hashlib.pbkdf2_hmac("sha256", b"secret", base64.b64decode(salt), int(iterations))
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    assert base64.b64decode(stored_key) == hashlib.sha256(client_key).digest()
-    assert base64.b64decode(server_key) == hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    other = db.scram_verifier("secret", "sandbox")
-    assert other != made and other.split("$")[1] != made.split("$")[1]  # a fresh salt each time
 
 
 def test_exit_codes_are_distinct() -> None:
