@@ -56,6 +56,8 @@ AUTO_CONF = (
 )
 FINGERPRINT_FILE = "/var/lib/postgresql/dotbox-fingerprint.json"  # written by bake.sh
 WARM_FILE = "/var/lib/postgresql/dotbox-warm"  # written by bake.sh (warm.sql)
+SCRATCH_FILE = "/var/lib/postgresql/dotbox-scratch"  # written by bake.sh: "DIR UID:GID"
+_SCRATCH = re.compile(r"^(/var/lib/postgresql/scratch/PG_[0-9]+_[0-9]+) ([0-9]+:[0-9]+)$")
 _RELATION_FILE = re.compile(r"^(global|base/[0-9]+)/[0-9]+$")
 OFFLINE_MAJORS = (15, 17, 18)
 PROGRESS_MARKS = 100
@@ -410,12 +412,13 @@ def bake(
         if code != 0:
             raise _bake_error(manifest, statements, inserted, output)
         warm = (client.read_file(container, WARM_FILE) or b"").decode().split()
+        scratch = _scratch(client.read_file(container, SCRATCH_FILE))
         progress("commit", 0, 0)
         client.exec_output(container, ["rm", "-rf", BAKE_DIR], user="root")
         # Nothing the DDL started runs on to undo what follows.
         client.kill_container(container)
         client.put_files(container, DATA_DIR, {"postgresql.auto.conf": AUTO_CONF}, dir_mode=None)
-        _commit_sandbox_image(container, manifest, base, key, recipe, warm, started)
+        _commit_sandbox_image(container, manifest, base, key, recipe, warm, started, scratch)
         progress("done", 1, 1)
     finally:
         client.remove_container(container)
@@ -483,6 +486,7 @@ def _commit_sandbox_image(
     recipe: str,
     warm: list[str],
     started: float,
+    scratch: dict[str, str],
 ) -> None:
     """The baked container committed as the sandbox image ``SANDBOX_REPO:key``, labelled with
     what shaped it."""
@@ -506,8 +510,17 @@ def _commit_sandbox_image(
             Label.BASE: base.id,
             Label.RECIPE: recipe,
             Label.BAKE_SECONDS: f"{time.monotonic() - started:.1f}",
+            **scratch,
         },
     )
+
+
+def _scratch(written: bytes | None) -> dict[str, str]:
+    """The labels of the scratch tablespace bake.sh made: its directory and its owner."""
+    m = _SCRATCH.match((written or b"").decode().strip())
+    if m is None:
+        raise BakeFailed(f"the bake wrote an unexpected scratch tablespace: {written!r}")
+    return {Label.SCRATCH: m.group(1), Label.SCRATCH_OWNER: m.group(2)}
 
 
 def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:

@@ -34,4 +34,6 @@ class Label:
     RECIPE = "dotbox.recipe"  # digest of the recipe that baked an image
     IMAGE = "dotbox.image"  # the tag a bake container is making
     BAKE_SECONDS = "dotbox.bake-seconds"
+    SCRATCH = "dotbox.scratch"  # a sandbox image's scratch tablespace directory (a tmpfs at run)
+    SCRATCH_OWNER = "dotbox.scratch-owner"  # uid:gid of its server, who owns that tmpfs
     PROBE = "dotbox.probe"

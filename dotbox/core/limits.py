@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 
 from pydantic import Field
 
-from dotbox.core.errors import InvalidInput
+from dotbox.core.errors import InvalidInput, Refused
+from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -27,6 +29,9 @@ MIN_MEMORY = 32 << 20
 MIN_DISK = 64 << 20
 MIN_PIDS = 32
 CAPPED_DATA = "/var/lib/postgresql/capped"  # the tmpfs; the data directory is a 0700 child
+SCRATCH_MIN_MEMORY = 512 << 20  # a sandbox with less keeps its per-test databases on disk
+_SCRATCH_DIR = re.compile(r"/var/lib/postgresql/scratch/PG_[0-9]+_[0-9]+")
+_OWNER = re.compile(r"[0-9]{1,9}:[0-9]{1,9}")
 
 
 class Limits(Frozen):
@@ -103,3 +108,20 @@ def tmpfs(limits: Limits) -> dict[str, str]:
     if limits.disk_bytes is None:
         return {}
     return {CAPPED_DATA: f"size={limits.disk_bytes},mode=1777"}
+
+
+def scratch(labels: Mapping[str, str], limits: Limits) -> dict[str, str]:
+    """The tmpfs of a sandbox image's scratch tablespace, where its per-test databases live:
+    mounted on the tablespace's directory, owned by the server, half the sandbox's memory in
+    size and counted in it. None below ``SCRATCH_MIN_MEMORY``, or for an image baked without
+    one: the tablespace's directory in the image's layer serves then. Refused unless the
+    labels name that directory and a numeric owner: they become mount options."""
+    where, owner = labels.get(Label.SCRATCH), labels.get(Label.SCRATCH_OWNER)
+    if (where is None and owner is None) or limits.memory_bytes < SCRATCH_MIN_MEMORY:
+        return {}
+    if not (where and owner and _SCRATCH_DIR.fullmatch(where) and _OWNER.fullmatch(owner)):
+        raise Refused(
+            f"the image's scratch tablespace labels are not dotbox's: {where!r}, {owner!r}"
+        )
+    uid, gid = owner.split(":")
+    return {where: f"size={limits.memory_bytes // 2},mode=0700,uid={uid},gid={gid}"}

@@ -34,6 +34,16 @@ echo "dotbox:phase ddl"
 psql -X -q -v ON_ERROR_STOP=1 -U sandbox -d sandbox -f "$recipe/snapshot.sql"
 echo "dotbox:phase finish"
 psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$recipe/finish.sql"
+echo "dotbox:phase scratch"
+# The tablespace of per-test databases (dotbox/pg/databases.py). A sandbox mounts a tmpfs on its
+# version directory (written to dotbox-scratch with the owner), where a clone is written ten
+# times faster than into the image's layer.
+scratch=/var/lib/postgresql/scratch
+mkdir -m 0700 "$scratch"
+psql -X -q -v ON_ERROR_STOP=1 -U dotbox_admin -d postgres \
+  -c "CREATE TABLESPACE dotbox_scratch LOCATION '$scratch'" \
+  -c "GRANT CREATE ON TABLESPACE dotbox_scratch TO PUBLIC"
+echo "$scratch/$(ls "$scratch") $(id -u):$(id -g)" >/var/lib/postgresql/dotbox-scratch
 echo "dotbox:phase fingerprint"
 psql -X -q -A -t -v ON_ERROR_STOP=1 -U dotbox_admin -d sandbox -f "$recipe/fingerprint.sql" \
   -o /var/lib/postgresql/dotbox-fingerprint.json

@@ -7,7 +7,8 @@ clone starts from. PostgreSQL cannot clone a database someone is connected to: t
 database is cloned once, then never again. A spare (``dotbox_spare_…``) is a clone nobody has
 been handed yet; handing it out is one transaction: rename it, make its role (a member of the
 sandbox role, so it may do what the sandbox role may in it), give it the database, and take
-CONNECT and TEMP away from PUBLIC, so that no other role can reach it.
+CONNECT and TEMP away from PUBLIC, so that no other role can reach it. The template, and with
+it every clone, lives in the scratch tablespace when it fits (``_tablespace``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ Strategy = Literal["WAL_LOG", "FILE_COPY"]
 # through the WAL, and was as slow or slower already for the default snapshot's 8 MB and
 # pagila's 9 MB (an empty database is 7.5 MB of catalogs). It is kept for a template below this.
 FILE_COPY_ABOVE_BYTES = 4 * 1024 * 1024
+SCRATCH = "dotbox_scratch"  # the tablespace on a tmpfs (bake.sh makes it, core/limits mounts it)
+# The template, two spares, the databases in use and those being dropped share that tmpfs (at
+# least 256 MB), with room for what tests write: a bigger snapshot's stay in the default one.
+SCRATCH_TEMPLATE_BYTES = 32 * 1024 * 1024
 
 
 def admin_connect(admin: SandboxCredentials) -> psycopg.Connection[Any]:
@@ -64,8 +69,8 @@ def ensure_template(conn: psycopg.Connection[Any], source: str) -> None:
         return
     try:
         conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                sql.Identifier(TEMPLATE), sql.Identifier(source)
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY TABLESPACE {}").format(
+                sql.Identifier(TEMPLATE), sql.Identifier(source), _tablespace(conn, source)
             )
         )
     except errors.DuplicateDatabase:
@@ -82,6 +87,18 @@ def ensure_template(conn: psycopg.Connection[Any], source: str) -> None:
             sql.Identifier(TEMPLATE)
         )
     )
+
+
+def _tablespace(conn: psycopg.Connection[Any], source: str) -> sql.Composable:
+    """Where the template, and with it every clone, lives: the scratch tablespace (a tmpfs, see
+    core/limits.scratch) if the image has one and ``source`` is small enough for several copies
+    to fit in it, else the server's default."""
+    row = conn.execute(
+        "SELECT pg_database_size(%s) <= %s AND EXISTS"
+        " (SELECT FROM pg_tablespace WHERE spcname = %s)",
+        (source, SCRATCH_TEMPLATE_BYTES, SCRATCH),
+    ).fetchone()
+    return sql.Identifier(SCRATCH) if row and row[0] else sql.SQL("DEFAULT")
 
 
 def clone(conn: psycopg.Connection[Any], strategy: Strategy) -> str:

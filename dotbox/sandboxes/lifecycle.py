@@ -214,7 +214,7 @@ def _container_spec(
         entrypoint=limits.entrypoint(
             resources, images.DATA_DIR, manifest.pg_major, images.SERVER_OPTIONS
         ),
-        tmpfs=limits.tmpfs(resources),
+        tmpfs=limits.tmpfs(resources) | limits.scratch(image.labels, resources),
     )
 
 

@@ -4,6 +4,7 @@ its connections still open."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 import dotbox
 from dotbox.core.errors import Conflict
+from dotbox.engine import client
 from dotbox.pg import databases as sql_db
 from dotbox.sandboxes import databases, lifecycle
 from tests.conftest import corpus
@@ -168,3 +170,29 @@ def test_a_tcp_sandbox_hands_out_databases_through_its_forwarder() -> None:
             assert db.dsn.startswith(f"postgresql://{db.name}:") and "@127.0.0.1:" in db.dsn
             assert db.query("SELECT current_user, current_database()") == [(db.name, db.name)]
         assert left_over(sb) == []
+
+
+def _filesystem_of_database(sandbox: dotbox.Sandbox, database: dotbox.Database) -> str:
+    """The file system the database's own directory is on, as the sandbox's container sees it."""
+    (location, oid) = database.query(
+        "SELECT pg_tablespace_location(dattablespace), oid FROM pg_database"
+        " WHERE datname = current_database()"
+    )[0]
+    assert location, "the database is in the default tablespace"
+    container = client.containers({"dotbox.id": sandbox.id, "dotbox.role": "sandbox"})[0]
+    return subprocess.run(
+        ["docker", "exec", container.id, "sh", "-c", f'stat -f -c %T "{location}"/PG_*/{oid}'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_databases_live_on_the_scratch_tmpfs(sb: dotbox.Sandbox) -> None:
+    with sb.database() as db:
+        assert _filesystem_of_database(sb, db) == "tmpfs"
+
+
+def test_below_512m_the_scratch_tablespace_is_on_the_images_layer() -> None:
+    with dotbox.sandbox(memory="256m") as small, small.database() as db:  # the control
+        assert _filesystem_of_database(small, db) == "overlayfs"

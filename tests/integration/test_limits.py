@@ -49,7 +49,9 @@ def test_defaults_are_applied() -> None:
         assert config["Memory"] == limits.DEFAULT.memory_bytes
         assert config["NanoCpus"] == int(limits.DEFAULT.cpus * 1e9)
         assert config["PidsLimit"] == limits.DEFAULT.pids
-        assert not config.get("Tmpfs")
+        image = client.image(sb.info.image)
+        assert image is not None and config["Tmpfs"] == limits.scratch(image.labels, limits.DEFAULT)
+        assert config["Tmpfs"]  # the scratch tablespace's, half the memory, counted in it
 
 
 def test_memory_exhaustion_kills_only_its_own_sandbox() -> None:
@@ -72,7 +74,7 @@ def test_memory_exhaustion_kills_only_its_own_sandbox() -> None:
 def test_a_full_data_directory_fails_only_its_own_sandbox() -> None:
     with dotbox.sandbox(disk="96m") as small, dotbox.sandbox() as neighbour:
         config = host_config(small.id)
-        assert config["Tmpfs"] == {limits.CAPPED_DATA: f"size={96 << 20},mode=1777"}
+        assert config["Tmpfs"][limits.CAPPED_DATA] == f"size={96 << 20},mode=1777"
         assert config["Memory"] == limits.DEFAULT.memory_bytes + (96 << 20)
         neighbour.query("INSERT INTO runtime.block (code, title) VALUES ('C9', 'neighbour')")
         with pytest.raises(psycopg.errors.DiskFull, match="No space left on device"):
