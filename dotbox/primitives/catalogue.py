@@ -55,14 +55,18 @@ _add(
         when_to_use="You need somewhere to run scripts, migrations or tests against the official"
         " schema without any way to touch the official runtime.",
         when_not="You need the official data (a snapshot holds DDL only), or a server other"
-        " machines reach over the network (use a review environment, `dotbox review up`).",
+        " machines reach over the network (use a review environment, `dotbox review up`)."
+        " Extensions: the handed-out role (not a superuser) can CREATE EXTENSION only the"
+        " trusted ones the image holds (pgcrypto, hstore, citext, pg_trgm, …); any other (postgis,"
+        " vector, …) must be in the snapshot, which bakes it on a base with its package.",
         inputs={
             "snapshot": "snapshot to start from (default: the bundled default)",
             "name": "sandbox id, 1-32 of a-z 0-9 - (default sb-XXXXXXXX)",
             "ttl": "time to live: 90s, 15m, 2h, 1d12h (default 2h)",
             "superuser": "hand out a superuser (explicit opt-in, recorded)",
             "tcp": "add a forwarder publishing one port on 127.0.0.1",
-            "memory": "memory limit (default 512m)",
+            "memory": "memory limit (default 512m; from 512m, half of it is a tmpfs for"
+            " per-test databases, counted in it)",
             "cpus": "CPU limit (default 1.0)",
             "pids": "process limit (default 256)",
             "disk": "cap the data directory on a tmpfs of this size (e.g. 1g)",
