@@ -45,6 +45,8 @@ REDACTED = "dotbox-redacted"
 _NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
 # Statements that write rows: a snapshot carries none unless data is allowed.
 _DATA_STATEMENTS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+# Column types that make a column with a sequence of its own (PostgreSQL reads them unqualified).
+_SERIAL_TYPES = frozenset({"smallserial", "serial2", "serial", "serial4", "bigserial", "serial8"})
 # Statements that create one object each of a kind counted as it is: kind -> count's name.
 _COUNTED_ONE_EACH = {
     "CreateForeignTableStmt": "foreign_tables",
@@ -279,6 +281,7 @@ def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> Non
     elif kind == "CreateStmt":
         counts["tables"] += 1
         counts["indexes"] += _index_constraints(body.get("tableElts", []))
+        counts["sequences"] += _owned_sequences(body.get("tableElts", []))
     elif kind == "CreateTableAsStmt" and body.get("objtype") == "OBJECT_MATVIEW":
         counts["materialized_views"] += 1
     elif kind == "CreateFunctionStmt":
@@ -300,6 +303,11 @@ def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
             counts["index_partitions"] += 1
         elif sub.get("subtype") == "AT_AddConstraint":
             counts["indexes"] += _index_constraints([sub.get("def", {})])
+        elif sub.get("subtype") == "AT_AddColumn":
+            counts["indexes"] += _index_constraints([sub.get("def", {})])
+            counts["sequences"] += _owned_sequences([sub.get("def", {})])
+        elif sub.get("subtype") == "AT_AddIdentity":
+            counts["sequences"] += 1
 
 
 def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -> None:
@@ -508,6 +516,21 @@ def _index_constraints(elements: list[dict[str, Any]]) -> int:
         for c in constraints:
             if c.get("contype") in _INDEX_CONSTRAINTS and "indexname" not in c:
                 n += 1
+    return n
+
+
+def _owned_sequences(elements: list[dict[str, Any]]) -> int:
+    """Sequences that serial and identity columns create, each owned by its column."""
+    n = 0
+    for el in elements:
+        column = el.get("ColumnDef")
+        if column is None:
+            continue
+        names = column.get("typeName", {}).get("names", [])
+        if len(names) == 1 and names[0].get("String", {}).get("sval") in _SERIAL_TYPES:
+            n += 1
+        constraints = (c["Constraint"] for c in column.get("constraints", []))
+        n += sum(1 for c in constraints if c.get("contype") == "CONSTR_IDENTITY")
     return n
 
 

@@ -1,21 +1,18 @@
 """The bad-input harness never cries wolf: every derived case first proves its control (the
 unbroken row is accepted), a case whose control cannot be built is skipped with its reason, and
-a constraint that really is not enforced still fails. Then ``harness --auto`` on every corpus."""
+a constraint that really is not enforced still fails. ``harness --auto`` on every corpus is in
+test_snapshot_corpora.py."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import dotbox
 from dotbox import api, evidence
-from tests.conftest import corpus
 from tests.integration.conftest import run_cli
-from tests.integration.test_snapshot_corpora import CORPORA
 
 SCHEMA = """\
 CREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree (id));
@@ -153,18 +150,3 @@ def test_a_constraint_that_is_not_enforced_still_fails(sb: api.Sandbox) -> None:
     assert {n: r["outcome"] for n, r in after.items() if n not in failed} == {
         n: r["outcome"] for n, r in before.items() if n not in failed
     }
-
-
-@pytest.mark.parametrize(("file", "args", "major"), CORPORA, ids=[c[0] for c in CORPORA])
-def test_harness_finds_no_failure_on_a_corpus(
-    file: str, args: list[str], major: int, tmp_path: Path
-) -> None:
-    """gitlab.sql is run by test_primitives.py (once: it is the long one)."""
-    run_cli("snapshot", "import", str(corpus(file)), *args, "--replace", check=True)
-    name = args[args.index("--name") + 1]
-    with dotbox.sandbox(name, ttl="20m") as sb:
-        o = sb.harness(auto=True)
-    assert o.verify is not None and o.verify.checks["failed"] == [], o.verify.checks["failed"]
-    assert o.outputs["failed"] == 0 and o.outputs["passed"] > 50
-    assert o.verify.checks["nothing_written_or_lost"] is True
-    assert o.outputs["passed"] + o.outputs["skipped"] == o.outputs["cases"]
