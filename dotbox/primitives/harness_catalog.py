@@ -77,6 +77,7 @@ class Table:
     checks: list[Check] = field(default_factory=list)
     fkeys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, list[str]]] = field(default_factory=list)
+    has_rows: bool = True  # False: known empty (rows shipped with the schema make it True)
     good: dict[str, str | None] = field(default_factory=dict)  # a column's value, once found
 
     def single_checks(self, col: str) -> list[Check]:
@@ -141,13 +142,13 @@ def _add_routing(t: Table, cols: list[str], expr: str) -> None:
 BATCH = 40
 
 
-def mark_empty_parents(conn: Any, found: list[Table]) -> None:
-    """Find which tables foreign keys point at hold no rows (one query per 40 tables), so that
-    an orphan key needs looking up only in the others."""
-    parents = sorted({fk.ref_table for t in found for fk in t.fkeys})
+def mark_filled(conn: Any, found: list[Table]) -> None:
+    """Find which tables hold rows, and which of those foreign keys point at do (one query per
+    40 tables): a row the harness builds needs comparing only with the rows of those."""
+    names = sorted({t.name for t in found} | {fk.ref_table for t in found for fk in t.fkeys})
     filled: set[str] = set()
-    for start in range(0, len(parents), BATCH):
-        batch = parents[start : start + BATCH]
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
         query = " UNION ALL ".join(
             f"SELECT {quote.literal(conn, p)} WHERE EXISTS (SELECT FROM {p})" for p in batch
         )
@@ -157,5 +158,6 @@ def mark_empty_parents(conn: Any, found: list[Table]) -> None:
         except Exception:  # not readable: every one of them may hold rows
             filled |= set(batch)
     for t in found:
+        t.has_rows = t.name in filled
         for fk in t.fkeys:
             fk.parent_rows = fk.ref_table in filled

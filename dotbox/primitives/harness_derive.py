@@ -8,7 +8,8 @@ control: the unbroken row, which the runner must see accepted (in a savepoint, r
 before the case is judged. Foreign keys whose parent row does not exist are set aside inside the
 control's savepoint (a dropped constraint, rolled back with it); they check rows at the end of
 the statement, after NOT NULL, CHECK and unique keys have had their say. Rows of a partitioned
-table are routed first: a row no partition takes is a rejected control.
+table are routed first: a row no partition takes is a rejected control. On a table that holds
+rows (shipped with the schema), the row's unique keys are given values no row has.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dotbox.primitives.harness_catalog import (
     Check,
     ForeignKey,
     Table,
-    mark_empty_parents,
+    mark_filled,
     tables,
 )
 from dotbox.primitives.harness_values import Column, Row, choices, combinations
@@ -36,7 +37,7 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
     cases: list[Case] = []
     skipped: Skips = Counter()
     found = tables(conn)
-    mark_empty_parents(conn, found)
+    mark_filled(conn, found)
     for t in found:
         cases += _column_cases(conn, t)
         cases += _row_cases(conn, t, skipped)
@@ -55,18 +56,30 @@ def _holds(
 
 
 def _first(
-    conn: Any, t: Table, rows: list[Row], target: Check | None, others: list[Check], want: bool
+    conn: Any,
+    t: Table,
+    rows: list[Row],
+    target: Check | None,
+    others: list[Check],
+    want: bool,
+    free: list[str] | None = None,
 ) -> int | None:
     """The first of ``rows`` that makes ``target`` pass (``want``) or fail and passes
-    ``others``: the constraints' own expressions over each row's values cast to the columns'
-    types (NULL where not given), asked of PostgreSQL in one query in a savepoint; when that
-    query fails (a value the type or an expression cannot take), row by row."""
+    ``others`` (and whose values of the ``free`` columns no row of the table has): the
+    constraints' own expressions over each row's values cast to the columns' types (NULL where
+    not given), asked of PostgreSQL in one query in a savepoint; when that query fails (a value
+    the type or an expression cannot take), row by row."""
     checks = [k for k in [target, *others] if k is not None]
     cols = list(
         dict.fromkeys([*(c for r in rows for c in r), *(c for k in checks for c in k.cols)])
     )
     tests = [f"({target.expr}) IS {'NOT FALSE' if want else 'FALSE'}"] if target else []
     tests += [f"({k.expr}) IS NOT FALSE" for k in others]
+    if free:
+        same = " AND ".join(
+            f"e.{quote.identifier(conn, c)} = x.{quote.identifier(conn, c)}" for c in free
+        )
+        tests.append(f"NOT EXISTS (SELECT FROM {t.name} e WHERE {same})")
     test = " AND ".join(tests) or "true"
     answered, found = _ask(conn, t, rows, cols, test)
     if answered or len(rows) == 1:
@@ -77,11 +90,38 @@ def _first(
     return None
 
 
+def _fresh(conn: Any, t: Table, row: Row, keep: set[str]) -> Row:
+    """``row`` with the values of each unique key it gives that a row of the table already has
+    (rows shipped with the schema) changed outside ``keep`` to values no row has, nearest
+    first, passing the CHECKs on them; unchanged where none is found (its control says so)."""
+    if not t.has_rows:
+        return row
+    for _name, cols in t.uniques:
+        if any(row.get(c) is None for c in cols) or set(cols) <= keep:
+            continue
+        options = [[row[c]] if c in keep else _other_values(t.columns[c], row[c]) for c in cols]
+        rows = [
+            {**row, **dict(zip(cols, combo, strict=True))}
+            for combo in combinations(options, SEARCH_LIMIT)
+        ]
+        checks = [k for k in t.checks if set(k.cols) & set(cols)]
+        found = _first(conn, t, rows, None, checks, True, free=cols)
+        if found:  # 0: the row's own values are free
+            row = rows[found]
+    return row
+
+
+def _other_values(col: Column, first: str | None) -> list[str | None]:
+    """``first``, then the column's candidates and orphan keys."""
+    return list(dict.fromkeys([first, *col.candidates(), *col.orphans(set())]))
+
+
 def _ask(
     conn: Any, t: Table, rows: list[Row], cols: list[str], test: str
 ) -> tuple[bool, int | None]:
-    """Whether PostgreSQL answered, and the index of the first row passing ``test``."""
-    names = [f"v{i}" for i in range(len(cols))]
+    """Whether PostgreSQL answered, and the index of the first row passing ``test``. The
+    values' own names are dotbox's: a column named ``n`` in ``test`` is the table's."""
+    names = [f"dotbox_v{i}" for i in range(len(cols))]
     values = ", ".join(
         "(" + ", ".join([str(n), *(quote.literal(conn, r.get(c)) for c in cols)]) + ")"
         for n, r in enumerate(rows)
@@ -91,8 +131,8 @@ def _ask(
         for v, c in zip(names, cols, strict=True)
     )
     query = (
-        f"SELECT v.n, x.* FROM (VALUES {values}) v({', '.join(['n', *names])}),"
-        f" LATERAL (SELECT {typed}) x WHERE {test} ORDER BY v.n LIMIT 1"
+        f"SELECT v.dotbox_row, x.* FROM (VALUES {values}) v({', '.join(['dotbox_row', *names])}),"
+        f" LATERAL (SELECT {typed}) x WHERE {test} ORDER BY v.dotbox_row LIMIT 1"
     )
     try:
         with conn.transaction():
@@ -298,7 +338,7 @@ def _base_row(conn: Any, t: Table) -> tuple[Row | None, str]:
             row.update({c: row[r] for c, r in zip(fk.cols, fk.ref_cols, strict=True)})
     fitted = _fit(conn, t, row, keep=set())
     return (
-        fitted,
+        None if fitted is None else _fresh(conn, t, fitted, keep=set()),
         "row cases on tables where no row passing the CHECKs on several columns was found",
     )
 
@@ -385,6 +425,7 @@ def _orphan_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
         if fitted is None:
             skipped["foreign keys for which no orphan row passing the CHECKs was found"] += 1
             continue
+        fitted = _fresh(conn, t, fitted, keep=set(fk.cols))
         cases.append(_keyed(conn, t, fk.name, "orphan", fitted, 1, "23503", "foreign-key"))
     return cases
 
@@ -402,6 +443,7 @@ def _duplicate_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Cas
         if fitted is None:
             skipped["unique keys for which no row passing the CHECKs was found"] += 1
             continue
+        fitted = _fresh(conn, t, fitted, keep=set())
         case = _keyed(conn, t, name, "duplicate", fitted, 2, "23505", "unique")
         drop = f"DROP CONSTRAINT {quote.identifier(conn, name)} CASCADE"
         without = _alter(t, [drop, *_aside(conn, t, fitted)])

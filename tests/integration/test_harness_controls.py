@@ -48,6 +48,13 @@ CREATE TABLE events_2000 PARTITION OF events FOR VALUES FROM ('2000-01-01') TO (
 CREATE TABLE archive (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE archive_1990 PARTITION OF archive FOR VALUES FROM ('1990-01-01') TO ('1991-01-01');
 CREATE TABLE unrouted (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+-- rows shipped with the schema hold the keys a first row would take: the control takes others
+CREATE TABLE kind (id int PRIMARY KEY, name varchar(20) NOT NULL UNIQUE CHECK (name <> ''));
+INSERT INTO kind VALUES (1, 'x'), (-1, 'X'), (0, '0');
+-- (n: a name the harness's own queries once used, which hid the column from its CHECK)
+CREATE TABLE kind_part (kind_id int NOT NULL REFERENCES kind (id), n int NOT NULL CHECK (n > 0),
+                        PRIMARY KEY (kind_id, n));
+INSERT INTO kind_part VALUES (1, 1);
 """
 
 
@@ -55,7 +62,10 @@ CREATE TABLE unrouted (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> str:
     src = tmp_path_factory.mktemp("harness") / "controls.sql"
     src.write_text(SCHEMA)
-    run_cli("snapshot", "import", str(src), "--name", "harness-controls", "--replace", check=True)
+    run_cli(
+        "snapshot", "import", str(src), "--name", "harness-controls", "--replace", "--allow-data",
+        check=True,
+    )  # fmt: skip
     return "harness-controls"
 
 
@@ -96,6 +106,26 @@ def test_self_references_and_checks_with_defaults_are_no_false_failures(
     assert outcome(results, "public.plan orphan plan_tree_id_fkey") == ("passed", "23503")
     assert outcome(results, "public.plan breaks plan_check") == ("passed", "23514")
     assert outcome(results, "public.plan duplicate plan_pkey") == ("passed", "23505")
+
+
+def test_rows_shipped_with_the_schema_do_not_take_the_control_rows_keys(sb: api.Sandbox) -> None:
+    code, report, results = harness(sb)
+    assert code == 0 and report["outputs"]["failed"] == 0
+    for name in ["public.kind duplicate kind_pkey", "public.kind duplicate kind_name_key",
+                 "public.kind_part duplicate kind_part_pkey"]:  # fmt: skip
+        assert outcome(results, name) == ("passed", "23505")
+    assert outcome(results, "public.kind.name NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.kind breaks kind_name_check") == ("passed", "23514")
+    assert outcome(results, "public.kind_part orphan kind_part_kind_id_fkey") == ("passed", "23503")
+    assert outcome(results, "public.kind_part breaks kind_part_n_check") == ("passed", "23514")
+    # control: once the shipped rows are gone, the first rows tried are taken as they are
+    sb.query("DELETE FROM kind_part")
+    sb.query("DELETE FROM kind")
+    code, _, emptied = harness(sb)
+    assert code == 0
+    assert outcome(emptied, "public.kind duplicate kind_pkey") == ("passed", "23505")
+    assert "VALUES ('1', 'x'), ('1', 'x')" in emptied["public.kind duplicate kind_pkey"]["sql"]
+    assert "VALUES ('1', 'x'), ('1', 'x')" not in results["public.kind duplicate kind_pkey"]["sql"]
 
 
 def test_a_case_whose_control_cannot_be_built_is_skipped_with_its_reason(

@@ -61,6 +61,28 @@ def test_serial_and_identity_columns_count_their_sequences() -> None:
     assert (counts["tables"], counts["sequences"], counts["indexes"]) == (6, 10, 2)
 
 
+def test_key_constraints_alike_in_one_statement_make_one_index() -> None:
+    """As PostgreSQL 15 and 17 make them: 7 + 5 indexes (ulogd2.sql's PRIMARY KEY UNIQUE)."""
+    text = (
+        "CREATE TABLE t (a int PRIMARY KEY UNIQUE NOT NULL, b int UNIQUE, c int, UNIQUE (b),"
+        " UNIQUE (b) DEFERRABLE, UNIQUE (a, b), UNIQUE (b, a), UNIQUE (c) INCLUDE (a),"
+        " UNIQUE (c));\n"
+        "CREATE TABLE u (a int UNIQUE);\n"
+        "ALTER TABLE u ADD UNIQUE (a);\n"  # an index alike made before is not looked for
+        "ALTER TABLE u ADD COLUMN b int UNIQUE, ADD CONSTRAINT u_b UNIQUE (b),"
+        " ADD PRIMARY KEY (a);\n"
+    )
+    assert ddl.analyse(text, "x.sql").counts["indexes"] == 12
+    text = (
+        "CREATE TABLE u (a int, c int);\n"
+        "ALTER TABLE u ADD CONSTRAINT x UNIQUE (a), ADD CONSTRAINT y UNIQUE (a);\n"
+        "ALTER TABLE u ADD COLUMN b int PRIMARY KEY UNIQUE;\n"
+        "ALTER TABLE u ADD CONSTRAINT z UNIQUE (c), ADD COLUMN d int UNIQUE,"
+        " ADD CONSTRAINT w UNIQUE (d);\n"
+    )
+    assert ddl.analyse(text, "x.sql").counts["indexes"] == 6
+
+
 def test_roles_referenced_are_collected_but_not_ones_created_or_internal() -> None:
     text = (
         "CREATE ROLE made;\n"
