@@ -91,24 +91,39 @@ def _first(
 
 
 def _fresh(conn: Any, t: Table, row: Row, keep: set[str]) -> Row:
-    """``row`` with the values of each unique key it gives that a row of the table already has
-    (rows shipped with the schema) changed outside ``keep`` to values no row has, nearest
-    first, passing the CHECKs on them; unchanged where none is found (its control says so)."""
+    """``row`` with the values of each unique key that a row of the table already has (rows
+    shipped with the schema) changed outside ``keep`` to values no row has, nearest first,
+    passing the CHECKs on them; unchanged where none is found (its control says so)."""
     if not t.has_rows:
         return row
     for _name, cols in t.uniques:
-        if any(row.get(c) is None for c in cols) or set(cols) <= keep:
+        given = _key_given(conn, t, row, cols)
+        if given is None or set(cols) <= keep:
             continue
-        options = [[row[c]] if c in keep else _other_values(t.columns[c], row[c]) for c in cols]
+        options = [[given[c]] if c in keep else _other_values(t.columns[c], given[c]) for c in cols]
         rows = [
-            {**row, **dict(zip(cols, combo, strict=True))}
+            {**given, **dict(zip(cols, combo, strict=True))}
             for combo in combinations(options, SEARCH_LIMIT)
         ]
         checks = [k for k in t.checks if set(k.cols) & set(cols)]
         found = _first(conn, t, rows, None, checks, True, free=cols)
-        if found:  # 0: the row's own values are free
+        if found is not None:
             row = rows[found]
     return row
+
+
+def _key_given(conn: Any, t: Table, row: Row, cols: list[str]) -> Row | None:
+    """``row`` with the key's columns it leaves to their defaults given values (a serial's
+    next value may be a shipped row's key); None when a key column is NULL (it collides with
+    nothing), generated, or has no value to give."""
+    given = dict(row)
+    for c in cols:
+        col = t.columns[c]
+        if c not in given and col.has_default and not col.generated:
+            given[c] = _good_value(conn, t, col)
+    if any(given.get(c) is None or t.columns[c].generated for c in cols):
+        return None
+    return given
 
 
 def _other_values(col: Column, first: str | None) -> list[str | None]:

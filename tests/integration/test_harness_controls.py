@@ -55,6 +55,9 @@ INSERT INTO kind VALUES (1, 'x'), (-1, 'X'), (0, '0');
 CREATE TABLE kind_part (kind_id int NOT NULL REFERENCES kind (id), n int NOT NULL CHECK (n > 0),
                         PRIMARY KEY (kind_id, n));
 INSERT INTO kind_part VALUES (1, 1);
+-- shipped with explicit keys, its sequence not advanced: its next value is a shipped row's key
+CREATE TABLE proto (id serial PRIMARY KEY, name text NOT NULL);
+INSERT INTO proto VALUES (1, 'icmp'), (2, 'igmp');
 """
 
 
@@ -118,6 +121,9 @@ def test_rows_shipped_with_the_schema_do_not_take_the_control_rows_keys(sb: api.
     assert outcome(results, "public.kind breaks kind_name_check") == ("passed", "23514")
     assert outcome(results, "public.kind_part orphan kind_part_kind_id_fkey") == ("passed", "23503")
     assert outcome(results, "public.kind_part breaks kind_part_n_check") == ("passed", "23514")
+    assert outcome(results, "public.proto.name NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.proto.id NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.proto duplicate proto_pkey") == ("passed", "23505")
     # control: once the shipped rows are gone, the first rows tried are taken as they are
     sb.query("DELETE FROM kind_part")
     sb.query("DELETE FROM kind")
