@@ -58,6 +58,9 @@ INSERT INTO kind_part VALUES (1, 1);
 -- shipped with explicit keys, its sequence not advanced: its next value is a shipped row's key
 CREATE TABLE proto (id serial PRIMARY KEY, name text NOT NULL);
 INSERT INTO proto VALUES (1, 'icmp'), (2, 'igmp');
+-- types with fillers of their own (ulogd2.sql's mac table)
+CREATE TABLE nic (mac macaddr PRIMARY KEY, mac8 macaddr8 NOT NULL);
+CREATE TABLE nic_port (mac macaddr NOT NULL REFERENCES nic (mac), port int NOT NULL);
 """
 
 
@@ -124,6 +127,16 @@ def test_rows_shipped_with_the_schema_do_not_take_the_control_rows_keys(sb: api.
     assert outcome(results, "public.proto.name NULL into NOT NULL") == ("passed", "23502")
     assert outcome(results, "public.proto.id NULL into NOT NULL") == ("passed", "23502")
     assert outcome(results, "public.proto duplicate proto_pkey") == ("passed", "23505")
+
+
+def test_mac_addresses_get_row_cases(sb: api.Sandbox) -> None:
+    code, report, results = harness(sb)
+    assert code == 0 and report["outputs"]["failed"] == 0
+    assert outcome(results, "public.nic.mac8 NULL into NOT NULL") == ("passed", "23502")
+    assert outcome(results, "public.nic duplicate nic_pkey") == ("passed", "23505")
+    assert outcome(results, "public.nic.mac wrong type (macaddr)") == ("passed", "22P02")
+    assert outcome(results, "public.nic.mac8 wrong type (macaddr8)") == ("passed", "22P02")
+    assert outcome(results, "public.nic_port orphan nic_port_mac_fkey") == ("passed", "23503")
     # control: once the shipped rows are gone, the first rows tried are taken as they are
     sb.query("DELETE FROM kind_part")
     sb.query("DELETE FROM kind")
