@@ -259,10 +259,21 @@ def _alter(t: Table, clauses: list[str]) -> str:
     return f"ALTER TABLE {t.name} {', '.join(clauses)}" if clauses else ""
 
 
+def _set_aside(conn: Any, t: Table, row: Row, clauses: list[str]) -> str:
+    """DDL setting aside ``clauses``' constraints and the foreign keys ``row`` cannot satisfy:
+    the table's, and those its partitions have of their own (pagila's payment_p2022_01)."""
+    statements = [_alter(t, [*clauses, *_aside(conn, t, row)])] + [
+        f"ALTER TABLE {part} DROP CONSTRAINT {quote.identifier(conn, name)}"
+        for part, name, cols in t.partition_fkeys
+        if any(row.get(c) is not None for c in cols)
+    ]
+    return "; ".join(s for s in statements if s)
+
+
 def _control(conn: Any, t: Table, row: Row) -> str:
     """The row inserted with the foreign keys it cannot satisfy set aside."""
-    alter = _alter(t, _aside(conn, t, row))
-    return f"{alter}; {_insert(conn, t, row)}" if alter else _insert(conn, t, row)
+    aside = _set_aside(conn, t, row, [])
+    return f"{aside}; {_insert(conn, t, row)}" if aside else _insert(conn, t, row)
 
 
 # ---- column cases: coercion, before triggers, routing and constraints ---------------------
@@ -370,7 +381,7 @@ def _needs_value(conn: Any, t: Table, col: Column) -> bool:
 
 
 def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
-    control, aside = _control(conn, t, base), _aside(conn, t, base)
+    control = _control(conn, t, base)
     return [
         Case(
             name=f"{t.name}.{col.name} NULL into NOT NULL",
@@ -378,8 +389,8 @@ def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
             sqlstate="23502",
             kind="not-null",
             control=control,
-            without=_alter(
-                t, [f"ALTER COLUMN {quote.identifier(conn, col.name)} DROP NOT NULL", *aside]
+            without=_set_aside(
+                conn, t, base, [f"ALTER COLUMN {quote.identifier(conn, col.name)} DROP NOT NULL"]
             ),
         )
         for col in t.columns.values()
@@ -389,7 +400,7 @@ def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
 
 def _check_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
     """The base row with the columns of one CHECK changed so that it fails (searched)."""
-    control, aside = _control(conn, t, base), _aside(conn, t, base)
+    control = _control(conn, t, base)
     cases: list[Case] = []
     for k in t.constraints():
         if not k.cols or any(t.columns[c].generated for c in k.cols):
@@ -406,7 +417,9 @@ def _check_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
                 sqlstate="23514",
                 kind="check",
                 control=control,
-                without=_alter(t, [f"DROP CONSTRAINT {quote.identifier(conn, k.name)}", *aside]),
+                without=_set_aside(
+                    conn, t, base, [f"DROP CONSTRAINT {quote.identifier(conn, k.name)}"]
+                ),
             )
         )
     return cases
@@ -461,7 +474,7 @@ def _duplicate_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Cas
         fitted = _fresh(conn, t, fitted, keep=set())
         case = _keyed(conn, t, name, "duplicate", fitted, 2, "23505", "unique")
         drop = f"DROP CONSTRAINT {quote.identifier(conn, name)} CASCADE"
-        without = _alter(t, [drop, *_aside(conn, t, fitted)])
+        without = _set_aside(conn, t, fitted, [drop])
         cases.append(case.model_copy(update={"without": without}))
     return cases
 

@@ -61,6 +61,12 @@ INSERT INTO proto VALUES (1, 'icmp'), (2, 'igmp');
 -- types with fillers of their own (ulogd2.sql's mac table)
 CREATE TABLE nic (mac macaddr PRIMARY KEY, mac8 macaddr8 NOT NULL);
 CREATE TABLE nic_port (mac macaddr NOT NULL REFERENCES nic (mac), port int NOT NULL);
+-- a partition with a foreign key of its own (pagila's payment_p2022_01)
+CREATE TABLE ledger (id int NOT NULL, tree_id int NOT NULL, at date NOT NULL,
+                     PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ledger_2000 PARTITION OF ledger FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+ALTER TABLE ONLY ledger_2000 ADD CONSTRAINT ledger_2000_tree_fkey
+    FOREIGN KEY (tree_id) REFERENCES tree (id);
 """
 
 
@@ -127,6 +133,16 @@ def test_rows_shipped_with_the_schema_do_not_take_the_control_rows_keys(sb: api.
     assert outcome(results, "public.proto.name NULL into NOT NULL") == ("passed", "23502")
     assert outcome(results, "public.proto.id NULL into NOT NULL") == ("passed", "23502")
     assert outcome(results, "public.proto duplicate proto_pkey") == ("passed", "23505")
+
+
+def test_a_partitions_own_foreign_key_is_set_aside_in_the_control(sb: api.Sandbox) -> None:
+    code, report, results = harness(sb)
+    assert code == 0 and report["outputs"]["failed"] == 0
+    for name in ["public.ledger.id NULL into NOT NULL", "public.ledger.tree_id NULL into NOT NULL"]:
+        assert outcome(results, name) == ("passed", "23502")
+    assert outcome(results, "public.ledger duplicate ledger_pkey") == ("passed", "23505")
+    # no orphan case of its own: a row another partition took would never meet that key
+    assert not any(n.startswith("public.ledger orphan") for n in results)
 
 
 def test_mac_addresses_get_row_cases(sb: api.Sandbox) -> None:
