@@ -2,7 +2,7 @@ import pytest
 
 from dotbox.core.errors import InvalidInput
 from dotbox.sql import ddl
-from tests.conftest import corpus
+from tests.conftest import CORPORA, corpus
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,13 @@ def test_corpus_counts_match_their_sources(name: str, tables: int, functions: in
     analysis = ddl.analyse(ddl.normalise(corpus(name).read_text()), name)
     assert analysis.counts["tables"] == tables
     assert analysis.counts["functions"] + analysis.counts["procedures"] == functions
+
+
+def test_every_corpus_has_its_row_in_sources() -> None:
+    sources = (CORPORA / "SOURCES.md").read_text()
+    files = sorted(p.name for p in CORPORA.glob("*.sql"))
+    assert len(files) >= 18
+    assert [f for f in files if f"\n| {f} | " not in sources] == []
 
 
 def test_gitlab_indexes_and_extensions() -> None:
