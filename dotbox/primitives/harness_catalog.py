@@ -77,6 +77,9 @@ class Table:
     checks: list[Check] = field(default_factory=list)
     fkeys: list[ForeignKey] = field(default_factory=list)
     uniques: list[tuple[str, list[str]]] = field(default_factory=list)
+    has_rows: bool = True  # False: known empty (rows shipped with the schema make it True)
+    # foreign keys its partitions have of their own: (partition, constraint, columns)
+    partition_fkeys: list[tuple[str, str, list[str]]] = field(default_factory=list)
     good: dict[str, str | None] = field(default_factory=dict)  # a column's value, once found
 
     def single_checks(self, col: str) -> list[Check]:
@@ -103,6 +106,21 @@ SELECT p.partrelid,
   WHERE p.partrelid = ANY(%s) AND p.partdefid = 0 AND NOT 0 = ANY(p.partattrs::int2[])"""
 
 
+# Foreign keys a partition has of its own (not one of its parent's, which it inherits).
+PARTITION_FKEYS_SQL = """
+SELECT root.partrelid, format('%%I.%%I', n.nspname, c.relname), k.conname,
+       (SELECT array_agg(a.attname ORDER BY u.ord) FROM unnest(k.conkey) WITH ORDINALITY u(num, ord)
+          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num)
+  FROM pg_partitioned_table root
+  CROSS JOIN LATERAL pg_partition_tree(root.partrelid) p
+  JOIN pg_constraint k ON k.conrelid = p.relid AND k.contype = 'f' AND k.conparentid = 0
+  JOIN pg_class c ON c.oid = p.relid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE root.partrelid = ANY(%s) AND p.relid <> root.partrelid
+    AND coalesce((to_jsonb(k) ->> 'conenforced')::boolean, true)
+  ORDER BY 1, 2, 3"""
+
+
 def tables(conn: Any) -> list[Table]:
     found: dict[int, Table] = {}
     for row in conn.execute(COLUMNS_SQL).fetchall():
@@ -125,6 +143,8 @@ def tables(conn: Any) -> list[Table]:
             t.fkeys.append(ForeignKey(name, list(cols), ref, list(ref_cols), ref_oid == oid))
         else:
             t.uniques.append((name, list(cols)))
+    for oid, part, name, cols in conn.execute(PARTITION_FKEYS_SQL, (list(found),)).fetchall():
+        found[oid].partition_fkeys.append((part, name, list(cols)))
     for oid, cols, expr in conn.execute(ROUTING_SQL, (list(found),)).fetchall():
         hashed = "satisfies_hash_partition" in (expr or "")  # every row finds its remainder
         if expr and cols and not hashed and all(c in found[oid].columns for c in cols):
@@ -141,13 +161,13 @@ def _add_routing(t: Table, cols: list[str], expr: str) -> None:
 BATCH = 40
 
 
-def mark_empty_parents(conn: Any, found: list[Table]) -> None:
-    """Find which tables foreign keys point at hold no rows (one query per 40 tables), so that
-    an orphan key needs looking up only in the others."""
-    parents = sorted({fk.ref_table for t in found for fk in t.fkeys})
+def mark_filled(conn: Any, found: list[Table]) -> None:
+    """Find which tables hold rows, and which of those foreign keys point at do (one query per
+    40 tables): a row the harness builds needs comparing only with the rows of those."""
+    names = sorted({t.name for t in found} | {fk.ref_table for t in found for fk in t.fkeys})
     filled: set[str] = set()
-    for start in range(0, len(parents), BATCH):
-        batch = parents[start : start + BATCH]
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
         query = " UNION ALL ".join(
             f"SELECT {quote.literal(conn, p)} WHERE EXISTS (SELECT FROM {p})" for p in batch
         )
@@ -157,5 +177,6 @@ def mark_empty_parents(conn: Any, found: list[Table]) -> None:
         except Exception:  # not readable: every one of them may hold rows
             filled |= set(batch)
     for t in found:
+        t.has_rows = t.name in filled
         for fk in t.fkeys:
             fk.parent_rows = fk.ref_table in filled

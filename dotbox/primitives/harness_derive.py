@@ -8,7 +8,8 @@ control: the unbroken row, which the runner must see accepted (in a savepoint, r
 before the case is judged. Foreign keys whose parent row does not exist are set aside inside the
 control's savepoint (a dropped constraint, rolled back with it); they check rows at the end of
 the statement, after NOT NULL, CHECK and unique keys have had their say. Rows of a partitioned
-table are routed first: a row no partition takes is a rejected control.
+table are routed first: a row no partition takes is a rejected control. On a table that holds
+rows (shipped with the schema), the row's unique keys are given values no row has.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dotbox.primitives.harness_catalog import (
     Check,
     ForeignKey,
     Table,
-    mark_empty_parents,
+    mark_filled,
     tables,
 )
 from dotbox.primitives.harness_values import Column, Row, choices, combinations
@@ -36,7 +37,7 @@ def derive(conn: Any) -> tuple[list[Case], dict[str, int]]:
     cases: list[Case] = []
     skipped: Skips = Counter()
     found = tables(conn)
-    mark_empty_parents(conn, found)
+    mark_filled(conn, found)
     for t in found:
         cases += _column_cases(conn, t)
         cases += _row_cases(conn, t, skipped)
@@ -55,18 +56,30 @@ def _holds(
 
 
 def _first(
-    conn: Any, t: Table, rows: list[Row], target: Check | None, others: list[Check], want: bool
+    conn: Any,
+    t: Table,
+    rows: list[Row],
+    target: Check | None,
+    others: list[Check],
+    want: bool,
+    free: list[str] | None = None,
 ) -> int | None:
     """The first of ``rows`` that makes ``target`` pass (``want``) or fail and passes
-    ``others``: the constraints' own expressions over each row's values cast to the columns'
-    types (NULL where not given), asked of PostgreSQL in one query in a savepoint; when that
-    query fails (a value the type or an expression cannot take), row by row."""
+    ``others`` (and whose values of the ``free`` columns no row of the table has): the
+    constraints' own expressions over each row's values cast to the columns' types (NULL where
+    not given), asked of PostgreSQL in one query in a savepoint; when that query fails (a value
+    the type or an expression cannot take), row by row."""
     checks = [k for k in [target, *others] if k is not None]
     cols = list(
         dict.fromkeys([*(c for r in rows for c in r), *(c for k in checks for c in k.cols)])
     )
     tests = [f"({target.expr}) IS {'NOT FALSE' if want else 'FALSE'}"] if target else []
     tests += [f"({k.expr}) IS NOT FALSE" for k in others]
+    if free:
+        same = " AND ".join(
+            f"e.{quote.identifier(conn, c)} = x.{quote.identifier(conn, c)}" for c in free
+        )
+        tests.append(f"NOT EXISTS (SELECT FROM {t.name} e WHERE {same})")
     test = " AND ".join(tests) or "true"
     answered, found = _ask(conn, t, rows, cols, test)
     if answered or len(rows) == 1:
@@ -77,11 +90,53 @@ def _first(
     return None
 
 
+def _fresh(conn: Any, t: Table, row: Row, keep: set[str]) -> Row:
+    """``row`` with the values of each unique key that a row of the table already has (rows
+    shipped with the schema) changed outside ``keep`` to values no row has, nearest first,
+    passing the CHECKs on them; unchanged where none is found (its control says so)."""
+    if not t.has_rows:
+        return row
+    for _name, cols in t.uniques:
+        given = _key_given(conn, t, row, cols)
+        if given is None or set(cols) <= keep:
+            continue
+        options = [[given[c]] if c in keep else _other_values(t.columns[c], given[c]) for c in cols]
+        rows = [
+            {**given, **dict(zip(cols, combo, strict=True))}
+            for combo in combinations(options, SEARCH_LIMIT)
+        ]
+        checks = [k for k in t.checks if set(k.cols) & set(cols)]
+        found = _first(conn, t, rows, None, checks, True, free=cols)
+        if found is not None:
+            row = rows[found]
+    return row
+
+
+def _key_given(conn: Any, t: Table, row: Row, cols: list[str]) -> Row | None:
+    """``row`` with the key's columns it leaves to their defaults given values (a serial's
+    next value may be a shipped row's key); None when a key column is NULL (it collides with
+    nothing), generated, or has no value to give."""
+    given = dict(row)
+    for c in cols:
+        col = t.columns[c]
+        if c not in given and col.has_default and not col.generated:
+            given[c] = _good_value(conn, t, col)
+    if any(given.get(c) is None or t.columns[c].generated for c in cols):
+        return None
+    return given
+
+
+def _other_values(col: Column, first: str | None) -> list[str | None]:
+    """``first``, then the column's candidates and orphan keys."""
+    return list(dict.fromkeys([first, *col.candidates(), *col.orphans(set())]))
+
+
 def _ask(
     conn: Any, t: Table, rows: list[Row], cols: list[str], test: str
 ) -> tuple[bool, int | None]:
-    """Whether PostgreSQL answered, and the index of the first row passing ``test``."""
-    names = [f"v{i}" for i in range(len(cols))]
+    """Whether PostgreSQL answered, and the index of the first row passing ``test``. The
+    values' own names are dotbox's: a column named ``n`` in ``test`` is the table's."""
+    names = [f"dotbox_v{i}" for i in range(len(cols))]
     values = ", ".join(
         "(" + ", ".join([str(n), *(quote.literal(conn, r.get(c)) for c in cols)]) + ")"
         for n, r in enumerate(rows)
@@ -91,8 +146,8 @@ def _ask(
         for v, c in zip(names, cols, strict=True)
     )
     query = (
-        f"SELECT v.n, x.* FROM (VALUES {values}) v({', '.join(['n', *names])}),"
-        f" LATERAL (SELECT {typed}) x WHERE {test} ORDER BY v.n LIMIT 1"
+        f"SELECT v.dotbox_row, x.* FROM (VALUES {values}) v({', '.join(['dotbox_row', *names])}),"
+        f" LATERAL (SELECT {typed}) x WHERE {test} ORDER BY v.dotbox_row LIMIT 1"
     )
     try:
         with conn.transaction():
@@ -204,10 +259,21 @@ def _alter(t: Table, clauses: list[str]) -> str:
     return f"ALTER TABLE {t.name} {', '.join(clauses)}" if clauses else ""
 
 
+def _set_aside(conn: Any, t: Table, row: Row, clauses: list[str]) -> str:
+    """DDL setting aside ``clauses``' constraints and the foreign keys ``row`` cannot satisfy:
+    the table's, and those its partitions have of their own (pagila's payment_p2022_01)."""
+    statements = [_alter(t, [*clauses, *_aside(conn, t, row)])] + [
+        f"ALTER TABLE {part} DROP CONSTRAINT {quote.identifier(conn, name)}"
+        for part, name, cols in t.partition_fkeys
+        if any(row.get(c) is not None for c in cols)
+    ]
+    return "; ".join(s for s in statements if s)
+
+
 def _control(conn: Any, t: Table, row: Row) -> str:
     """The row inserted with the foreign keys it cannot satisfy set aside."""
-    alter = _alter(t, _aside(conn, t, row))
-    return f"{alter}; {_insert(conn, t, row)}" if alter else _insert(conn, t, row)
+    aside = _set_aside(conn, t, row, [])
+    return f"{aside}; {_insert(conn, t, row)}" if aside else _insert(conn, t, row)
 
 
 # ---- column cases: coercion, before triggers, routing and constraints ---------------------
@@ -298,7 +364,7 @@ def _base_row(conn: Any, t: Table) -> tuple[Row | None, str]:
             row.update({c: row[r] for c, r in zip(fk.cols, fk.ref_cols, strict=True)})
     fitted = _fit(conn, t, row, keep=set())
     return (
-        fitted,
+        None if fitted is None else _fresh(conn, t, fitted, keep=set()),
         "row cases on tables where no row passing the CHECKs on several columns was found",
     )
 
@@ -315,7 +381,7 @@ def _needs_value(conn: Any, t: Table, col: Column) -> bool:
 
 
 def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
-    control, aside = _control(conn, t, base), _aside(conn, t, base)
+    control = _control(conn, t, base)
     return [
         Case(
             name=f"{t.name}.{col.name} NULL into NOT NULL",
@@ -323,8 +389,8 @@ def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
             sqlstate="23502",
             kind="not-null",
             control=control,
-            without=_alter(
-                t, [f"ALTER COLUMN {quote.identifier(conn, col.name)} DROP NOT NULL", *aside]
+            without=_set_aside(
+                conn, t, base, [f"ALTER COLUMN {quote.identifier(conn, col.name)} DROP NOT NULL"]
             ),
         )
         for col in t.columns.values()
@@ -334,7 +400,7 @@ def _not_null_cases(conn: Any, t: Table, base: Row) -> list[Case]:
 
 def _check_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
     """The base row with the columns of one CHECK changed so that it fails (searched)."""
-    control, aside = _control(conn, t, base), _aside(conn, t, base)
+    control = _control(conn, t, base)
     cases: list[Case] = []
     for k in t.constraints():
         if not k.cols or any(t.columns[c].generated for c in k.cols):
@@ -351,7 +417,9 @@ def _check_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
                 sqlstate="23514",
                 kind="check",
                 control=control,
-                without=_alter(t, [f"DROP CONSTRAINT {quote.identifier(conn, k.name)}", *aside]),
+                without=_set_aside(
+                    conn, t, base, [f"DROP CONSTRAINT {quote.identifier(conn, k.name)}"]
+                ),
             )
         )
     return cases
@@ -385,6 +453,7 @@ def _orphan_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Case]:
         if fitted is None:
             skipped["foreign keys for which no orphan row passing the CHECKs was found"] += 1
             continue
+        fitted = _fresh(conn, t, fitted, keep=set(fk.cols))
         cases.append(_keyed(conn, t, fk.name, "orphan", fitted, 1, "23503", "foreign-key"))
     return cases
 
@@ -402,9 +471,10 @@ def _duplicate_cases(conn: Any, t: Table, base: Row, skipped: Skips) -> list[Cas
         if fitted is None:
             skipped["unique keys for which no row passing the CHECKs was found"] += 1
             continue
+        fitted = _fresh(conn, t, fitted, keep=set())
         case = _keyed(conn, t, name, "duplicate", fitted, 2, "23505", "unique")
         drop = f"DROP CONSTRAINT {quote.identifier(conn, name)} CASCADE"
-        without = _alter(t, [drop, *_aside(conn, t, fitted)])
+        without = _set_aside(conn, t, fitted, [drop])
         cases.append(case.model_copy(update={"without": without}))
     return cases
 

@@ -45,6 +45,8 @@ REDACTED = "dotbox-redacted"
 _NEW_FUNCTIONS = {"uuidv7": 18, "uuidv4": 18, "uuid_extract_timestamp": 17}
 # Statements that write rows: a snapshot carries none unless data is allowed.
 _DATA_STATEMENTS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+# Column types that make a column with a sequence of its own (PostgreSQL reads them unqualified).
+_SERIAL_TYPES = frozenset({"smallserial", "serial2", "serial", "serial4", "bigserial", "serial8"})
 # Statements that create one object each of a kind counted as it is: kind -> count's name.
 _COUNTED_ONE_EACH = {
     "CreateForeignTableStmt": "foreign_tables",
@@ -279,6 +281,8 @@ def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> Non
     elif kind == "CreateStmt":
         counts["tables"] += 1
         counts["indexes"] += _index_constraints(body.get("tableElts", []))
+        if owned := _owned_sequences(body.get("tableElts", [])):
+            counts["sequences"] += owned
     elif kind == "CreateTableAsStmt" and body.get("objtype") == "OBJECT_MATVIEW":
         counts["materialized_views"] += 1
     elif kind == "CreateFunctionStmt":
@@ -290,7 +294,8 @@ def _count_objects(kind: str, body: dict[str, Any], counts: Counter[str]) -> Non
 
 
 def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
-    """Indexes an ALTER TABLE adds by constraints, or an ALTER INDEX attaches to a parent."""
+    """Indexes (and sequences) an ALTER TABLE adds by constraints and columns, each command's
+    made apart, or an ALTER INDEX attaches to a parent."""
     for cmd in body.get("cmds", []):
         sub = cmd.get("AlterTableCmd", {})
         if sub.get("subtype") == "AT_AttachPartition" and body.get("objtype") == "OBJECT_INDEX":
@@ -298,8 +303,12 @@ def _count_altered_indexes(body: dict[str, Any], counts: Counter[str]) -> None:
             # under the parent (relispartition), so "indexes" counts top-level ones only
             counts["indexes"] -= 1
             counts["index_partitions"] += 1
-        elif sub.get("subtype") == "AT_AddConstraint":
+        elif sub.get("subtype") in ("AT_AddConstraint", "AT_AddColumn"):
             counts["indexes"] += _index_constraints([sub.get("def", {})])
+            if owned := _owned_sequences([sub.get("def", {})]):
+                counts["sequences"] += owned
+        elif sub.get("subtype") == "AT_AddIdentity":
+            counts["sequences"] += 1
 
 
 def _note_extensions_and_roles(kind: str, body: dict[str, Any], out: Analysis) -> None:
@@ -497,17 +506,51 @@ def _literal_end(raw: bytes, loc: int) -> int:
 
 
 def _index_constraints(elements: list[dict[str, Any]]) -> int:
-    """Indexes that PRIMARY KEY / UNIQUE / EXCLUDE constraints create (not USING INDEX)."""
+    """Indexes that PRIMARY KEY / UNIQUE / EXCLUDE constraints create (not USING INDEX). Of
+    the constraints of one CREATE TABLE (or one ALTER TABLE command), those alike (``a int
+    PRIMARY KEY UNIQUE``) make one index, as PostgreSQL makes them (transformIndexConstraints).
+    """
+    seen: set[tuple[Any, ...]] = set()
     n = 0
     for el in elements:
-        constraints = []
-        if "Constraint" in el:
-            constraints.append(el["Constraint"])
-        elif "ColumnDef" in el:
+        column = el.get("ColumnDef", {}).get("colname")
+        constraints = [el["Constraint"]] if "Constraint" in el else []
+        if "ColumnDef" in el:
             constraints.extend(c["Constraint"] for c in el["ColumnDef"].get("constraints", []))
         for c in constraints:
-            if c.get("contype") in _INDEX_CONSTRAINTS and "indexname" not in c:
+            if c.get("contype") not in _INDEX_CONSTRAINTS or "indexname" in c:
+                continue
+            key = _index_key(c, column)
+            if key is None or key not in seen:
                 n += 1
+            if key is not None:
+                seen.add(key)
+    return n
+
+
+def _index_key(c: dict[str, Any], column: str | None) -> tuple[Any, ...] | None:
+    """What makes two key constraints' indexes the same one; None for an exclusion
+    constraint (counted each)."""
+    if c["contype"] == "CONSTR_EXCLUSION":
+        return None
+    keys = [k["String"]["sval"] for k in c.get("keys", [])] or [column]
+    including = [k["String"]["sval"] for k in c.get("including", [])]
+    flags = ("nulls_not_distinct", "deferrable", "initdeferred")
+    return (tuple(keys), tuple(including), *(bool(c.get(f)) for f in flags))
+
+
+def _owned_sequences(elements: list[dict[str, Any]]) -> int:
+    """Sequences that serial and identity columns create, each owned by its column."""
+    n = 0
+    for el in elements:
+        column = el.get("ColumnDef")
+        if column is None:
+            continue
+        names = column.get("typeName", {}).get("names", [])
+        if len(names) == 1 and names[0].get("String", {}).get("sval") in _SERIAL_TYPES:
+            n += 1
+        constraints = (c["Constraint"] for c in column.get("constraints", []))
+        n += sum(1 for c in constraints if c.get("contype") == "CONSTR_IDENTITY")
     return n
 
 
