@@ -49,7 +49,10 @@ bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's 
 bench-db:  ## per-test databases: clone strategy by size, database() create and drop (median, p95) on default and pagila
 	$(PYTHON) bench/per_test_db.py
 
+bench-corpora:  ## every corpus: tables, bake and create time, harness passed/skipped/failed, equal to a plain restore
+	$(PYTHON) bench/corpora_table.py
+
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots bench-corpora
