@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dotbox.core.errors import EXIT_CODES
 
+PROG = "dotbox"
 # Command word -> (module of dotbox.cli that registers it, its line in `dotbox --help`).
 # `dotbox --help` lists them in this order: commands first, then groups.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -11,12 +11,12 @@ so that each command starts fast.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
 from dotbox.cli.command_index import COMMANDS, EXIT_TABLE
+from dotbox.cli.output import emit as emit  # the command modules' name for it
 from dotbox.core.errors import DotboxError
 
 
@@ -34,21 +34,6 @@ def group(module: typer.Typer, name: str, help_: str) -> typer.Typer:
 
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
-
-
-def emit(data: Any) -> None:
-    """``data`` as indented JSON on stdout (pydantic models as their JSON form)."""
-
-    def plain(obj: Any) -> Any:
-        if hasattr(obj, "model_dump"):  # a pydantic model (no pydantic import needed to know)
-            return obj.model_dump(mode="json")
-        if isinstance(obj, list):
-            return [plain(o) for o in obj]
-        if isinstance(obj, dict):
-            return {k: plain(v) for k, v in obj.items()}
-        return obj
-
-    typer.echo(json.dumps(plain(data), indent=2))
 
 
 def progress_display() -> Any:
