@@ -41,12 +41,10 @@ def main() -> None:
 
 def fast_path(args: list[str]) -> Callable[[], int] | None:
     """The work of ``dotbox ARGS`` if ARGS is one of the simple forms above, else None."""
-    from dotbox.cli import create_drop
-
     if args[:1] == ["drop"] and (ids := _drop_ids(args[1:])) is not None:
-        return functools.partial(create_drop.drop, ids, as_json="--json" in args)
+        return functools.partial(_dropped, ids, as_json="--json" in args)
     if args[:1] == ["create"] and (options := _create_options(args[1:])) is not None:
-        return functools.partial(_created, create_drop.create, options)
+        return functools.partial(_created, options)
     return None
 
 
@@ -74,8 +72,16 @@ def _create_options(words: list[str]) -> dict[str, Any] | None:
     return options
 
 
-def _created(create: Callable[..., None], options: dict[str, Any]) -> int:
-    create(**options)
+def _dropped(ids: list[str], *, as_json: bool) -> int:
+    from dotbox.cli import create_drop
+
+    return create_drop.drop(ids, as_json=as_json)
+
+
+def _created(options: dict[str, Any]) -> int:
+    from dotbox.cli import create_drop
+
+    create_drop.create(**options)
     return 0
 
 
