@@ -2,7 +2,7 @@
 its line in ``dotbox --help``.
 
 Data only (no typer; only ``dotbox.core.errors``): the top-level group
-(``dotbox.cli.toplevel.LazyGroup``) lists the commands from this table and imports a command's
+(``dotbox.cli.group.LazyGroup``) lists the commands from this table and imports a command's
 module only when that command runs, so ``dotbox --help`` loads none of them. The lines are
 rendered by click's help formatter, as any group's. tests/unit/test_cli_toplevel.py keeps the
 table complete, and the lines of the commands that run a primitive equal the catalogue's

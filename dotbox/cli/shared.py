@@ -1,7 +1,7 @@
 """What the command modules of ``dotbox.cli`` (``*_cmds.py``) build with.
 
 Each command module holds its commands on a Typer of its own (``command_module()``) and is
-imported only when one of its commands runs: ``dotbox.cli.toplevel.LazyGroup`` takes the command
+imported only when one of its commands runs: ``dotbox.cli.group.LazyGroup`` takes the command
 from it (``dotbox.cli.command_index.COMMANDS`` says which module holds which command). A
 command raises DotboxError as it likes: the group turns it into one line and the exit code.
 
