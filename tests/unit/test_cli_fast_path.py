@@ -136,3 +136,28 @@ def test_completion_is_the_groups(tmp_path: Path) -> None:
         COMP_CWORD="2",
     )
     assert code == 0 and typer_loaded
+
+
+def test_a_closed_stdout_ends_both_paths_with_exit_1_and_nothing_said(tmp_path: Path) -> None:
+    """No reader on the pipe: the JSON write fails (EPIPE), as click handles it."""
+    args = ["drop", "sb-abc", "--json"]
+    results = []
+    for entry in (BY_THE_SCRIPT, BY_THE_GROUP):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        env = {k: v for k, v in os.environ.items() if k != "DOTBOX_DEBUG"}
+        env |= {
+            "PYTHONPATH": str(REPO),
+            "DOTBOX_HOME": str(tmp_path / "home"),
+            "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", WATCH + entry, *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        os.close(write_end)
+        results.append((done.returncode, done.stderr.splitlines()[:-1]))  # less the watch's line
+    assert results[0] == results[1] == (1, [])
