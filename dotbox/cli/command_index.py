@@ -2,7 +2,7 @@
 its line in ``dotbox --help``.
 
 Data only (no typer; only ``dotbox.core.errors``): the top-level group
-(``dotbox.cli.toplevel.LazyGroup``) lists the commands from this table and imports a command's
+(``dotbox.cli.group.LazyGroup``) lists the commands from this table and imports a command's
 module only when that command runs, so ``dotbox --help`` loads none of them. The lines are
 rendered by click's help formatter, as any group's. tests/unit/test_cli_toplevel.py keeps the
 table complete, and the lines of the commands that run a primitive equal the catalogue's
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dotbox.core.errors import EXIT_CODES
 
+PROG = "dotbox"
 # Command word -> (module of dotbox.cli that registers it, its line in `dotbox --help`).
 # `dotbox --help` lists them in this order: commands first, then groups.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -1,9 +1,10 @@
 """The one error handler of dotbox's command lines: an error that ends a command becomes one
 line on stderr (``PROG: error: …``) and its documented exit code (``dotbox.core.errors``).
 
-Both front ends call it: the ``dotbox`` group (``dotbox.cli.toplevel.LazyGroup.invoke``) and
-the governance scripts' argparse front end (``dotbox.cli.governance_scripts``). Light on
-purpose (no typer): the scripts need it too.
+Every front end calls it: the ``dotbox`` group (``dotbox.cli.group.LazyGroup.invoke``), the
+console script's fast path for ``create`` and ``drop`` (``dotbox.cli.toplevel``) and the
+governance scripts' argparse front end (``dotbox.cli.governance_scripts``). Light on purpose
+(no typer): the fast path and the scripts need it too.
 """
 
 from __future__ import annotations

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dotbox.cli import options
+from dotbox.cli import create_drop, options
 from dotbox.cli.complete import complete_sandbox
 from dotbox.cli.options import DryRunOpt, cli_help, short_help
 from dotbox.cli.shared import JsonOpt, command_module, emit, invalid_input, progress_display
-from dotbox.core.errors import DotboxError
-
-if TYPE_CHECKING:
-    from dotbox.api import Sandbox
 
 commands = command_module()
 
@@ -37,8 +32,6 @@ def create(
     dry_run: bool = DryRunOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    from dotbox import api
-
     server = {
         "max_connections": max_connections,
         "max_prepared_transactions": max_prepared_transactions,
@@ -56,45 +49,10 @@ def create(
         raw = {**cfg.model_dump(exclude={"pool_size"}), "name": name}
         run_primitive("sandbox-create", raw, dry_run=True, as_json=as_json, render=print)
         return
-    with progress_display() as progress:
-        sb = api.sandbox(
-            snapshot,
-            name=name,
-            ttl=ttl,
-            superuser=superuser,
-            tcp=tcp,
-            memory=memory,
-            cpus=cpus,
-            pids=pids,
-            disk=disk,
-            **server,
-            progress=progress,
-        )
-    if as_json:
-        emit(_created_json(sb))
-    else:
-        typer.echo(sb.tcp_dsn or sb.dsn)
-
-
-def _created_json(sb: Sandbox) -> dict[str, Any]:
-    """What ``create --json`` prints of a new sandbox."""
-    c = sb.credentials
-    return {
-        "id": sb.id,
-        "dsn": c.dsn,
-        "tcp_dsn": c.tcp_dsn,
-        "socket_dir": None if sb.info.tcp else str(c.socket_dir),  # --tcp: none on the host
-        "user": c.user,
-        "password": c.password,
-        "database": c.database,
-        "snapshot": sb.info.snapshot,
-        "snapshot_digest": sb.info.snapshot_digest,
-        "pg_major": sb.info.pg_major,
-        "superuser": sb.info.superuser,
-        "max_connections": sb.info.max_connections,
-        "max_prepared_transactions": sb.info.max_prepared_transactions,
-        "expires": sb.info.expires.isoformat(),
-    }
+    create_drop.create(
+        snapshot=snapshot, name=name, ttl=ttl, superuser=superuser, tcp=tcp, memory=memory,
+        cpus=cpus, pids=pids, disk=disk, **server, as_json=as_json,
+    )  # fmt: skip
 
 
 @commands.command("list")
@@ -161,30 +119,8 @@ def drop(
                 "sandbox-drop", {"sandbox": ref}, dry_run=True, as_json=as_json, render=print
             )
         return
-    _drop_each(refs, as_json=as_json)
-
-
-def _drop_each(refs: list[str], *, as_json: bool) -> None:
-    """Drop every one, going on past a failure; the first failure's exit code at the end."""
-    from dotbox import api
-
-    errors: list[tuple[str, DotboxError]] = []
-    reports = []
-    for ref in refs:
-        try:
-            reports.append(api.drop(ref))
-        except DotboxError as exc:
-            errors.append((ref, exc))
-    if as_json:
-        failed = [{"id": r, "error": e.one_line(), "exit_code": e.exit_code} for r, e in errors]
-        emit({"dropped": reports, "errors": failed})
-    else:
-        for r in reports:
-            typer.echo(f"dropped {r.id} in {r.seconds:.3f}s (confirmed gone)")
-    for _ref, error in errors:
-        typer.echo(f"dotbox: error: {error.one_line()}", err=True)
-    if errors:
-        raise typer.Exit(errors[0][1].exit_code)
+    if code := create_drop.drop(refs, as_json=as_json):
+        raise typer.Exit(code)
 
 
 @commands.command()

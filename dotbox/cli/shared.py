@@ -1,7 +1,7 @@
 """What the command modules of ``dotbox.cli`` (``*_cmds.py``) build with.
 
 Each command module holds its commands on a Typer of its own (``command_module()``) and is
-imported only when one of its commands runs: ``dotbox.cli.toplevel.LazyGroup`` takes the command
+imported only when one of its commands runs: ``dotbox.cli.group.LazyGroup`` takes the command
 from it (``dotbox.cli.command_index.COMMANDS`` says which module holds which command). A
 command raises DotboxError as it likes: the group turns it into one line and the exit code.
 
@@ -11,12 +11,12 @@ so that each command starts fast.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
 from dotbox.cli.command_index import COMMANDS, EXIT_TABLE
+from dotbox.cli.output import emit as emit  # the command modules' name for it
 from dotbox.core.errors import DotboxError
 
 
@@ -34,21 +34,6 @@ def group(module: typer.Typer, name: str, help_: str) -> typer.Typer:
 
 
 JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of text.")
-
-
-def emit(data: Any) -> None:
-    """``data`` as indented JSON on stdout (pydantic models as their JSON form)."""
-
-    def plain(obj: Any) -> Any:
-        if hasattr(obj, "model_dump"):  # a pydantic model (no pydantic import needed to know)
-            return obj.model_dump(mode="json")
-        if isinstance(obj, list):
-            return [plain(o) for o in obj]
-        if isinstance(obj, dict):
-            return {k: plain(v) for k, v in obj.items()}
-        return obj
-
-    typer.echo(json.dumps(plain(data), indent=2))
 
 
 def progress_display() -> Any:

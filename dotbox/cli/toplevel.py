@@ -1,114 +1,126 @@
-"""The ``dotbox`` command: its top-level group, which imports a command's module only when that
-command runs; the one place where an error becomes a line and an exit code; ``main()`` (the
-console script, and ``python -m dotbox``).
+"""``main()``: the ``dotbox`` console script, and ``python -m dotbox``.
 
-The group is click's lazily loading group (click's documentation, "Lazily Loading
-Subcommands"): a subclass of typer's ``TyperGroup``, given to ``typer.Typer(cls=…)``, whose
-``list_commands`` reads ``dotbox.cli.command_index.COMMANDS`` and whose ``get_command`` imports
-the module named there and takes the command from that module's Typer
-(``typer.main.get_command``). The ``Commands:`` section of ``dotbox --help`` is written from the
-same table with click's help formatter, so ``dotbox --help`` imports no command module and
-``dotbox list`` only ``dotbox.cli.sandbox_cmds``: each stays well under 150 ms. Every command
-takes the same path; only typer's and click's public API is used.
+Every command line goes to the typer group (``dotbox.cli.group``) but the exact simple forms of
+the two commands scripts run most, which are run here without importing typer:
+
+    dotbox create [--json] [--snapshot NAME] [--name ID] [--ttl TTL]
+    dotbox drop ID... [--json]
+
+(options in any order, each at most once, a value not starting with "-"). They run the same
+functions as their typer commands (``dotbox.cli.create_drop``) under the same error handler
+(``dotbox.cli.one_line_errors.exit_code``): the same output and exit codes. Anything else
+(another option, a missing or doubtful value, ``--help``, ``--debug``, shell completion) takes
+the typer group, which parses, helps and refuses as usual.
 """
 
 from __future__ import annotations
 
-import difflib
+import errno
 import functools
-import importlib
+import gc
+import os
+import sys
+from collections.abc import Callable
 from typing import Any
 
-import typer
-import typer.main
-from typer.core import TyperCommand, TyperGroup
+from dotbox.cli.command_index import PROG
 
-from dotbox.cli.command_index import COMMANDS, DEBUG_HELP, DESCRIPTION, EXIT_TABLE
-from dotbox.cli.one_line_errors import exit_code
-from dotbox.core.errors import DotboxError
-
-PROG = "dotbox"
-# typer passes a bool parameter's value through as it is, but coerces any other value with
-# pydantic, None included, which is the value of a flag not given: every command would import
-# pydantic (~50 ms) for its --help flag alone, and the top level for --show-completion and
-# --install-completion too. Given False as the default (the same "not given" to their
-# callbacks), they stay cheap: `dotbox list` imports no pydantic.
-FLAGS_NOT_GIVEN = {"help": False, "show_completion": False}
-
-
-class LazyGroup(TyperGroup):
-    """The top-level group: its commands are those of the index, loaded when one is run."""
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> TyperCommand | TyperGroup | None:
-        if cmd_name not in COMMANDS:
-            return None
-        command = _commands_of(COMMANDS[cmd_name][0]).get(cmd_name)
-        if command is not None:
-            command.short_help = COMMANDS[cmd_name][1]  # its line in the overview (and completion)
-        return command
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
-        word = args[0] if args else ""
-        if word and word not in COMMANDS and not word.startswith("-") and not ctx.resilient_parsing:
-            close = difflib.get_close_matches(word, list(COMMANDS))
-            hint = f" Did you mean {', '.join(repr(m) for m in close)}?" if close else ""
-            ctx.fail(f"No such command {word!r}.{hint}")
-        return super().resolve_command(ctx, args)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        """The ``Commands:`` section, from the index, laid out by click's formatter."""
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
-
-    def invoke(self, ctx: Any) -> Any:
-        """Run the command; an error that ends it becomes one line and its exit code."""
-        try:
-            return super().invoke(ctx)
-        except (DotboxError, OSError, KeyboardInterrupt) as exc:
-            code = exit_code(exc, PROG, debug=bool(ctx.params.get("debug")))
-        raise typer.Exit(code)
-
-
-@functools.cache
-def _commands_of(module: str) -> dict[str, TyperCommand | TyperGroup]:
-    """The top-level commands and groups that ``dotbox.cli.MODULE`` holds, by name."""
-    holder = importlib.import_module(f"dotbox.cli.{module}").commands
-    built = typer.main.get_command(holder)
-    found = built.commands if isinstance(built, TyperGroup) else {str(built.name): built}
-    commands = {n: c for n, c in found.items() if isinstance(c, TyperCommand | TyperGroup)}
-    for command in commands.values():
-        _flags_default_to_false(command)
-    return commands
-
-
-def _flags_default_to_false(command: TyperCommand | TyperGroup) -> None:
-    """Give ``command`` and its subcommands the defaults of ``FLAGS_NOT_GIVEN``."""
-    defaults = command.context_settings.get("default_map") or {}
-    command.context_settings["default_map"] = {**FLAGS_NOT_GIVEN, **defaults}
-    for sub in getattr(command, "commands", {}).values():
-        _flags_default_to_false(sub)
-
-
-app = typer.Typer(
-    name=PROG,
-    cls=LazyGroup,
-    help=DESCRIPTION,
-    epilog=EXIT_TABLE,
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"default_map": {**FLAGS_NOT_GIVEN, "install_completion": False}},
-)
-
-
-@app.callback()
-def _options(debug: bool = typer.Option(False, "--debug", help=DEBUG_HELP)) -> None:
-    pass  # dotbox's own options; LazyGroup.invoke reads --debug back from the context
+COMPLETING = f"_{PROG.upper()}_COMPLETE"  # click's completion variable: the group answers it
+CREATE_VALUES = {"--snapshot": "snapshot", "--name": "name", "--ttl": "ttl"}
 
 
 def main() -> None:
-    app(prog_name=PROG)
+    work = None if COMPLETING in os.environ else fast_path(sys.argv[1:])
+    if work is None:
+        from dotbox.cli.group import app
+
+        app(prog_name=PROG)
+    elif code := _run(work):
+        sys.exit(code)
+
+
+def fast_path(args: list[str]) -> Callable[[], int] | None:
+    """The work of ``dotbox ARGS`` if ARGS is one of the simple forms above, else None."""
+    if args[:1] == ["drop"] and (ids := _drop_ids(args[1:])) is not None:
+        return functools.partial(_dropped, ids, as_json="--json" in args)
+    if args[:1] == ["create"] and (options := _create_options(args[1:])) is not None:
+        return functools.partial(_created, options)
+    return None
+
+
+def _drop_ids(words: list[str]) -> list[str] | None:
+    """The sandbox ids of ``drop WORDS``: one or more, and at most one --json."""
+    ids = [w for w in words if w != "--json"]
+    if not ids or len(words) - len(ids) > 1 or any(w.startswith("-") for w in ids):
+        return None
+    return ids
+
+
+def _create_options(words: list[str]) -> dict[str, Any] | None:
+    """The keyword arguments of ``create WORDS`` for ``create_drop.create``."""
+    options: dict[str, Any] = {"as_json": False}
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if word == "--json" and not options["as_json"]:
+            options["as_json"] = True
+            continue
+        key = CREATE_VALUES.get(word)
+        if key is None or key in options or not rest or rest[0].startswith("-"):
+            return None
+        options[key] = rest.pop(0)
+    return options
+
+
+def _dropped(ids: list[str], *, as_json: bool) -> int:
+    from dotbox.cli import create_drop
+
+    return create_drop.drop(ids, as_json=as_json)
+
+
+def _created(options: dict[str, Any]) -> int:
+    from dotbox.cli import create_drop
+
+    create_drop.create(**options)
+    return 0
+
+
+def _run(work: Callable[[], int]) -> int:
+    """Run ``work`` under the group's error handling: an error that ends it becomes one line
+    and its exit code; a closed stdout ends it with exit 1 and nothing more, as click does."""
+    from dotbox.cli.one_line_errors import exit_code
+    from dotbox.core.errors import DotboxError
+
+    try:
+        try:
+            return work()
+        except (DotboxError, OSError, KeyboardInterrupt) as exc:
+            return exit_code(exc, PROG)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        _quiet_stdout()
+        return 1
+    finally:
+        # The process ends now: the interpreter's last collections would walk every object
+        # the imports made (pydantic's schemas, the driver), 20-40 ms, to free memory the
+        # exit frees anyway. Objects freed by their reference counts still go at exit.
+        gc.freeze()
+
+
+def _quiet_stdout() -> None:
+    """What is left to flush to a closed pipe goes nowhere (no second error at exit)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+GROUP_NAMES = ("app", "LazyGroup", "FLAGS_NOT_GIVEN", "_commands_of")
+
+
+def __getattr__(name: str) -> Any:
+    """The typer group's names, as this module had them (importing one imports typer)."""
+    if name not in GROUP_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from dotbox.cli import group
+
+    return getattr(group, name)

@@ -111,6 +111,27 @@ def _engine_info() -> dict[str, Any]:
     return _info
 
 
+@contextmanager
+def _engine_info_meanwhile() -> Iterator[None]:
+    """Read the engine's info over its Unix socket in a thread (which imports nothing) while
+    the block talks to the engine, once per process: a fresh one, the CLI's, would otherwise
+    wait for the two in turn. A failure is left to the caller's own read, which raises it."""
+    if _info is not None or unix_socket() is None:
+        yield
+        return
+    reading = threading.Thread(target=_engine_info_quietly)
+    reading.start()
+    try:
+        yield
+    finally:
+        reading.join()
+
+
+def _engine_info_quietly() -> None:
+    with suppress(Exception):
+        _engine_info()
+
+
 def default_log_driver() -> str:
     """The engine's default log driver."""
     return str(_engine_info().get("LoggingDriver") or "")
@@ -251,8 +272,9 @@ def create_container(spec: ContainerSpec) -> str:
     """Create (not start) a container; returns its id. The container is read back before it
     is handed out: one that differs from what dotbox chose (``dotbox.engine.containment``) is
     removed and refused."""
-    spec, expected = _pinned(spec)
-    container_id = _create(spec)
+    with _engine_info_meanwhile():  # the log driver's check below needs it
+        spec, expected = _pinned(spec)
+        container_id = _create(spec)
     try:
         found = violations(
             _inspect("containers", container_id) or {},

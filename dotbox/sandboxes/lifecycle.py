@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from dotbox.core import config, limits, paths, server, validate
+from dotbox.core import limits, paths, server, validate
 from dotbox.core.errors import (
     Conflict,
     DotboxError,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # a drop needs neither the images nor the PostgreSQL driver: 
     from dotbox.images import Progress
     from dotbox.pg import db
 
-DEFAULT_TTL = validate.ttl(config.DEFAULT_TTL)
 SOCKET_IN_CONTAINER = "/sock"
 DBADMIN_PASSWORD = "dbadmin-password"  # in the sandbox's directory: the password of db.DBADMIN
 
@@ -79,7 +78,7 @@ def create(
     manifest: SnapshotManifest,
     image: ImageInfo | None = None,
     name: str | None = None,
-    ttl: timedelta = DEFAULT_TTL,
+    ttl: timedelta | None = None,
     superuser: bool = False,
     tcp: bool = False,
     resources: limits.Limits = limits.DEFAULT,
@@ -90,11 +89,14 @@ def create(
     """Start a sandbox from ``manifest``'s image (``image`` if the caller found it already,
     else baked first if needed) and return once its server answered and the bootstrap took.
     Inputs are validated by the caller (sandbox-create's contract and guard); a name taken
-    meanwhile is refused by the engine. On any failure nothing of it is left behind."""
+    meanwhile is refused by the engine. On any failure nothing of it is left behind. No
+    ``ttl``: the configuration's default."""
     from dotbox import images
+    from dotbox.core import config  # read by create only: a drop reads no configuration
 
     image = image or images.sandbox_image(manifest, progress=progress)
     sandbox_id = name or f"sb-{secrets.token_hex(4)}"
+    ttl = validate.ttl(config.DEFAULT_TTL) if ttl is None else ttl
     ready_deadline = config.ready_deadline()
     home = paths.sandbox_dir(sandbox_id)
     creds = SandboxCredentials(
@@ -326,7 +328,7 @@ def _bootstrap_inside(
     (dotbox_admin is reached by peer authentication only): retried until the server answers.
     Its last statement reads back what would make the sandbox unsafe (Refused if anything)."""
     from dotbox import images
-    from dotbox.core import retry
+    from dotbox.core import config, retry
     from dotbox.pg import db
 
     command = [

@@ -59,3 +59,40 @@ def test_create_and_drop_load_only_what_they_use(flags: list[str], create_loads:
         assert loaded == []
     finally:
         run_cli("drop", sandbox_id)  # a no-op once dropped: the test leaves nothing either way
+
+
+def run_watching_typer(*args: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """`dotbox ARGS` as a fresh process, as the console script runs it: its result and whether
+    it imported typer."""
+    watch = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print('TYPER', 'typer' in sys.modules, file=sys.stderr))\n"
+        "sys.argv[0] = 'dotbox'\n"
+        "from dotbox.cli.toplevel import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", watch, *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last in ("TYPER True", "TYPER False"), done.stderr
+    return done, last == "TYPER True"
+
+
+def test_create_json_and_drop_run_without_typer() -> None:
+    """The console script's fast path; control: `show`, which the typer group runs, loads it."""
+    created, typer_loaded = run_watching_typer("create", "--json")
+    sandbox_id = json.loads(created.stdout)["id"]
+    try:
+        assert not typer_loaded
+        shown, typer_loaded = run_watching_typer("show", sandbox_id)
+        assert typer_loaded and shown.stdout.startswith(f"{'id':<16} {sandbox_id}\n")
+        dropped, typer_loaded = run_watching_typer("drop", sandbox_id)
+        assert dropped.stdout.startswith(f"dropped {sandbox_id} ") and not typer_loaded
+    finally:
+        run_cli("drop", sandbox_id)

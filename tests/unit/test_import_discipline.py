@@ -64,3 +64,11 @@ def test_the_watch_sees_a_heavy_import() -> None:
     """Control: a module that pulls the heavy ones in is seen doing so."""
     found = loaded((*DROP, "dotbox.primitives.verify"), DROP_HEAVY)
     assert {"psycopg", "dotbox.pg.db", "dotbox.images"} <= set(found)
+
+
+def test_drop_reads_no_configuration() -> None:
+    """dotbox.toml and DOTBOX_… are create's: drop does not load their reader (nor tomllib).
+    Control: create does."""
+    watched = ("dotbox.core.config", "tomllib")
+    assert loaded(DROP, watched) == []
+    assert loaded(CREATE, watched) == sorted(watched)
