@@ -112,15 +112,3 @@ def _quiet_stdout() -> None:
     """What is left to flush to a closed pipe goes nowhere (no second error at exit)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-GROUP_NAMES = ("app", "LazyGroup", "FLAGS_NOT_GIVEN", "_commands_of")
-
-
-def __getattr__(name: str) -> Any:
-    """The typer group's names, as this module had them (importing one imports typer)."""
-    if name not in GROUP_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from dotbox.cli import group
-
-    return getattr(group, name)

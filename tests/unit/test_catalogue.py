@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dotbox.cli import help_text
-from dotbox.cli.toplevel import app
+from dotbox.cli.group import app
 from dotbox.primitives.catalogue import ENTRIES
 from dotbox.primitives.facets import FACETS, Inputs, Primitive
 from dotbox.primitives.registry import CATALOGUE

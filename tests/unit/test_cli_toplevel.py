@@ -16,7 +16,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dotbox.cli import command_index, toplevel
+from dotbox.cli import command_index
+from dotbox.cli import group as cli_group
 from dotbox.cli.one_line_errors import exit_code, storage_failure
 from dotbox.cli.options import short_help
 from dotbox.core.errors import EXIT_CODES, DotboxError, EngineUnavailable, InvalidInput
@@ -64,15 +65,15 @@ def loaded_after(args: list[str], tmp_path: Path, *watched: str) -> tuple[int, l
 def test_every_command_is_registered_by_the_module_the_index_names() -> None:
     registered: dict[str, str] = {}
     for module in MODULES:
-        for name in toplevel._commands_of(module):
+        for name in cli_group._commands_of(module):
             assert name not in registered, f"{name} is registered twice"
             registered[name] = module
     assert registered == {name: module for name, (module, _) in command_index.COMMANDS.items()}
 
 
 def test_the_group_gives_each_command_its_line_of_the_index() -> None:
-    group = typer.main.get_command(toplevel.app)
-    assert isinstance(group, toplevel.LazyGroup)
+    group = typer.main.get_command(cli_group.app)
+    assert isinstance(group, cli_group.LazyGroup)
     with group.make_context("dotbox", ["list"]) as ctx:
         assert group.list_commands(ctx) == list(command_index.COMMANDS)
         for name, (_, line) in command_index.COMMANDS.items():
@@ -93,7 +94,7 @@ def test_a_primitive_command_has_the_catalogue_line() -> None:
 
 
 def test_the_overview_lists_every_command_with_its_line_in_the_index_order() -> None:
-    printed = CliRunner().invoke(toplevel.app, ["--help"], terminal_width=78)
+    printed = CliRunner().invoke(cli_group.app, ["--help"], terminal_width=78)
     assert printed.exit_code == 0
     text = printed.output
     assert text.startswith("Usage: dotbox [OPTIONS] COMMAND [ARGS]...\n")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import typer
 
-from dotbox.cli import toplevel
+from dotbox.cli import group as cli_group
 from tests import recipe_blocks
 from tests.recipe_blocks import Block, MalformedRecipe
 
@@ -37,7 +37,7 @@ def _is_group(command: Any) -> bool:
 
 
 def _command(words: list[str]) -> Any:
-    group = typer.main.get_command(toplevel.app)
+    group = typer.main.get_command(cli_group.app)
     command: Any = group
     with group.make_context("dotbox", ["list"]) as ctx:
         for word in words:
