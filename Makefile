@@ -52,7 +52,10 @@ bench-db:  ## per-test databases: clone strategy by size, database() create and 
 bench-corpora:  ## every corpus: tables, bake and create time, harness passed/skipped/failed, equal to a plain restore
 	$(PYTHON) bench/corpora_table.py
 
+bench-migrations:  ## a Django and an Alembic migration inside dotbox run (tools image) against the same on the host
+	$(PYTHON) bench/migrations.py
+
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots bench-corpora
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots bench-corpora bench-migrations
