@@ -43,6 +43,11 @@ bench-cli:  ## dotbox create/drop from a shell against the API's own, same run (
 bench-suite:  ## what users feel: a 200-test suite, dotbox (database, pooled and plain sandbox per test) vs pytest-postgresql vs testcontainers, default + pagila, serial and -n 2 (installs its peers; .venv/bin/pip install -e '.[bench]')
 	$(PYTHON) bench/suite_race.py
 
+# PG: the majors bench-clients runs on (make bench-clients PG="15 17")
+PG ?= 17
+bench-clients:  ## SQLAlchemy's PostgreSQL dialect suite and psycopg2's suite, from their sdists, on a sandbox and on a plain server of the same base image, compared test by test (PG=17; PG="15 17" for both)
+	$(PYTHON) bench/client_suites.py --pg $(PG)
+
 bench-density:  ## 100 idle sandboxes at once: memory of each from the engine's stats, all answering
 	$(PYTHON) bench/density.py
 
@@ -58,4 +63,4 @@ bench-migrations:  ## a Django and an Alembic migration inside dotbox run (tools
 bench-snapshots:  ## gitlab bake vs plain psql, capture of a stand-in, create gitlab vs default
 	$(PYTHON) bench/snapshot_numbers.py
 
-.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-density bench-snapshots bench-corpora bench-migrations
+.PHONY: help setup demo test unit lint typecheck docs images bench bench-cli bench-db bench-suite bench-clients bench-density bench-snapshots bench-corpora bench-migrations
