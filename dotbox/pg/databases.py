@@ -26,10 +26,6 @@ from dotbox.pg import db
 TEMPLATE = "sandbox_template"
 SPARE_PREFIX = "dotbox_spare_"
 PREFIX = "db_"  # a handed-out database and its role: db_<16 hex>
-# SCRAM's iteration count stretches a password someone could guess; a per-test role's is 24
-# random bytes nobody types, so one iteration loses nothing and saves each hand-out and each
-# connection the 4096 rounds of PBKDF2 (about 2 ms apiece here).
-ROLE_ITERATIONS = 1
 Strategy = Literal["WAL_LOG", "FILE_COPY"]
 # Measured (bench/per_test_db.py, docs/pytest.md): FILE_COPY copies the files and checkpoints
 # twice, which with fsync off costs little whatever the size; WAL_LOG writes every block

@@ -81,7 +81,7 @@ class Databases:
     def take(self) -> SandboxCredentials:
         name = sql_db.new_name()
         password = secrets.token_urlsafe(24)
-        verifier = scram.verifier(password, iterations=sql_db.ROLE_ITERATIONS)
+        verifier = scram.verifier(password)
         with self._handing.lock:
             conn = self._handing.get()
             while True:
