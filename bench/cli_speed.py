@@ -5,7 +5,8 @@ snapshot.
     python3 bench/cli_speed.py [--runs 15] [--dotbox PATH] [--json]
 
 A round runs API create, API drop, CLI create, CLI drop, in that order; the CLI is the installed
-console script (the first `dotbox` on PATH unless --dotbox), run as a fresh process from a
+console script (this Python's own `dotbox`, else the first on PATH, unless --dotbox), run as a
+fresh process from a
 temporary directory outside the repository, with its bytecode cache as an installed package has
 it (PYTHONDONTWRITEBYTECODE is dropped from its environment). Everything runs in its own
 DOTBOX_HOME, removed at the end with every sandbox the run made. Prints medians of wall time
@@ -185,7 +186,9 @@ def _print(out: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--dotbox", default=shutil.which("dotbox"), help="the console script")
+    beside = Path(sys.executable).with_name("dotbox")  # this environment's own, as make runs it
+    default = str(beside) if beside.exists() else shutil.which("dotbox")
+    parser.add_argument("--dotbox", default=default, help="the console script")
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
     if not opts.dotbox:
