@@ -7,6 +7,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,7 @@ class Suite:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group, as a terminal's job would be
+            preexec_fn=terminal_signals,
         )
 
     def dotbox(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -118,3 +120,11 @@ def outcomes(output: str) -> dict[str, int]:
         "",
     )
     return {("error" if k.startswith("error") else k): int(n) for n, k in _COUNT.findall(last)}
+
+
+def terminal_signals() -> None:
+    """SIGINT and SIGQUIT as a terminal gives them: a shell starts a background job (``make test
+    &``, nohup) with both ignored, which its children inherit, and a pytest so started would
+    never see the Ctrl-C the interrupt tests send."""
+    for sig in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)

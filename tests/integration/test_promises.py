@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dotbox import evidence
 from tests.integration.conftest import cli_json, run_cli
+from tests.pytest_runs import terminal_signals
 
 SUFFIX = uuid.uuid4().hex[:6]
 STARTED = "started"
@@ -69,6 +70,7 @@ def sleeping_run(sandbox_id: str, cwd: Path) -> Iterator[subprocess.Popen[str]]:
         text=True,
         cwd=cwd,
         env=os.environ.copy(),
+        preexec_fn=terminal_signals,  # Ctrl-C reaches it even if this suite runs in the background
     )
     try:
         assert proc.stdout is not None
