@@ -9,8 +9,10 @@ Prints medians and writes bench/results/isolation.json. Timings only: no thresho
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -33,8 +35,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    os.environ.setdefault("DOTBOX_HOME", tempfile.mkdtemp(prefix="dotbox-bench-"))
-    os.environ.setdefault("DOTBOX_RUN_DIR", tempfile.mkdtemp(prefix="dbx-") + "/r")
+    for name, make in (
+        ("DOTBOX_HOME", lambda: tempfile.mkdtemp(prefix="dotbox-bench-")),
+        ("DOTBOX_RUN_DIR", lambda: tempfile.mkdtemp(prefix="dbx-") + "/r"),
+    ):
+        if name not in os.environ:  # of its own, removed at exit
+            os.environ[name] = make()
+            atexit.register(shutil.rmtree, os.environ[name].removesuffix("/r"), True)
     dotbox.sandbox().drop()  # bake once, outside the timings
 
     creates: dict[str, list[float]] = {"socket": [], "tcp": []}

@@ -12,9 +12,11 @@ bench/results/snapshot_numbers.json. Timings only: no thresholds here.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("DOTBOX_HOME", tempfile.mkdtemp(prefix="dotbox-bench-"))
+if "DOTBOX_HOME" not in os.environ:  # a home of its own, removed at exit
+    os.environ["DOTBOX_HOME"] = tempfile.mkdtemp(prefix="dotbox-bench-")
+    atexit.register(shutil.rmtree, os.environ["DOTBOX_HOME"], True)
 
 import dotbox  # noqa: E402
 from dotbox import images  # noqa: E402

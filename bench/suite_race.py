@@ -20,6 +20,7 @@ PostgreSQL 15, the major of Debian 12's server that pytest-postgresql runs.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import pwd
@@ -267,6 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_peers()
     tmp = Path(tempfile.mkdtemp(prefix="dotbox-race-", dir="/var/tmp"))
+    atexit.register(shutil.rmtree, tmp, True)  # a failed run's too
     os.chmod(tmp, 0o755)
     n = args.tests
     variants = {
@@ -301,7 +303,6 @@ def main() -> None:
                 saved.write_text(json.dumps(report, indent=2) + "\n")
     chart(results, out / "suite_race.png")
     print(f"written {saved} and {out / 'suite_race.png'}")
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
