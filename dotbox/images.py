@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from dotbox.core import extensions, files, paths
+from dotbox.core import extensions, files, limits, paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.core.labels import Label
 from dotbox.core.models import ImageInfo, SnapshotManifest
@@ -57,7 +57,6 @@ AUTO_CONF = (
 FINGERPRINT_FILE = "/var/lib/postgresql/dotbox-fingerprint.json"  # written by bake.sh
 WARM_FILE = "/var/lib/postgresql/dotbox-warm"  # written by bake.sh (warm.sql)
 SCRATCH_FILE = "/var/lib/postgresql/dotbox-scratch"  # written by bake.sh: "DIR UID:GID"
-_SCRATCH = re.compile(r"^(/var/lib/postgresql/scratch/PG_[0-9]+_[0-9]+) ([0-9]+:[0-9]+)$")
 _RELATION_FILE = re.compile(r"^(global|base/[0-9]+)/[0-9]+$")
 OFFLINE_MAJORS = (15, 17, 18)
 PROGRESS_MARKS = 100
@@ -517,10 +516,11 @@ def _commit_sandbox_image(
 
 def _scratch(written: bytes | None) -> dict[str, str]:
     """The labels of the scratch tablespace bake.sh made: its directory and its owner."""
-    m = _SCRATCH.match((written or b"").decode().strip())
-    if m is None:
-        raise BakeFailed(f"the bake wrote an unexpected scratch tablespace: {written!r}")
-    return {Label.SCRATCH: m.group(1), Label.SCRATCH_OWNER: m.group(2)}
+    where, _, owner = (written or b"").decode().strip().partition(" ")
+    try:
+        return limits.scratch_labels(where, owner)
+    except Refused:
+        raise BakeFailed(f"the bake wrote an unexpected scratch tablespace: {written!r}") from None
 
 
 def server_entrypoint(pg_major: int, warm: list[str]) -> list[str]:

@@ -114,14 +114,20 @@ def scratch(labels: Mapping[str, str], limits: Limits) -> dict[str, str]:
     """The tmpfs of a sandbox image's scratch tablespace, where its per-test databases live:
     mounted on the tablespace's directory, owned by the server, half the sandbox's memory in
     size and counted in it. None below ``SCRATCH_MIN_MEMORY``, or for an image baked without
-    one: the tablespace's directory in the image's layer serves then. Refused unless the
-    labels name that directory and a numeric owner: they become mount options."""
+    one: the tablespace's directory in the image's layer serves then."""
     where, owner = labels.get(Label.SCRATCH), labels.get(Label.SCRATCH_OWNER)
     if (where is None and owner is None) or limits.memory_bytes < SCRATCH_MIN_MEMORY:
         return {}
-    if not (where and owner and _SCRATCH_DIR.fullmatch(where) and _OWNER.fullmatch(owner)):
-        raise Refused(
-            f"the image's scratch tablespace labels are not dotbox's: {where!r}, {owner!r}"
-        )
-    uid, gid = owner.split(":")
-    return {where: f"size={limits.memory_bytes // 2},mode=0700,uid={uid},gid={gid}"}
+    checked = scratch_labels(where or "", owner or "")
+    uid, gid = checked[Label.SCRATCH_OWNER].split(":")
+    size = limits.memory_bytes // 2
+    return {checked[Label.SCRATCH]: f"size={size},mode=0700,uid={uid},gid={gid}"}
+
+
+def scratch_labels(where: str, owner: str) -> dict[str, str]:
+    """The labels of a scratch tablespace in ``where`` owned by ``owner`` (uid:gid). Refused
+    unless they are a tablespace directory of dotbox's and a numeric owner: they become mount
+    options."""
+    if not (_SCRATCH_DIR.fullmatch(where) and _OWNER.fullmatch(owner)):
+        raise Refused(f"the scratch tablespace labels are not dotbox's: {where!r}, {owner!r}")
+    return {Label.SCRATCH: where, Label.SCRATCH_OWNER: owner}

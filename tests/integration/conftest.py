@@ -14,6 +14,7 @@ import pytest
 
 from dotbox.core.errors import EngineUnavailable
 from dotbox.engine import client
+from tests.conftest import under_ci
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -27,7 +28,7 @@ def docker_engine() -> None:
     try:
         client.ping()
     except EngineUnavailable as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if under_ci():
             pytest.fail(f"CI=true and the Docker engine is missing: {exc}", pytrace=False)
         pytest.skip(f"no Docker engine: {exc}")
 

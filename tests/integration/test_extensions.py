@@ -4,7 +4,6 @@ no package gives is an error, and `snapshot import` says so before any bake."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 import dotbox
 from dotbox import images
+from dotbox.engine import client
 from dotbox.snapshots import store
 from tests.conftest import corpus, unique
 from tests.integration.conftest import run_cli
@@ -21,17 +21,6 @@ CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 CREATE TABLE place (id int PRIMARY KEY, name text NOT NULL, geom geometry(Point, 4326));
 CREATE INDEX place_geom ON place USING gist (geom);
 """
-
-
-def base_labels(tag: str) -> dict[str, str]:
-    out = subprocess.run(
-        ["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", tag],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    labels: dict[str, str] = json.loads(out)
-    return labels
 
 
 @pytest.mark.parametrize("major", [15, 17])
@@ -60,7 +49,9 @@ def test_postgis_bakes_on_a_base_that_adds_its_package(tmp_path: Path, major: in
         verdict = sb.verify().verify
         assert verdict is not None and verdict.checks["equal"], verdict
     derived = images.base_tag(major, (package,))
-    labels = base_labels(derived)
+    found = client.image(derived)
+    assert found is not None
+    labels = found.labels
     assert labels["dotbox.base"] == f"pg{major}" and labels["dotbox.base.packages"] == package
 
 

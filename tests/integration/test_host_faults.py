@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dotbox.core.errors import EXIT_CODES, BakeFailed, StorageFailed
-from tests.conftest import unique
+from tests.conftest import under_ci, unique
 from tests.loadgen import leftovers
 
 DEFAULT_SQL = Path(__file__).resolve().parents[2] / "dotbox" / "data" / "default.sql"
@@ -52,7 +52,7 @@ def small_disk() -> Iterator[Disk]:
     if mounted.returncode != 0:
         root.rmdir()
         reason = f"cannot mount a small tmpfs (root needed): {mounted.stderr.strip()}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if under_ci():
             pytest.fail(reason)
         pytest.skip(reason)
     try:

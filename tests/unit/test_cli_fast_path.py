@@ -84,16 +84,21 @@ def test_every_other_command_line_goes_to_the_group(args: list[str]) -> None:
     assert toplevel.fast_path(args) is None
 
 
-def run(entry: str, args: list[str], tmp_path: Path, **extra: str) -> tuple[int, str, str, bool]:
-    """`dotbox ARGS` in a fresh interpreter by ``entry``: exit code, stdout, stderr (less the
-    watch's line) and whether typer was imported."""
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This checkout's dotbox, a home of the test's own, and an engine that never answers."""
     env = {k: v for k, v in os.environ.items() if k not in ("DOTBOX_DEBUG", "_DOTBOX_COMPLETE")}
-    env |= {
+    return env | {
         "PYTHONPATH": str(REPO),
         "DOTBOX_HOME": str(tmp_path / "home"),
         "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock",
         **extra,
     }
+
+
+def run(entry: str, args: list[str], tmp_path: Path, **extra: str) -> tuple[int, str, str, bool]:
+    """`dotbox ARGS` in a fresh interpreter by ``entry``: exit code, stdout, stderr (less the
+    watch's line) and whether typer was imported."""
+    env = cli_env(tmp_path, **extra)
     done = subprocess.run(
         [sys.executable, "-c", WATCH + entry, *args],
         capture_output=True,
@@ -145,18 +150,12 @@ def test_a_closed_stdout_ends_both_paths_with_exit_1_and_nothing_said(tmp_path: 
     for entry in (BY_THE_SCRIPT, BY_THE_GROUP):
         read_end, write_end = os.pipe()
         os.close(read_end)
-        env = {k: v for k, v in os.environ.items() if k != "DOTBOX_DEBUG"}
-        env |= {
-            "PYTHONPATH": str(REPO),
-            "DOTBOX_HOME": str(tmp_path / "home"),
-            "DOCKER_HOST": f"unix://{tmp_path}/nothing.sock",
-        }
         done = subprocess.run(
             [sys.executable, "-c", WATCH + entry, *args],
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
+            env=cli_env(tmp_path),
         )
         os.close(write_end)
         results.append((done.returncode, done.stderr.splitlines()[:-1]))  # less the watch's line

@@ -4,7 +4,6 @@ generated project looks like."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 
 from dotbox.core.errors import InvalidInput, Refused
 from dotbox.review import compose, compose_text
+from tests.conftest import under_ci
 
 LABELS = {"dotbox.managed-by": "dotbox", "dotbox.review": "rv-1"}
 
@@ -268,9 +268,7 @@ def _schema_of_the_compose_we_run() -> dict[str, Any]:
 
 
 def test_every_key_of_the_compose_specification_is_allowed_or_refused() -> None:
-    if os.environ.get("CI", "").lower() not in ("1", "true", "yes") and not shutil.which(
-        "docker-compose"
-    ):
+    if not under_ci() and not shutil.which("docker-compose"):
         pytest.skip("docker-compose is not installed here")
     schema = _schema_of_the_compose_we_run()
     d = schema["definitions"]
