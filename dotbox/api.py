@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from dotbox.core import paths, validate
 from dotbox.core.errors import DotboxError, NotFound, NotReady
-from dotbox.core.models import DropReport, SandboxCredentials, SnapshotDiff, SnapshotManifest
+from dotbox.core.models import SnapshotDiff, SnapshotManifest
+from dotbox.core.records import DropReport, SandboxCredentials
 from dotbox.sandboxes import lifecycle as _sandbox
 from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store as _snapshots

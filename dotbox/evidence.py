@@ -8,26 +8,28 @@ sandbox id that is used again continues the same chain (its create record says s
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dotbox.core import files, paths
 from dotbox.core.errors import EvidenceBroken, InvalidInput, NotFound
-from dotbox.core.models import Frozen
 
 GENESIS = "0" * 64
 _SECRET_KEYS = re.compile(r"password|secret|token", re.IGNORECASE)
 _DSN_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@")
 
 
-class ChainReport(Frozen):
+@dataclass(frozen=True)
+class ChainReport:
     path: str
     ok: bool
     records: int
@@ -247,12 +249,10 @@ def verify_bundle(directory: Path) -> ChainReport:
     for record in read(directory / "ledger.jsonl"):
         for name, digest in (record.get("artifacts") or {}).items():
             if f"artifacts/{digest}" not in manifest.get("files", {}):
-                return report.model_copy(
-                    update={
-                        "ok": False,
-                        "record": record["seq"],
-                        "problem": f"artifact {name} of record {record['seq']} is not in the"
-                        " bundle",
-                    }
+                return dataclasses.replace(
+                    report,
+                    ok=False,
+                    record=record["seq"],
+                    problem=f"artifact {name} of record {record['seq']} is not in the bundle",
                 )
     return report

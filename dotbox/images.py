@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from dotbox.core import extensions, files, limits, paths
 from dotbox.core.errors import BakeFailed, DotboxError, InvalidInput, NotFound, Refused
 from dotbox.core.labels import Label
-from dotbox.core.models import ImageInfo, SnapshotManifest
+from dotbox.core.models import SnapshotManifest
+from dotbox.core.records import ImageInfo
 from dotbox.engine import client
 from dotbox.pg import fingerprint
 

@@ -38,7 +38,8 @@ from dotbox import evidence
 from dotbox.core import files, paths, server, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
+from dotbox.core.models import Frozen
+from dotbox.core.records import ContainerInfo, SandboxCredentials
 from dotbox.engine import client
 from dotbox.sandboxes import lease, lifecycle
 from dotbox.sandboxes.inventory import SandboxInfo

@@ -51,13 +51,13 @@ def created_json(sb: Sandbox) -> dict[str, Any]:
 
 def drop(refs: list[str], *, as_json: bool) -> int:
     """Drop every one, going on past a failure; the exit code: 0, or the first failure's."""
-    from dotbox import api
+    from dotbox.primitives.drop import drop_sandbox  # not dotbox.api: that imports pydantic
 
     errors: list[tuple[str, DotboxError]] = []
     reports = []
     for ref in refs:
         try:
-            reports.append(api.drop(ref))
+            reports.append(drop_sandbox(ref))
         except DotboxError as exc:
             errors.append((ref, exc))
     if as_json:

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from dotbox.cli import help_text
+from dotbox.core.records import jsonable
 from dotbox.primitives.catalogue import ENTRIES, Entry
 
 
 def _parser(entry: Entry) -> argparse.ArgumentParser:
+    from dotbox.primitives.inputs import fields
     from dotbox.primitives.registry import CATALOGUE
 
     parser = argparse.ArgumentParser(
@@ -28,17 +30,15 @@ def _parser(entry: Entry) -> argparse.ArgumentParser:
     parser.add_argument(
         "--execute", action="store_true", help="act (without it: a dry run that prints the plan)"
     )
-    model = CATALOGUE[entry.name].inputs
-    for name, field in model.model_fields.items():
+    for name, (annotation, required) in fields(CATALOGUE[entry.name].inputs).items():
         flag = "--" + name.replace("_", "-")
         meaning = entry.describe.inputs[name]
-        annotation = field.annotation
         if annotation is bool:
             parser.add_argument(flag, action="store_true", dest=name, help=meaning)
         elif typing.get_origin(annotation) is list:
             parser.add_argument(flag, nargs="+", dest=name, help=meaning, required=True)
         else:
-            parser.add_argument(flag, dest=name, help=meaning, required=field.is_required())
+            parser.add_argument(flag, dest=name, help=meaning, required=required)
     return parser
 
 
@@ -57,7 +57,7 @@ def main(name: str, argv: list[str] | None = None) -> int:
         outcome = run(kind(), raw, dry_run=not execute)
     except (DotboxError, OSError, KeyboardInterrupt) as exc:
         return exit_code(exc, entry.script or name)  # as the dotbox command's errors
-    out: dict[str, Any] = outcome.model_dump(mode="json")
+    out: dict[str, Any] = jsonable(outcome)
     if not execute:
         out["note"] = "dry run: nothing was done; add --execute to act"
     print(json.dumps({**out, "ok": outcome.ok}, indent=2))

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from dotbox.core.records import jsonable
+
 
 def echo(text: str, *, err: bool = False) -> None:
     """One line on stdout (stderr with ``err``), flushed at once, as click's echo does: a line
@@ -15,15 +17,5 @@ def echo(text: str, *, err: bool = False) -> None:
 
 
 def emit(data: Any) -> None:
-    """``data`` as indented JSON on stdout (pydantic models as their JSON form)."""
-
-    def plain(obj: Any) -> Any:
-        if hasattr(obj, "model_dump"):  # a pydantic model (no pydantic import needed to know)
-            return obj.model_dump(mode="json")
-        if isinstance(obj, list):
-            return [plain(o) for o in obj]
-        if isinstance(obj, dict):
-            return {k: plain(v) for k, v in obj.items()}
-        return obj
-
-    echo(json.dumps(plain(data), indent=2))
+    """``data`` as indented JSON on stdout (records and models as their JSON form)."""
+    echo(json.dumps(jsonable(data), indent=2))

@@ -16,6 +16,7 @@ from dotbox.cli.options import DryRunOpt as DryRunOpt  # here for the command mo
 from dotbox.cli.options import cli_help as cli_help
 from dotbox.cli.options import short_help as short_help
 from dotbox.cli.shared import JsonOpt, command_module, emit, group, progress_display
+from dotbox.core.records import jsonable
 
 commands = command_module()
 
@@ -46,7 +47,7 @@ def run_primitive(
                 typer.echo(f"  {i:>3}. {step}")
         return outcome
     if as_json:
-        emit({**outcome.model_dump(mode="json", exclude={"plan"}), "ok": outcome.ok})
+        emit({**{k: v for k, v in jsonable(outcome).items() if k != "plan"}, "ok": outcome.ok})
     else:
         render(primitive, outcome)
         typer.echo(f"evidence: record {outcome.record} of {outcome.target}'s ledger")

@@ -12,15 +12,15 @@ memory limit is raised by ``disk``: ``memory`` stays what the server's processes
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import shlex
 from collections.abc import Mapping
-
-from pydantic import Field
+from dataclasses import dataclass
 
 from dotbox.core.errors import InvalidInput, Refused
 from dotbox.core.labels import Label
-from dotbox.core.models import Frozen
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -34,8 +34,9 @@ _SCRATCH_DIR = re.compile(r"/var/lib/postgresql/scratch/PG_[0-9]+_[0-9]+")
 _OWNER = re.compile(r"[0-9]{1,9}:[0-9]{1,9}")
 
 
-class Limits(Frozen):
-    memory_bytes: int = Field(default=512 << 20)
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 512 << 20
     cpus: float = 1.0
     pids: int = 256
     disk_bytes: int | None = None  # None: the data directory stays in the container's layer
@@ -43,6 +44,10 @@ class Limits(Frozen):
     @property
     def engine_memory_bytes(self) -> int:
         return self.memory_bytes + (self.disk_bytes or 0)
+
+    def label(self) -> str:
+        """The sandbox's ``dotbox.limits`` label: these limits as compact JSON."""
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
 
 
 DEFAULT = Limits()
@@ -69,20 +74,20 @@ def make(
         size = parse_size(memory, "--memory")
         if size < MIN_MEMORY:
             raise InvalidInput(f"--memory {memory!r} is below the minimum of 32m")
-        limits = limits.model_copy(update={"memory_bytes": size})
+        limits = dataclasses.replace(limits, memory_bytes=size)
     if cpus is not None:
         if not 0.01 <= cpus <= 1024:
             raise InvalidInput(f"--cpus {cpus} must be between 0.01 and the engine's CPU count")
-        limits = limits.model_copy(update={"cpus": cpus})
+        limits = dataclasses.replace(limits, cpus=cpus)
     if pids is not None:
         if pids < MIN_PIDS:
             raise InvalidInput(f"--pids {pids} is below the minimum of {MIN_PIDS}")
-        limits = limits.model_copy(update={"pids": pids})
+        limits = dataclasses.replace(limits, pids=pids)
     if disk is not None:
         size = parse_size(disk, "--disk")
         if size < MIN_DISK:
             raise InvalidInput(f"--disk {disk!r} is below the minimum of 64m")
-        limits = limits.model_copy(update={"disk_bytes": size})
+        limits = dataclasses.replace(limits, disk_bytes=size)
     return limits
 
 

@@ -1,4 +1,6 @@
-"""Typed records at dotbox's boundaries: what the API returns and what is stored on disk."""
+"""Typed records at dotbox's boundaries that pydantic validates: what is stored on disk and read
+back (snapshot manifests), and what the API returns beside them. What dotbox makes itself and
+reads back from the engine is in ``dotbox.core.records``, without pydantic."""
 
 from __future__ import annotations
 
@@ -59,81 +61,6 @@ class SnapshotDiff(Frozen):
     @property
     def same(self) -> bool:
         return not (self.added or self.removed or self.changed)
-
-
-class ContainerInfo(Frozen):
-    """One container as the engine reports it; labels are dotbox's only state."""
-
-    id: str
-    name: str
-    image: str
-    status: str  # created, running, exited, …
-    network_mode: str
-    labels: dict[str, str]
-    mounts: list[str] = []
-    created_at: float = 0.0  # epoch seconds, from the engine
-
-
-class ImageInfo(Frozen):
-    id: str
-    tags: list[str]
-    labels: dict[str, str]
-    size_bytes: int
-    created_at: float = 0.0  # epoch seconds, from the engine
-
-
-class SandboxCredentials(Frozen):
-    """How to reach a sandbox. The password is random per sandbox and kept on the host only."""
-
-    id: str
-    user: str
-    password: str
-    database: str
-    socket_dir: Path
-    tcp_port: int | None = None  # on the host's 127.0.0.1, when made with --tcp
-
-    @property
-    def tcp_dsn(self) -> str | None:
-        """``postgresql://sandbox:PASSWORD@127.0.0.1:PORT/sandbox`` through the forwarder."""
-        from urllib.parse import quote
-
-        if self.tcp_port is None:
-            return None
-        return (
-            f"postgresql://{quote(self.user)}:{quote(self.password, safe='')}@127.0.0.1:"
-            f"{self.tcp_port}/{quote(self.database)}"
-        )
-
-    @property
-    def dsn(self) -> str:
-        """The socket DSN; with --tcp (the socket is not on the host) the TCP DSN."""
-        from urllib.parse import quote
-
-        if self.tcp_dsn is not None:
-            return self.tcp_dsn
-        return (
-            f"postgresql://{quote(self.user)}:{quote(self.password, safe='')}@/"
-            f"{quote(self.database)}?host={quote(str(self.socket_dir), safe='/')}"
-        )
-
-    def conninfo(self) -> dict[str, str]:
-        """Through the socket directory; with --tcp, whose socket is in a volume shared with
-        the forwarder only, through the forwarder on 127.0.0.1."""
-        where = (
-            {"host": "127.0.0.1", "port": str(self.tcp_port)}
-            if self.tcp_port is not None
-            else {"host": str(self.socket_dir)}
-        )
-        return {**where, "user": self.user, "password": self.password, "dbname": self.database}
-
-
-class DropReport(Frozen):
-    id: str
-    container_removed: bool
-    volumes_removed: int
-    socket_dir_removed: bool
-    confirmed: bool  # the engine and the file system were read back and hold nothing of it
-    seconds: float
 
 
 class ReviewPart(Frozen):

@@ -42,7 +42,7 @@ from dotbox.engine.transport import (
 if TYPE_CHECKING:
     import docker
 
-    from dotbox.core.models import ContainerInfo, ImageInfo
+    from dotbox.core.records import ContainerInfo, ImageInfo
 
 T = TypeVar("T")
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -193,7 +193,7 @@ def image_id(ref: str) -> str:
 
 
 def image(ref: str) -> ImageInfo | None:
-    from dotbox.core.models import ImageInfo
+    from dotbox.core.records import ImageInfo
 
     data = _inspect("images", ref)
     if data is None:
@@ -226,7 +226,7 @@ def _epoch(rfc3339: str | None) -> float:
 
 
 def images(labels: dict[str, str]) -> list[ImageInfo]:
-    from dotbox.core.models import ImageInfo
+    from dotbox.core.records import ImageInfo
 
     with _translated("list images"):
         found = client().api.images(filters={"label": label_filters(labels)})
@@ -438,7 +438,7 @@ def container_records(labels: dict[str, str], *, all_states: bool = True) -> lis
 
 
 def _container_info(d: dict[str, Any]) -> ContainerInfo:
-    from dotbox.core.models import ContainerInfo
+    from dotbox.core.records import ContainerInfo
 
     names = d.get("Names") or [""]
     return ContainerInfo(
@@ -454,7 +454,7 @@ def _container_info(d: dict[str, Any]) -> ContainerInfo:
 
 
 def inspect_container(ref: str) -> ContainerInfo | None:
-    from dotbox.core.models import ContainerInfo
+    from dotbox.core.records import ContainerInfo
 
     d = _inspect("containers", ref)
     if d is None:

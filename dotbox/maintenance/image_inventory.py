@@ -18,7 +18,8 @@ from dotbox import evidence, images
 from dotbox.core import paths
 from dotbox.core.errors import Conflict, DropIncomplete, NotFound, Refused
 from dotbox.core.labels import Label
-from dotbox.core.models import Frozen, ImageInfo
+from dotbox.core.models import Frozen
+from dotbox.core.records import ImageInfo
 from dotbox.engine import client
 from dotbox.sandboxes import run_image
 from dotbox.snapshots import store

@@ -21,7 +21,8 @@ from dotbox import pool
 from dotbox.core import paths
 from dotbox.core.errors import DotboxError
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, Frozen
+from dotbox.core.models import Frozen
+from dotbox.core.records import ContainerInfo
 from dotbox.engine import client
 from dotbox.primitives import drop
 from dotbox.sandboxes import inventory, lifecycle

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import errors, sql
 
 from dotbox.core.errors import Conflict, NotFound
-from dotbox.core.models import SandboxCredentials
+from dotbox.core.records import SandboxCredentials
 from dotbox.pg import db
 
 TEMPLATE = "sandbox_template"

@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 
 from dotbox.core.errors import NotReady, Refused
-from dotbox.core.models import SandboxCredentials
+from dotbox.core.records import SandboxCredentials
 from dotbox.core.retry import poll
 from dotbox.pg import scram
 

@@ -11,7 +11,8 @@ from pydantic import Field, field_validator
 from dotbox.core.errors import ApplyFailed, InvalidInput
 from dotbox.pg import db, drift_words, fingerprint
 from dotbox.primitives import verify
-from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.primitives.facets import Plan, Primitive, Verdict
+from dotbox.primitives.inputs import Inputs, SandboxId
 from dotbox.sandboxes import guard
 from dotbox.sandboxes.guard import LiveSandbox
 from dotbox.sql import sqltext

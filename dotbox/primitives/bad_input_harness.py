@@ -13,7 +13,8 @@ from pydantic import Field, field_validator, model_validator
 from dotbox.core.errors import HarnessFailed
 from dotbox.pg import db
 from dotbox.primitives import harness, harness_derive
-from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.primitives.facets import Plan, Primitive, Verdict
+from dotbox.primitives.inputs import Inputs, SandboxId
 from dotbox.sandboxes import guard
 from dotbox.sandboxes.guard import LiveSandbox
 

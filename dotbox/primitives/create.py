@@ -9,8 +9,10 @@ from pydantic import Field, field_validator, model_validator
 from dotbox import images
 from dotbox.core import config, limits, paths, server, validate
 from dotbox.core.errors import Conflict, NotFound, NotReady
-from dotbox.core.models import ImageInfo, SnapshotManifest
-from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict, run
+from dotbox.core.models import SnapshotManifest
+from dotbox.core.records import ImageInfo
+from dotbox.primitives.facets import Plan, Primitive, Verdict, run
+from dotbox.primitives.inputs import Inputs
 from dotbox.sandboxes import guard, lifecycle
 from dotbox.snapshots import store
 

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dotbox.core import paths
-from dotbox.core.errors import DropIncomplete, NotFound
+from dotbox.core.errors import DropIncomplete, InvalidInput, NotFound
 from dotbox.core.labels import Label
-from dotbox.core.models import DropReport, Frozen
-from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict, run
+from dotbox.core.records import DropReport
+from dotbox.primitives.contract import sandbox_id
+from dotbox.primitives.facets import Plan, Primitive, Verdict, run
 from dotbox.sandboxes import lifecycle
 
 
-class DropInputs(Inputs):
-    sandbox: SandboxId
+@dataclass(frozen=True)
+class DropInputs:
+    """A dataclass, not a pydantic model: ``dotbox drop`` from a shell imports no pydantic."""
+
+    sandbox: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.sandbox, str):
+            raise InvalidInput("sandbox-drop: sandbox: Input should be a valid string")
+        sandbox_id(self.sandbox)
 
 
-class DropTarget(Frozen):
+@dataclass(frozen=True)
+class DropTarget:
     id: str
     container: str | None  # None: the container is gone, remnants are cleared
     home: Path

@@ -8,17 +8,18 @@ return), rollback (how it is undone, or why it cannot be), evidence (a hash-chai
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from dotbox import evidence
-from dotbox.core.errors import CouldNotVerify, DotboxError, InvalidInput, Refused
-from dotbox.core.models import Frozen
+from dotbox.core.errors import CouldNotVerify, DotboxError, Refused
+from dotbox.core.records import jsonable
 from dotbox.pg.failure import is_database_error
 from dotbox.primitives.catalogue import ENTRIES, Describe, Entry
+from dotbox.primitives.contract import dataclass_inputs
 
 if TYPE_CHECKING:
     from dotbox.images import Progress
@@ -26,38 +27,25 @@ if TYPE_CHECKING:
 FACETS = ("describe", "contract", "guard", "plan", "apply", "verify", "rollback", "evidence")
 
 
-class Inputs(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-
-
-def _sandbox_id(value: str) -> str:
-    """A sandbox id, never a connection string (refused with exit 4)."""
-    from dotbox.core import validate
-    from dotbox.sandboxes import lifecycle
-
-    lifecycle.refuse_dsn(value)
-    return validate.sandbox_name(value)
-
-
-SandboxId = Annotated[str, AfterValidator(_sandbox_id)]
-
-
-class Plan(Frozen):
+@dataclass(frozen=True)
+class Plan:
     summary: str
     steps: list[str]  # what will be done, in order: statements, containers, files
 
 
-class Verdict(Frozen):
+@dataclass(frozen=True)
+class Verdict:
     ok: bool
     checks: dict[str, Any]  # each postcondition as read back, by name
 
 
-class Outcome(Frozen):
+@dataclass(frozen=True)
+class Outcome:
     primitive: str
     target: str
     dry_run: bool
     plan: Plan
-    outputs: dict[str, Any] = {}
+    outputs: dict[str, Any] = field(default_factory=dict)
     verify: Verdict | None = None
     record: int | None = None  # the ledger record's number
     record_hash: str | None = None
@@ -68,7 +56,7 @@ class Outcome(Frozen):
         return self.dry_run or (self.verify is not None and self.verify.ok)
 
 
-I = TypeVar("I", bound=Inputs)  # noqa: E741
+I = TypeVar("I")  # noqa: E741
 T = TypeVar("T")
 
 
@@ -82,7 +70,9 @@ class Primitive(ABC, Generic[I, T]):
     name: ClassVar[str]  # the mission's name, its key in dotbox.primitives.catalogue
     entry: ClassVar[Entry]  # code, command, dot- script name and self-description
     describe: ClassVar[Describe]
-    inputs: ClassVar[type[Inputs]]
+    # a pydantic model (dotbox.primitives.inputs.Inputs), or a frozen dataclass whose
+    # __post_init__ checks its fields: a contract that needs no pydantic import
+    inputs: ClassVar[type[Any]]
     failure: ClassVar[type[DotboxError]]  # the CLI's exit code when verify does not hold
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -95,13 +85,11 @@ class Primitive(ABC, Generic[I, T]):
         self.progress: Progress = progress or _no_progress
 
     def contract(self, raw: dict[str, Any]) -> I:
-        try:
-            return self.inputs.model_validate(raw)  # type: ignore[return-value]
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            msg = str(first["msg"]).removeprefix("Value error, ")
-            raise InvalidInput(f"{self.name}: {where}: {msg}" if where else msg) from None
+        if dataclasses.is_dataclass(self.inputs):
+            return dataclass_inputs(self.inputs, raw, self.name)  # type: ignore[no-any-return]
+        from dotbox.primitives.inputs import validated
+
+        return validated(self.inputs, raw, self.name)  # type: ignore[return-value]
 
     @abstractmethod
     def guard(self, inputs: I) -> T: ...
@@ -185,7 +173,7 @@ def _apply_recording_failure(
             evidence.append(
                 sandbox_id,
                 primitive.name,
-                inputs=inputs.model_dump(mode="json"),
+                inputs=jsonable(inputs),
                 outputs={"error": exc.one_line(), "exit_code": exc.exit_code},
                 verify={"ok": False, "checks": {"applied": False}},
                 seconds=round(time.monotonic() - started, 4),
@@ -235,9 +223,9 @@ def _record_evidence(
     return evidence.append(
         sandbox_id,
         primitive.name,
-        inputs=inputs.model_dump(mode="json"),
+        inputs=jsonable(inputs),
         outputs=outputs,
-        verify=verdict.model_dump(mode="json"),
+        verify=jsonable(verdict),
         artifacts=stored,
         seconds=seconds,
     )

@@ -12,8 +12,10 @@ from dotbox import evidence
 from dotbox.core import validate
 from dotbox.core.errors import DotboxError, EvidenceBroken, InvalidInput, NotFound
 from dotbox.core.models import Frozen
+from dotbox.core.records import jsonable
 from dotbox.primitives import recheck_words
-from dotbox.primitives.facets import Inputs, Plan, Primitive, Verdict
+from dotbox.primitives.facets import Plan, Primitive, Verdict
+from dotbox.primitives.inputs import Inputs
 from dotbox.sandboxes import lifecycle
 
 
@@ -72,10 +74,10 @@ class EvidenceReadback(Primitive[ReadbackInputs, ReadbackTarget]):
 
     def apply(self, inputs: ReadbackInputs, target: ReadbackTarget, plan: Plan) -> dict[str, Any]:
         if target.bundle is not None:
-            return {"chain": evidence.verify_bundle(target.bundle).model_dump(mode="json")}
+            return {"chain": jsonable(evidence.verify_bundle(target.bundle))}
         assert target.sandbox is not None
         chain = evidence.verify_file(target.ledger)
-        outputs: dict[str, Any] = {"chain": chain.model_dump(mode="json")}
+        outputs: dict[str, Any] = {"chain": jsonable(chain)}
         if chain.ok and inputs.recheck and target.live:
             records = evidence.read(target.ledger)
             outputs["rechecks"] = {str(r["seq"]): _recheck(r) for r in records}

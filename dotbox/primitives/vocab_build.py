@@ -15,7 +15,8 @@ from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
 from dotbox.pg import db, quote
 from dotbox.primitives import vocab as vb
-from dotbox.primitives.facets import Inputs, Plan, Primitive, SandboxId, Verdict
+from dotbox.primitives.facets import Plan, Primitive, Verdict
+from dotbox.primitives.inputs import Inputs, SandboxId
 from dotbox.sandboxes import guard
 from dotbox.sandboxes.guard import LiveSandbox
 

@@ -28,7 +28,8 @@ from dotbox.core.errors import (
     Refused,
 )
 from dotbox.core.labels import Label
-from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart, SandboxCredentials
+from dotbox.core.models import ReviewDown, ReviewInfo, ReviewPart
+from dotbox.core.records import SandboxCredentials
 from dotbox.engine import cli_tools, client, containment
 from dotbox.review import compose
 from dotbox.sandboxes import inventory, lifecycle

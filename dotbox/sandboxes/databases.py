@@ -5,6 +5,7 @@ the spares and the thread."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import threading
@@ -12,7 +13,7 @@ from collections import deque
 from typing import Any
 
 from dotbox.core.errors import DotboxError, InvalidInput, NotFound, NotReady
-from dotbox.core.models import SandboxCredentials
+from dotbox.core.records import SandboxCredentials
 from dotbox.pg import databases as sql_db
 from dotbox.pg import db, scram
 from dotbox.sandboxes import lifecycle
@@ -94,7 +95,7 @@ class Databases:
         self._start_filler()
         creds = lifecycle.credentials(self.info)
         assert creds is not None  # admin_credentials read the same directory
-        return creds.model_copy(update={"user": name, "password": password, "database": name})
+        return dataclasses.replace(creds, user=name, password=password, database=name)
 
     def drop(self, name: str) -> bool:
         with self._dropping.lock:

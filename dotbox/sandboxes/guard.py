@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from dotbox.core.errors import DotboxError, Refused
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, Frozen, SandboxCredentials
+from dotbox.core.models import Frozen
+from dotbox.core.records import ContainerInfo, SandboxCredentials
 from dotbox.sandboxes import lifecycle
 from dotbox.sandboxes.inventory import SandboxInfo
 from dotbox.snapshots import store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import importlib
 import os
@@ -26,7 +27,7 @@ from dotbox.core.errors import (
     Refused,
 )
 from dotbox.core.labels import Label
-from dotbox.core.models import ContainerInfo, ImageInfo, SandboxCredentials, SnapshotManifest
+from dotbox.core.records import ContainerInfo, ImageInfo, SandboxCredentials
 from dotbox.engine import client
 from dotbox.sandboxes import forwarder, inventory
 from dotbox.sandboxes.inventory import (
@@ -37,6 +38,7 @@ from dotbox.sandboxes.inventory import (
 )
 
 if TYPE_CHECKING:  # a drop needs neither the images nor the PostgreSQL driver: imported by create
+    from dotbox.core.models import SnapshotManifest
     from dotbox.images import Progress
     from dotbox.pg import db
 
@@ -114,7 +116,7 @@ def create(
         Label.SUPERUSER: str(superuser).lower(),
         Label.CREATEDB: "true",
         Label.TCP: str(tcp).lower(),
-        Label.LIMITS: resources.model_dump_json(),
+        Label.LIMITS: resources.label(),
         **server_settings.labels(),
     }
     socket_source = socket_volume(sandbox_id) if tcp else str(creds.socket_dir)
@@ -290,7 +292,7 @@ def _wait_until_bootstrapped(
                 hint=f"server log: {logs or 'empty'}",
             ) from None
         if starting is not None:
-            creds = creds.model_copy(update={"tcp_port": starting.result()})
+            creds = dataclasses.replace(creds, tcp_port=starting.result())
             identity = db.identity_over_tcp(creds, deadline=deadline)
     return creds, identity
 
@@ -454,9 +456,7 @@ def dbadmin_credentials(info: SandboxInfo) -> SandboxCredentials | None:
         return None
     if creds is None:
         return None
-    return creds.model_copy(
-        update={"user": db.DBADMIN, "password": password, "database": "postgres"}
-    )
+    return dataclasses.replace(creds, user=db.DBADMIN, password=password, database="postgres")
 
 
 def credentials(info: SandboxInfo) -> SandboxCredentials | None:

@@ -26,7 +26,7 @@ from dotbox import images
 from dotbox.core import paths
 from dotbox.core.errors import BakeFailed, InvalidInput, NotFound
 from dotbox.core.labels import Label
-from dotbox.core.models import ImageInfo
+from dotbox.core.records import ImageInfo
 from dotbox.engine import client
 
 TOOLS = "tools"  # the short name: dotbox run SB --image tools

@@ -1,7 +1,8 @@
 """`dotbox create` and `dotbox drop` for real: a create speaks to a Unix-socket engine without
-the docker SDK, and a drop without the SDK and without the PostgreSQL driver (it asks no
-server). Control: `create --tcp`, whose bootstrap runs psql in the container through the SDK,
-is seen loading it. tests/unit/test_import_discipline.py checks the imports without an engine."""
+the docker SDK, and a drop without the SDK, without the PostgreSQL driver (it asks no server)
+and without pydantic (it validates nothing from outside). Control: `create --tcp`, whose
+bootstrap runs psql in the container through the SDK, is seen loading it.
+tests/unit/test_import_discipline.py checks the imports without an engine."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.integration.conftest import run_cli
 REPO = Path(__file__).resolve().parents[2]
 WATCHED = (
     "import sys, atexit\n"
-    "heavy = ('docker', 'requests', 'psycopg', 'pglast', 'rich')\n"
+    "heavy = ('docker', 'requests', 'psycopg', 'pglast', 'rich', 'pydantic')\n"
     "atexit.register(lambda: print('HEAVY', sorted(m for m in heavy if m in sys.modules),"
     " file=sys.stderr))\n"
     "sys.argv[0] = 'dotbox'\n"
@@ -45,7 +46,7 @@ def run(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
 
 @pytest.mark.parametrize(
     ("flags", "create_loads"),
-    [([], ["psycopg"]), (["--tcp"], ["docker", "psycopg", "requests"])],
+    [([], ["psycopg", "pydantic"]), (["--tcp"], ["docker", "psycopg", "pydantic", "requests"])],
     ids=["socket", "tcp-control"],
 )
 def test_create_and_drop_load_only_what_they_use(flags: list[str], create_loads: list[str]) -> None:

@@ -4,6 +4,7 @@ its connections still open."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -62,15 +63,15 @@ def test_a_database_sees_only_its_own_rows_tables_sequences_and_extensions(
 def test_a_role_reaches_its_own_database_only(sb: dotbox.Sandbox) -> None:
     with sb.database() as a, sb.database() as b:
         own = a.credentials
-        other = own.model_copy(update={"database": b.name})
+        other = dataclasses.replace(own, database=b.name)
         with dotbox_connect(own) as conn:  # the control
             assert conn.execute("SELECT current_database()").fetchone() == (a.name,)
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
             dotbox_connect(other)
-        sandbox_role = sb.credentials.model_copy(update={"database": b.name})
+        sandbox_role = dataclasses.replace(sb.credentials, database=b.name)
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
             dotbox_connect(sandbox_role)
-        template = own.model_copy(update={"database": sql_db.TEMPLATE})
+        template = dataclasses.replace(own, database=sql_db.TEMPLATE)
         with pytest.raises(psycopg.OperationalError, match="not currently accepting"):
             dotbox_connect(template)
         assert a.query("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles"

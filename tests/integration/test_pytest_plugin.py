@@ -430,12 +430,14 @@ def test_a_database_that_cannot_be_dropped_is_reported(suite: Suite) -> None:
     suite.write(
         "test_user.py",
         """
+        import dataclasses
+
         from dotbox.pg import db
         from record_db import record
 
         def test_leaves_its_role(dotbox_database):
             record("left", dotbox_database)
-            elsewhere = dotbox_database.credentials.model_copy(update={"database": "sandbox"})
+            elsewhere = dataclasses.replace(dotbox_database.credentials, database="sandbox")
             with db.connect(elsewhere) as conn:
                 conn.execute("create table public.owned_by_a_test_role (x int)")
         """,

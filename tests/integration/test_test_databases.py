@@ -4,6 +4,7 @@ databases, and is still no superuser and makes no roles. A Django project's own 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ import pytest_django  # noqa: F401  (a test dependency: missing, this module fai
 
 import dotbox
 from dotbox import evidence, pool
-from dotbox.core.models import SandboxCredentials
+from dotbox.core.records import SandboxCredentials
 from dotbox.pg import db
 from tests.integration.conftest import cli_json
 
@@ -30,7 +31,7 @@ def _databases(sb: dotbox.Sandbox) -> list[str]:
 
 
 def _in(creds: SandboxCredentials, database: str) -> SandboxCredentials:
-    return creds.model_copy(update={"database": database})
+    return dataclasses.replace(creds, database=database)
 
 
 def test_the_handed_out_role_creates_uses_and_drops_a_database() -> None:

@@ -8,7 +8,7 @@ from importlib import resources
 
 from dotbox import images
 from dotbox.core.labels import Label
-from dotbox.core.models import ImageInfo
+from dotbox.core.records import ImageInfo
 
 
 def test_the_script_and_dotbox_compute_one_digest() -> None:

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from dotbox.cli import help_text
 from dotbox.cli.group import app
 from dotbox.primitives.catalogue import ENTRIES
-from dotbox.primitives.facets import FACETS, Inputs, Primitive
+from dotbox.primitives.facets import FACETS, Primitive
+from dotbox.primitives.inputs import Inputs, fields
 from dotbox.primitives.registry import CATALOGUE
 
 ACTIONS = ("guard", "plan", "apply", "verify", "sandbox_of")
@@ -37,9 +38,10 @@ def test_every_primitive_has_all_eight_facets(name: str) -> None:
     facets = help_text.facets(kind.entry)
     assert tuple(facets) == FACETS
     assert all(text.strip() for text in facets.values()), facets
-    # contract: a pydantic model whose fields are exactly the inputs the catalogue describes
-    assert issubclass(kind.inputs, Inputs)
-    assert list(kind.inputs.model_fields) == list(kind.describe.inputs)
+    # contract: a pydantic model (or, for a drop, a dataclass) whose fields are exactly the
+    # inputs the catalogue describes
+    assert issubclass(kind.inputs, Inputs) or name == "sandbox-drop"
+    assert list(fields(kind.inputs)) == list(kind.describe.inputs)
     # guard, plan, apply, verify and evidence's target are the primitive's own code
     for action in ACTIONS:
         assert action in kind.__dict__, f"{name} does not implement {action}"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dotbox.core.errors import EngineUnavailable
-from dotbox.core.models import ContainerInfo
+from dotbox.core.records import ContainerInfo
 from dotbox.maintenance import janitor
 from dotbox.maintenance.janitor import Leftovers, Removal, SandboxFacts, Seen
 

@@ -8,7 +8,7 @@ import pytest
 
 from dotbox import images
 from dotbox.core.errors import Refused
-from dotbox.core.models import ImageInfo
+from dotbox.core.records import ImageInfo
 from dotbox.engine import client
 
 ID = "sha256:" + "f" * 64

@@ -60,6 +60,17 @@ def test_create_and_drop_import_nothing_heavy(
     assert loaded(modules, watched) == []
 
 
+FAST_DROP = ("dotbox.cli.toplevel", "dotbox.cli.create_drop", "dotbox.primitives.drop")
+
+
+def test_the_console_scripts_drop_imports_no_pydantic() -> None:
+    """`dotbox drop ID` from a shell (the console script's fast path) validates nothing that
+    came from outside, so it loads no pydantic (about 75 ms). Control: the API does."""
+    watched = ("pydantic", "dotbox.core.models", "dotbox.primitives.inputs")
+    assert loaded(FAST_DROP, watched) == []
+    assert loaded((*FAST_DROP, "dotbox.api"), watched) == ["dotbox.core.models", "pydantic"]
+
+
 def test_the_watch_sees_a_heavy_import() -> None:
     """Control: a module that pulls the heavy ones in is seen doing so."""
     found = loaded((*DROP, "dotbox.primitives.verify"), DROP_HEAVY)

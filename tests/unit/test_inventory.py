@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dotbox.core.errors import EngineUnavailable
-from dotbox.core.models import ContainerInfo
+from dotbox.core.records import ContainerInfo
 from dotbox.engine import transport
 from dotbox.sandboxes import inventory, lifecycle
 from dotbox.sandboxes.inventory import SandboxInfo

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dotbox.core.errors import InvalidInput, NotFound, Refused
-from dotbox.core.models import ImageInfo
+from dotbox.core.records import ImageInfo
 from dotbox.engine import client
 from dotbox.maintenance import image_inventory
 from dotbox.sandboxes import run_image
