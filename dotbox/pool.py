@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import random
@@ -48,6 +49,8 @@ from dotbox.snapshots import store
 DEFAULT_TTL = timedelta(hours=12)
 MAX_SIZE = 200
 MIN_LEFT = timedelta(seconds=60)  # a pooled sandbox expiring sooner than this is not handed out
+REFILL_QUIET = 2.0  # seconds without a claim before a refill of a pool still half full starts
+CLAIMED = "claimed"  # in the pool's directory, touched at each claim
 ORPHAN_GRACE = 120.0  # an unclaimed pooled sandbox with no pool entry this old was lost by a fill
 
 
@@ -186,6 +189,8 @@ def checkout(
             seconds=round(time.monotonic() - started, 4),
         )
         got = (info, creds)
+        with contextlib.suppress(OSError):
+            (directory / CLAIMED).touch()
         break
     if refill and size > 0 and not _filling(snapshot):
         spawn_refill(snapshot)
@@ -270,7 +275,16 @@ def fill(
         with _fill_lock(snapshot, blocking=blocking, create=size is not None) as got:
             if not got:
                 break  # another fill runs; it re-counts after its last start
-            _fill_locked(snapshot, manifest.digest, ttl, parallel, started, replaced, on_started)
+            _fill_locked(
+                snapshot,
+                manifest.digest,
+                ttl,
+                parallel,
+                started,
+                replaced,
+                on_started,
+                refill=size is None,
+            )
         if _deficit(snapshot, manifest.digest) <= 0:
             break
         blocking = False  # claims came in meanwhile: fill again unless someone else does
@@ -281,6 +295,21 @@ def fill(
         status=status_of(snapshot),
         seconds=round(time.monotonic() - began, 3),
     )
+
+
+def _yield_to_claimers(snapshot: str, digest: str) -> None:
+    """A refill waits while claims keep coming and the pool is still at least half full: a
+    suite taking a sandbox per test would lose the cores to every sandbox it starts. It starts
+    once claims pause for REFILL_QUIET seconds, or when the pool falls below half."""
+    while (size := _config(snapshot)[0]) > 0:  # a drain takes the size away: it stops waiting
+        try:
+            since = time.time() - (_dir(snapshot) / CLAIMED).stat().st_mtime
+            ready = sum(e.startswith(digest[:16] + ".") for e in os.listdir(_ready(snapshot)))
+        except FileNotFoundError:
+            return
+        if since >= REFILL_QUIET or 2 * ready < size:
+            return
+        time.sleep(min(0.25, REFILL_QUIET - since))
 
 
 def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
@@ -313,6 +342,27 @@ def _deficit(snapshot: str, digest: str) -> int:
     return _config(snapshot)[0] - len(_current(snapshot, digest)[0])
 
 
+def _start_pooled(
+    snapshot: str, digest: str, ttl: timedelta, on_started: Callable[[str], None]
+) -> str:
+    """Start one sandbox of ``snapshot`` and make it a ready entry of its pool."""
+    from dotbox.primitives.create import SandboxCreate
+    from dotbox.primitives.facets import run
+
+    creator = SandboxCreate(extra_labels={Label.POOL: snapshot})  # governed: recorded, verified
+    outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
+    assert creator.created is not None
+    info = creator.created.info
+    if not outcome.ok:
+        _discard(info.id)
+        raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
+    tmp = _dir(snapshot) / f".entry.{info.id}"
+    tmp.write_text(json.dumps(info.as_json()))
+    os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
+    on_started(info.id)
+    return info.id
+
+
 def _fill_locked(
     snapshot: str,
     digest: str,
@@ -321,6 +371,8 @@ def _fill_locked(
     started: list[str],
     replaced: list[str],
     on_started: Callable[[str], None],
+    *,
+    refill: bool,
 ) -> None:
     for entry in _current(snapshot, digest)[1]:
         info = _claim(snapshot, entry)
@@ -328,30 +380,18 @@ def _fill_locked(
             _discard(info.id)
             replaced.append(info.id)
 
-    def one() -> str:
-        from dotbox.primitives.create import SandboxCreate
-        from dotbox.primitives.facets import run
-
-        creator = SandboxCreate(extra_labels={Label.POOL: snapshot})  # governed: recorded, verified
-        outcome = run(creator, {"snapshot": snapshot, "ttl": f"{int(ttl.total_seconds())}s"})
-        assert creator.created is not None
-        info = creator.created.info
-        if not outcome.ok:
-            _discard(info.id)
-            raise NotReady(f"pooled sandbox {info.id} failed its postconditions")
-        tmp = _dir(snapshot) / f".entry.{info.id}"
-        tmp.write_text(json.dumps(info.as_json()))
-        os.rename(tmp, _ready(snapshot) / f"{digest[:16]}.{info.id}")
-        on_started(info.id)
-        return info.id
-
     with ThreadPoolExecutor(max_workers=parallel) as workers:
-        while (need := _deficit(snapshot, digest)) > 0:
+        while True:
+            if refill:
+                _yield_to_claimers(snapshot, digest)
+            if (need := _deficit(snapshot, digest)) <= 0:
+                break
             if len(started) > 2 * _config(snapshot)[0] + parallel:
                 raise NotReady(
                     f"pool {snapshot}: its sandboxes expire faster than they start",
                     hint="give 'dotbox pool fill' a longer --ttl",
                 )
+            one = functools.partial(_start_pooled, snapshot, digest, ttl, on_started)
             batch = [workers.submit(one) for _ in range(min(need, parallel))]
             errors = []
             for future in batch:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,6 +102,54 @@ def test_claim_gives_a_normal_sandbox_with_the_claimers_ttl_and_refills(drained:
     assert "confirmed gone" in dropped.stdout
     assert not client.containers({Label.ID: sb.id})
     assert not paths.sandbox_dir(sb.id).exists()
+
+
+def _claiming(seconds: float, done: Callable[[pool.PoolStatus], bool]) -> pool.PoolStatus:
+    """Touch the pool's claim stamp as a suite's claims do, for ``seconds`` or until ``done``
+    says so of the pool's status, read at each touch; the last status."""
+    end = time.monotonic() + seconds
+    while True:
+        (pool.root() / "default" / pool.CLAIMED).touch()
+        status = pool.status_of("default")
+        if done(status) or time.monotonic() > end:
+            return status
+        time.sleep(0.2)
+
+
+def test_a_refill_waits_while_claims_keep_coming(drained: None) -> None:
+    """A suite taking sandboxes from a pool still half full keeps its cores: the claim's
+    refill runs (it holds the pool's lock) but starts nothing while claims keep coming, and
+    tops the pool up once they pause."""
+    pool.fill("default", 4)
+    got = pool.checkout("default", timedelta(minutes=5))
+    assert got is not None
+    try:
+
+        def nothing_started(status: pool.PoolStatus) -> bool:
+            assert (status.ready, status.starting) == (3, 0), status
+            return False
+
+        _claiming(3 * pool.REFILL_QUIET, nothing_started)
+        assert pool.status_of("default").filling  # the refill is there, waiting
+        assert _wait_for_refill(4).ready == 4
+    finally:
+        api.drop(got[0].id)
+
+
+def test_a_refill_does_not_wait_once_the_pool_is_below_half(drained: None) -> None:
+    """Control of the wait above: with claims still coming, a pool below half its size gets
+    sandboxes started at once, until it is half full again."""
+    pool.fill("default", 4)
+    claimed = [pool.checkout("default", timedelta(minutes=5)) for _ in range(3)]
+    try:
+        assert all(claimed) and pool.status_of("default").ready == 1
+        status = _claiming(120, lambda status: 2 * status.ready >= 4)
+        assert status.ready >= 2, status
+    finally:
+        for got in claimed:
+            if got is not None:
+                api.drop(got[0].id)
+        _wait_for_refill(4)
 
 
 def _ledger(sandbox_id: str) -> Path:
