@@ -7,6 +7,8 @@ socket root (one file system with the sandboxes' own directories)::
 
     RUN_ROOT/.pool/SNAPSHOT/size            target size and pool TTL (written by 'pool fill')
     RUN_ROOT/.pool/SNAPSHOT/fill.lock       held by the one process filling this pool
+    RUN_ROOT/.pool/SNAPSHOT/claimed         touched at each claim (a refill waits while fresh)
+    RUN_ROOT/.pool/SNAPSHOT/refill.spawned  touched when a claim starts a refill
     RUN_ROOT/.pool/SNAPSHOT/ready/DIGEST16.ID   one per ready, unclaimed sandbox (its info)
 
 Claiming is one ``rename(ready/DIGEST16.ID, RUN_ROOT/ID/claimed)``: the kernel lets exactly one
@@ -51,6 +53,7 @@ MAX_SIZE = 200
 MIN_LEFT = timedelta(seconds=60)  # a pooled sandbox expiring sooner than this is not handed out
 REFILL_QUIET = 2.0  # seconds without a claim before a refill of a pool still half full starts
 CLAIMED = "claimed"  # in the pool's directory, touched at each claim
+SPAWN_GAP = 5.0  # seconds between two refills spawned by claims
 ORPHAN_GRACE = 120.0  # an unclaimed pooled sandbox with no pool entry this old was lost by a fill
 
 
@@ -226,7 +229,14 @@ def _discard(sandbox_id: str) -> None:
 
 
 def spawn_refill(snapshot: str) -> None:
-    """``python -m dotbox pool fill SNAPSHOT`` detached: it outlives this process."""
+    """``python -m dotbox pool fill SNAPSHOT`` detached: it outlives this process. At most one
+    each SPAWN_GAP seconds: a refill takes a moment to start and hold the pool's lock, and each
+    claim in that moment would start one more Python."""
+    stamp = _dir(snapshot) / "refill.spawned"
+    with contextlib.suppress(FileNotFoundError):
+        if time.time() - stamp.stat().st_mtime < SPAWN_GAP:
+            return
+    stamp.touch()
     log = _dir(snapshot) / "fill.log"
     with open(log, "ab") as err:
         subprocess.Popen(

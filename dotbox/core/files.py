@@ -8,14 +8,16 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``target``, flush it to disk, then rename it over."""
+def write_atomic(target: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to a new file beside ``target``, flush it to disk (unless not
+    ``durable``: a record that a crash of the machine makes moot), then rename it over."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
