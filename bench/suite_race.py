@@ -11,10 +11,12 @@ on the bundled default snapshot and on pagila, serially and with ``-n 2``, with
 
     make bench-suite            # python3 bench/suite_race.py [--tests 200] [--peer-tests 20]
 
-Reports each run's wall time and the per-test overhead (a test's setup + teardown as pytest
-measures it; median and p95), writes bench/results/suite_race.json and a chart
-bench/results/suite_race.png. Timings only: no thresholds. Every snapshot is imported for
-PostgreSQL 15, the major of Debian 12's server that pytest-postgresql runs.
+Each timed suite starts once the machine is quiet (what the last run left going, such as a
+container's removal, is not billed to the next). Reports each run's wall time and the per-test
+overhead (a test's setup + teardown as pytest measures it; median and p95), writes
+bench/results/suite_race.json and a chart bench/results/suite_race.png. Timings only: no
+thresholds. Every snapshot is imported for PostgreSQL 15, the major of Debian 12's server that
+pytest-postgresql runs.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def dotbox_run(root: Path, fixture: str, snapshot: str, n: int, args: list[str],
     try:
         if pool:
             _check_cli(suite.dotbox("pool", "fill", name, "--size", str(pool)), "pool fill")
+        settle()
         t = time.perf_counter()
         proc = suite.run("-q", "-p", "no:randomly", "--dotbox-snapshot", name, *args, timeout=7200)
         wall = time.perf_counter() - t
@@ -150,6 +153,20 @@ def dotbox_run(root: Path, fixture: str, snapshot: str, n: int, args: list[str],
         remove_run_dir(suite)
     _check(proc, f"dotbox {fixture} on {snapshot}")
     return wall, _rows(root / "durations.jsonl")
+
+
+def settle(most: float = 60.0) -> None:
+    """Wait, at most ``most`` seconds, until the machine is quiet before a timed suite: what the
+    last run left going (a container's removal, a fill's last server starting) would otherwise
+    be billed to the next. Quiet: at most one runnable task (this one), on average over 1 s."""
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        samples = []
+        for _ in range(10):
+            samples.append(int(Path("/proc/loadavg").read_text().split()[3].split("/")[0]))
+            time.sleep(0.1)
+        if statistics.mean(samples) <= 1.5:
+            return
 
 
 def _check_cli(proc: subprocess.CompletedProcess[str], what: str) -> None:
@@ -178,6 +195,7 @@ def pg_run(root: Path, snapshot: str, n: int, args: list[str]):
     if os.getuid() == 0:
         command = ["runuser", "-u", BENCH_USER, "--", "env", *[f"{k}={v}" for k, v in env.items()],
                    *command]  # fmt: skip
+    settle()
     t = time.perf_counter()
     proc = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=7200)
     wall = time.perf_counter() - t
@@ -194,6 +212,7 @@ def peer_run(root: Path, snapshot: str, n: int, args: list[str]):
     )
     suite.env["BENCH_OUT"] = str(root / "durations.jsonl")
     suite.env["TESTCONTAINERS_RYUK_DISABLED"] = "true"
+    settle()
     t = time.perf_counter()
     proc = suite.run("-q", "-p", "no:randomly", *args, timeout=7200)
     wall = time.perf_counter() - t

@@ -210,19 +210,27 @@ class _Registry:
 
 class _Remover:
     """Drops handed to it run one after another in a thread of their own, so that a test's
-    teardown returns at once; ``wait()`` returns when every one has run. A failure becomes a
-    line of ``errors`` (the sandbox's own retry is the final sweep)."""
+    teardown returns at once; ``wait()`` returns when every one has run, and runs what is
+    left in WAITING_THREADS threads at once: no test is running then to share the cores
+    with. A failure becomes a line of ``errors`` (the sandbox's own retry is the final sweep)."""
+
+    WAITING_THREADS = 4
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         self._queue: queue.Queue[tuple[str, Callable[[], object]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def submit(self, what: str, drop: Callable[[], object]) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="dotbox-remover", daemon=True)
-            self._thread.start()
+        if not self._threads:
+            self._start(1)
         self._queue.put((what, drop))
+
+    def _start(self, count: int) -> None:
+        while len(self._threads) < count:
+            thread = threading.Thread(target=self._run, name="dotbox-remover", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _run(self) -> None:
         while True:
@@ -233,6 +241,8 @@ class _Remover:
                 self._queue.task_done()
 
     def wait(self) -> None:
+        if self._queue.qsize() > 1:
+            self._start(self.WAITING_THREADS)
         self._queue.join()
 
 
