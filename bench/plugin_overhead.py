@@ -36,10 +36,14 @@ from tests.pytest_runs import Suite, make_suite, outcomes, remove_run_dir  # noq
 
 PEER_IMAGE = "dotbox/bench-official:pg17"
 
+# With xdist the controller gets every worker's reports through this hook too: it records
+# them there, once (the workers' own calls are skipped).
 RECORDER = """
 import json, os
 
 def pytest_runtest_logreport(report):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     with open(os.environ["BENCH_OUT"], "a") as fh:
         fh.write(json.dumps([report.nodeid, report.when, report.duration]) + "\\n")
 """
@@ -119,8 +123,12 @@ def run_suite(root: Path, body: str, *args: str, pool: int = 0) -> tuple[float, 
 
 
 def per_test(rows: list[list[object]], when: tuple[str, ...]) -> list[float]:
+    seen: set[tuple[str, str]] = set()
     by_test: dict[str, float] = {}
     for nodeid, phase, duration in rows:
+        if (str(nodeid), str(phase)) in seen:
+            raise ValueError(f"{nodeid} {phase} recorded twice")
+        seen.add((str(nodeid), str(phase)))
         if phase in when:
             by_test[str(nodeid)] = by_test.get(str(nodeid), 0.0) + float(duration)  # type: ignore[arg-type]
     return list(by_test.values())
