@@ -528,19 +528,26 @@ def exec_stream(
 ) -> int:
     """Run a command in a running container, feeding each output line to ``on_line``.
 
+    stdout and stderr are read apart, each line whole: a program that writes a line of stderr
+    in pieces (psql writes ``psql:FILE:LINE: `` before its ``ERROR:``) while its stdout goes on
+    would otherwise see the pieces joined to a line of stdout.
     Returns the command's exit code.
     """
     api = client().api
     with _translated(f"run {command[0]} in {container_id[:12]}"):
         exec_id = api.exec_create(container_id, command, user=user, environment=environment)
-        pending = ""
-        for chunk in api.exec_start(exec_id, stream=True):
-            pending += chunk.decode("utf-8", "replace")
-            *lines, pending = pending.split("\n")
-            for line in lines:
-                on_line(line)
-        if pending:
-            on_line(pending)
+        pending = ["", ""]  # stdout's and stderr's unfinished line
+        for frames in api.exec_start(exec_id, stream=True, demux=True):
+            for stream, data in enumerate(frames):
+                if not data:
+                    continue
+                text = pending[stream] + data.decode("utf-8", "replace")
+                *lines, pending[stream] = text.split("\n")
+                for line in lines:
+                    on_line(line)
+        for rest in pending:
+            if rest:
+                on_line(rest)
         code = api.exec_inspect(exec_id)["ExitCode"]
     return int(code if code is not None else -1)
 
