@@ -15,9 +15,11 @@ takes the same path; only typer's and click's public API is used.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 import typer
@@ -26,7 +28,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from dotbox.cli.command_index import COMMANDS, DEBUG_HELP, DESCRIPTION, EXIT_TABLE, PROG
 from dotbox.cli.one_line_errors import exit_code
-from dotbox.core.errors import DotboxError
+from dotbox.cli.output import echo
+from dotbox.core.errors import DotboxError, InvalidInput
 
 # typer passes a bool parameter's value through as it is, but coerces any other value with
 # pydantic, None included, which is the value of a flag not given: every command would import
@@ -34,6 +37,11 @@ from dotbox.core.errors import DotboxError
 # --install-completion too. Given False as the default (the same "not given" to their
 # callbacks), they stay cheap: `dotbox list` imports no pydantic.
 FLAGS_NOT_GIVEN = {"help": False, "show_completion": False}
+# click's UsageError, whichever click typer runs on (newer typers carry a copy of their own,
+# which is not the ``click`` on the path): the base of typer's public BadParameter
+UsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
 
 
 class LazyGroup(TyperGroup):
@@ -63,13 +71,35 @@ class LazyGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl([(name, line) for name, (_, line) in COMMANDS.items()])
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_errors_as_one_line():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: Any) -> Any:
         """Run the command; an error that ends it becomes one line and its exit code."""
         try:
-            return super().invoke(ctx)
+            with _usage_errors_as_one_line():
+                return super().invoke(ctx)
         except (DotboxError, OSError, KeyboardInterrupt) as exc:
             code = exit_code(exc, PROG, debug=bool(ctx.params.get("debug")))
         raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _usage_errors_as_one_line() -> Iterator[None]:
+    """A usage error (an unknown option or command, a value of the wrong type, a missing
+    argument) ends the command as dotbox's own errors do: one line naming the command's
+    --help, and exit code 2 (invalid input), instead of click's usage block."""
+    try:
+        yield
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as it was
+            raise
+        error: Any = exc  # click's: its ctx and format_message()
+        where = error.ctx.command_path if error.ctx is not None else PROG
+        message = " ".join(error.format_message().split())
+        echo(f"{PROG}: error: {message} (see '{where} --help')", err=True)
+        raise typer.Exit(InvalidInput.exit_code) from None
 
 
 @functools.cache
