@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dotbox import evidence
-from dotbox.core import files, paths, server, validate
+from dotbox.core import files, paths, retry, server, validate
 from dotbox.core.errors import DotboxError, InvalidInput, NotReady
 from dotbox.core.labels import Label
 from dotbox.core.models import Frozen
@@ -53,6 +53,7 @@ MAX_SIZE = 200
 MIN_LEFT = timedelta(seconds=60)  # a pooled sandbox expiring sooner than this is not handed out
 REFILL_QUIET = 2.0  # seconds without a claim before a refill of a pool still half full starts
 CLAIMED = "claimed"  # in the pool's directory, touched at each claim
+REFILL_YIELD_MOST = 600.0  # seconds a refill waits for claims to pause, at the most
 SPAWN_GAP = 5.0  # seconds between two refills spawned by claims
 ORPHAN_GRACE = 120.0  # an unclaimed pooled sandbox with no pool entry this old was lost by a fill
 
@@ -307,19 +308,28 @@ def fill(
     )
 
 
+class _ClaimsComing(Exception):
+    pass
+
+
 def _yield_to_claimers(snapshot: str, digest: str) -> None:
     """A refill waits while claims keep coming and the pool is still at least half full: a
     suite taking a sandbox per test would lose the cores to every sandbox it starts. It starts
-    once claims pause for REFILL_QUIET seconds, or when the pool falls below half."""
-    while (size := _config(snapshot)[0]) > 0:  # a drain takes the size away: it stops waiting
+    once claims pause for REFILL_QUIET seconds, when the pool falls below half, or after
+    REFILL_YIELD_MOST seconds of waiting."""
+
+    def quiet() -> None:
+        size = _config(snapshot)[0]  # a drain takes the size away: it stops waiting
         try:
             since = time.time() - (_dir(snapshot) / CLAIMED).stat().st_mtime
             ready = sum(e.startswith(digest[:16] + ".") for e in os.listdir(_ready(snapshot)))
         except FileNotFoundError:
             return
-        if since >= REFILL_QUIET or 2 * ready < size:
-            return
-        time.sleep(min(0.25, REFILL_QUIET - since))
+        if size > 0 and since < REFILL_QUIET and 2 * ready >= size:
+            raise _ClaimsComing
+
+    with contextlib.suppress(_ClaimsComing):
+        retry.poll(quiet, deadline=REFILL_YIELD_MOST, interval=0.25, retry_on=(_ClaimsComing,))
 
 
 def _current(snapshot: str, digest: str) -> tuple[list[str], list[str]]:
