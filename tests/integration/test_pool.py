@@ -167,23 +167,37 @@ def _refills() -> list[int]:
     return found
 
 
+def _counted_for(seconds: float, until: int | None = None) -> list[int]:
+    """How many refills run, counted every 0.1 s for ``seconds`` (or until ``until`` run): a
+    process just started shows in /proc a moment after it was spawned."""
+    counts = [len(_refills())]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and counts[-1] != until:
+        time.sleep(0.1)
+        counts.append(len(_refills()))
+    return counts
+
+
 def test_claims_in_a_burst_start_one_refill(drained: None) -> None:
-    """Each claim would start a refill while the last one started is not yet holding the
-    pool's lock; one is started per SPAWN_GAP. Control: past the gap, a second one starts."""
-    pool.fill("default", 4)
-    got = [pool.checkout("default", timedelta(minutes=5)) for _ in range(3)]
-    try:
-        assert len(_refills()) == 1
+    """Claims in a burst would each start a refill while the one started last is not yet
+    holding the pool's lock; one is started per SPAWN_GAP. Control: past the gap, a second one
+    starts. The test holds the lock, so every refill started waits on it, alive, to be counted."""
+    pool.fill("default", 1)
+    with pool._fill_lock("default", blocking=True) as held:
+        assert held
+        for _ in range(3):
+            pool.spawn_refill("default")
+        counts = _counted_for(2.0)
+        assert set(counts) <= {0, 1} and counts[-1] == 1, counts  # one, and no more coming
         stamp = pool.root() / "default" / "refill.spawned"
         past = time.time() - pool.SPAWN_GAP - 1
         os.utime(stamp, (past, past))
         pool.spawn_refill("default")
-        assert len(_refills()) == 2
-    finally:
-        for one in got:
-            if one is not None:
-                api.drop(one[0].id)
-        _wait_for_refill(4)
+        assert 2 in _counted_for(30.0, until=2)
+    deadline = time.monotonic() + 120
+    while _refills():  # released: each finds the pool full and ends
+        assert time.monotonic() < deadline, _refills()
+        time.sleep(0.1)
 
 
 def _ledger(sandbox_id: str) -> Path:
